@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/** tkube-apiserver: the only door to etcd. Flags follow kube-apiserver's names. */
+import os from 'node:os';
+import { createLogger, flag, levelForVerbosity, parseProgramFlags, runUntilSignalled } from '../../lib/base/index.js';
+import { APIServer, isLoopback } from '../../lib/apiserver/index.js';
+
+const specs = {
+  'etcd-servers': flag('stringList', ['http://127.0.0.1:2379'], 'etcd members to connect to, comma-separated (scheme://ip:port).'),
+  'etcd-prefix': flag('string', '/registry', 'The prefix of every key tkube writes to etcd.'),
+  'service-cluster-ip-range': flag('string', '10.96.0.0/12', 'CIDR from which Service ClusterIPs are allocated.'),
+  'service-node-port-range': flag('string', '30000-32767', 'Port range reserved for Services of type NodePort.'),
+  'bind-address': flag('string', '0.0.0.0', 'Address the secure port listens on.'),
+  'secure-port': flag('int', 6443, 'HTTPS port (0 disables it).'),
+  'tls-cert-file': flag('string', '', 'Serving certificate (PEM). Without it a self-signed one is generated in --cert-dir.'),
+  'tls-private-key-file': flag('string', '', 'Private key of --tls-cert-file.'),
+  'cert-dir': flag('string', '/var/run/tkube', 'Where a generated self-signed certificate is kept.'),
+  'insecure-port': flag('int', 0, 'Plain-HTTP port for development and tests: no authentication or authorization (0 disables it).'),
+  'insecure-bind-address': flag('string', '127.0.0.1', 'Address of the insecure port; only loopback addresses are accepted.', (v) =>
+    isLoopback(v) ? undefined : `${v} is not a loopback address; the insecure port may only listen on loopback`,
+  ),
+  'advertise-address': flag('string', '', 'Address published in the `kubernetes` Service endpoints (default: the first non-loopback IPv4 address).'),
+  'anonymous-auth': flag('bool', false, 'Treat requests without credentials on the secure port as system:anonymous.'),
+  'authorization-mode': flag('stringList', ['AlwaysAllow'], 'Authorization plugins for the secure port, in order.'),
+  'enable-admission-plugins': flag('stringList', [], 'Admission plugins to turn on in addition to the defaults.'),
+  'disable-admission-plugins': flag('stringList', [], 'Admission plugins to turn off.'),
+  'event-ttl': flag('duration', 3_600_000, 'How long events are kept.'),
+  'min-request-timeout': flag('int', 1800, 'Minimum watch timeout in seconds; each watch gets a random timeout between this and twice this.'),
+  'request-timeout': flag('duration', 60_000, 'How long a non-watch request may take before it fails with 504.'),
+  'max-requests-inflight': flag('int', 400, 'Read-only requests served at once before 429s.'),
+  'max-mutating-requests-inflight': flag('int', 200, 'Mutating requests served at once before 429s.'),
+  'default-watch-cache-size': flag('int', 1000, 'Changes per resource kept in memory for resuming watches.'),
+  v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
+};
+
+const { flags } = parseProgramFlags('tkube-apiserver', 'serves the Kubernetes API over etcd', specs);
+const log = createLogger({ component: 'tkube-apiserver', level: levelForVerbosity(flags.v) });
+
+function firstIPv4(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+const server = new APIServer({
+  etcdServers: flags['etcd-servers'],
+  etcdPrefix: flags['etcd-prefix'],
+  serviceClusterIPRange: flags['service-cluster-ip-range'],
+  serviceNodePortRange: flags['service-node-port-range'],
+  bindAddress: flags['bind-address'],
+  securePort: flags['secure-port'],
+  tlsCertFile: flags['tls-cert-file'],
+  tlsPrivateKeyFile: flags['tls-private-key-file'],
+  certDir: flags['cert-dir'],
+  insecurePort: flags['insecure-port'],
+  insecureBindAddress: flags['insecure-bind-address'],
+  advertiseAddress: flags['advertise-address'] || (flags['bind-address'] !== '0.0.0.0' ? flags['bind-address'] : firstIPv4()),
+  anonymousAuth: flags['anonymous-auth'],
+  authorizationMode: flags['authorization-mode'],
+  enableAdmissionPlugins: flags['enable-admission-plugins'],
+  disableAdmissionPlugins: flags['disable-admission-plugins'],
+  eventTTLSeconds: Math.round(flags['event-ttl'] / 1000),
+  minRequestTimeoutSeconds: flags['min-request-timeout'],
+  requestTimeoutMs: flags['request-timeout'],
+  maxRequestsInflight: flags['max-requests-inflight'],
+  maxMutatingRequestsInflight: flags['max-mutating-requests-inflight'],
+  watchCacheCapacity: flags['default-watch-cache-size'],
+  log,
+});
+
+await runUntilSignalled(server, log);

@@ -1,0 +1,144 @@
+/** Defaulting for core/v1, as upstream's pkg/apis/core/v1/defaults.go. Mutates in place; idempotent. */
+import type { Container, PodSpec, Pod, Service, Secret, ReplicationController, Namespace, Node } from './v1.js';
+
+function defaultProbe(p: NonNullable<Container['livenessProbe']>) {
+  p.timeoutSeconds ??= 1;
+  p.periodSeconds ??= 10;
+  p.successThreshold ??= 1;
+  p.failureThreshold ??= 3;
+  if (p.httpGet) {
+    p.httpGet.path ??= '/';
+    p.httpGet.scheme ??= 'HTTP';
+  }
+}
+
+/** `:latest` or no tag means Always; a tag or digest means IfNotPresent. */
+export function defaultPullPolicy(image: string | undefined): 'Always' | 'IfNotPresent' {
+  if (!image) return 'IfNotPresent';
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.indexOf(':', lastSlash + 1);
+  if (colon < 0) return 'Always';
+  return image.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultContainer(c: Container) {
+  c.imagePullPolicy ??= defaultPullPolicy(c.image);
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+  if (c.livenessProbe) defaultProbe(c.livenessProbe);
+  if (c.readinessProbe) defaultProbe(c.readinessProbe);
+  if (c.startupProbe) defaultProbe(c.startupProbe);
+  for (const h of [c.lifecycle?.postStart, c.lifecycle?.preStop]) {
+    if (h?.httpGet) {
+      h.httpGet.path ??= '/';
+      h.httpGet.scheme ??= 'HTTP';
+    }
+  }
+  for (const e of c.env ?? []) {
+    if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
+  }
+  c.resources ??= {};
+  // Upstream copies limits into requests when requests are unset.
+  if (c.resources.limits) {
+    c.resources.requests ??= {};
+    for (const [k, v] of Object.entries(c.resources.limits)) c.resources.requests[k] ??= v;
+  }
+}
+
+export function defaultPodSpec(spec: PodSpec) {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.securityContext ??= {};
+  spec.schedulerName ??= 'default-scheduler';
+  spec.enableServiceLinks ??= true;
+  if (spec.hostNetwork) {
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
+      for (const p of c.ports ?? []) if (p.hostPort === undefined) p.hostPort = p.containerPort;
+  }
+  for (const c of spec.initContainers ?? []) defaultContainer(c);
+  for (const c of spec.containers ?? []) defaultContainer(c);
+  for (const c of spec.ephemeralContainers ?? []) defaultContainer(c as Container);
+  for (const v of spec.volumes ?? []) {
+    if (v.configMap) v.configMap.defaultMode ??= 0o644;
+    if (v.secret) v.secret.defaultMode ??= 0o644;
+    if (v.downwardAPI) v.downwardAPI.defaultMode ??= 0o644;
+    if (v.projected) v.projected.defaultMode ??= 0o644;
+    if (v.hostPath) v.hostPath.type ??= '';
+    const sources = ['hostPath', 'emptyDir', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'nfs'] as const;
+    if (!sources.some((s) => v[s] !== undefined)) v.emptyDir = {};
+  }
+  for (const t of spec.topologySpreadConstraints ?? []) {
+    t.nodeAffinityPolicy ??= undefined;
+  }
+}
+
+export function defaultPod(pod: Pod) {
+  if (pod.spec) {
+    defaultPodSpec(pod.spec);
+    // serviceAccount is the deprecated alias of serviceAccountName.
+    if (pod.spec.serviceAccountName && !pod.spec.serviceAccount) pod.spec.serviceAccount = pod.spec.serviceAccountName;
+  }
+}
+
+export function defaultService(svc: Service) {
+  const spec = (svc.spec ??= {});
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  if (spec.sessionAffinity === 'ClientIP') {
+    spec.sessionAffinityConfig ??= {};
+    spec.sessionAffinityConfig.clientIP ??= {};
+    spec.sessionAffinityConfig.clientIP.timeoutSeconds ??= 10800;
+  }
+  for (const p of spec.ports ?? []) {
+    p.protocol ??= 'TCP';
+    if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
+  }
+  if (spec.type !== 'ExternalName') {
+    spec.internalTrafficPolicy ??= 'Cluster';
+    spec.ipFamilies ??= ['IPv4'];
+    spec.ipFamilyPolicy ??= 'SingleStack';
+  }
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+  if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
+}
+
+export function defaultSecret(s: Secret) {
+  s.type ??= 'Opaque';
+  if (s.stringData) {
+    s.data ??= {};
+    for (const [k, v] of Object.entries(s.stringData)) s.data[k] = Buffer.from(v, 'utf8').toString('base64');
+    delete s.stringData;
+  }
+}
+
+export function defaultReplicationController(rc: ReplicationController) {
+  const spec = (rc.spec ??= {});
+  spec.replicas ??= 1;
+  const labels = spec.template?.metadata?.labels;
+  if (labels) {
+    if (!spec.selector || Object.keys(spec.selector).length === 0) spec.selector = { ...labels };
+    if (!rc.metadata.labels || Object.keys(rc.metadata.labels).length === 0) rc.metadata.labels = { ...labels };
+  }
+  if (spec.template?.spec) defaultPodSpec(spec.template.spec);
+}
+
+export function defaultNamespace(ns: Namespace) {
+  ns.spec ??= {};
+  ns.spec.finalizers ??= ['kubernetes'];
+  ns.status ??= {};
+  ns.status.phase ??= 'Active';
+  if (ns.metadata.name) {
+    ns.metadata.labels ??= {};
+    ns.metadata.labels['kubernetes.io/metadata.name'] = ns.metadata.name;
+  }
+}
+
+export function defaultNode(node: Node) {
+  if (node.spec?.podCIDR && !node.spec.podCIDRs?.length) node.spec.podCIDRs = [node.spec.podCIDR];
+  if (node.status) {
+    if (node.status.capacity && !node.status.allocatable) node.status.allocatable = { ...node.status.capacity };
+  }
+}

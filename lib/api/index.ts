@@ -1,0 +1,14 @@
+export * from './schema.js';
+export * from './resource-type.js';
+export * from './decode.js';
+export * from './builtin.js';
+export * from './meta/v1.js';
+export * from './core/v1.js';
+export * from './apps/v1.js';
+export * from './batch/v1.js';
+export * from './coordination/v1.js';
+export * from './discovery/v1.js';
+export * from './policy/v1.js';
+export { quantityToNumber, compareQuantity } from './core/v1-validation.js';
+export { defaultPullPolicy, defaultPodSpec } from './core/v1-defaults.js';
+export * from './schema-walk.js';

@@ -1,0 +1,117 @@
+/**
+ * Walking the zod schemas: unwrapping optional/nullable/default layers, reading each field's
+ * metadata (description, patch strategy, merge key), and stepping into object fields, map
+ * values and list items. Strategic merge patch, OpenAPI generation and unknown-field
+ * detection are all built on this.
+ */
+import { z } from 'zod';
+import type { PatchMeta, SchemaNode } from '../machinery/index.js';
+
+export type Meta = Record<string, unknown>;
+
+interface Def {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  keyType?: z.ZodType;
+  options?: z.ZodType[];
+  getter?: () => z.ZodType;
+  catchall?: z.ZodType;
+}
+
+export function defOf(s: z.ZodType): Def {
+  return (s as unknown as { _zod: { def: Def } })._zod.def;
+}
+
+/** Strips wrapper layers, merging their metadata (outer layers win). */
+export function unwrap(schema: z.ZodType): { core: z.ZodType; meta: Meta; optional: boolean; nullable: boolean } {
+  let s = schema;
+  const meta: Meta = {};
+  let optional = false;
+  let nullable = false;
+  for (let i = 0; i < 20; i++) {
+    const m = z.globalRegistry.get(s) as Meta | undefined;
+    if (m) for (const [k, v] of Object.entries(m)) if (!(k in meta)) meta[k] = v;
+    const d = defOf(s);
+    if (d.type === 'optional' || d.type === 'default' || d.type === 'prefault' || d.type === 'readonly' || d.type === 'catch' || d.type === 'nonoptional') {
+      if (d.type === 'optional' || d.type === 'default') optional = true;
+      s = d.innerType!;
+    } else if (d.type === 'nullable') {
+      nullable = true;
+      s = d.innerType!;
+    } else if (d.type === 'pipe') {
+      // A transform's input side describes what clients send.
+      s = defOf(d.in!).type === 'transform' ? d.out! : d.in!;
+    } else if (d.type === 'lazy') {
+      s = d.getter!();
+    } else break;
+  }
+  return { core: s, meta, optional, nullable };
+}
+
+/** The schema of field `name` of an object (or of any value of a map). */
+export function fieldSchema(schema: z.ZodType, name: string): z.ZodType | undefined {
+  const { core } = unwrap(schema);
+  const d = defOf(core);
+  if (d.type === 'object') return d.shape![name] ?? (d.catchall && defOf(d.catchall).type !== 'never' ? d.catchall : undefined);
+  if (d.type === 'record') return d.valueType;
+  if (d.type === 'intersection') return undefined;
+  return undefined;
+}
+
+export function itemSchema(schema: z.ZodType): z.ZodType | undefined {
+  const { core } = unwrap(schema);
+  const d = defOf(core);
+  return d.type === 'array' ? d.element : undefined;
+}
+
+/** The strategic-merge-patch view of a zod schema. */
+export function schemaNode(schema: z.ZodType | undefined): SchemaNode | undefined {
+  if (!schema) return undefined;
+  return {
+    field: (name) => schemaNode(fieldSchema(schema, name)),
+    item: () => schemaNode(itemSchema(schema)),
+    meta: (): PatchMeta => {
+      const m = unwrap(schema).meta;
+      const strategy = m['x-kubernetes-patch-strategy'];
+      return {
+        mergeKey: m['x-kubernetes-patch-merge-key'] as string | undefined,
+        strategies: typeof strategy === 'string' ? strategy.split(',') : [],
+      };
+    },
+  };
+}
+
+/**
+ * Fields present in `value` that the schema does not know, as paths (`spec.containers[0].imagePolicy`).
+ * Maps (records) and free-form fields accept any key.
+ */
+export function findUnknownFields(schema: z.ZodType, value: unknown, path = ''): string[] {
+  const { core, meta } = unwrap(schema);
+  if (meta['x-kubernetes-preserve-unknown-fields']) return [];
+  const d = defOf(core);
+  const out: string[] = [];
+  if (d.type === 'object' && value && typeof value === 'object' && !Array.isArray(value)) {
+    const loose = d.catchall && defOf(d.catchall).type !== 'never';
+    for (const [k, v] of Object.entries(value)) {
+      const child = d.shape![k];
+      if (!child) {
+        if (!loose) out.push(path ? `${path}.${k}` : k);
+        continue;
+      }
+      out.push(...findUnknownFields(child, v, path ? `${path}.${k}` : k));
+    }
+  } else if (d.type === 'array' && Array.isArray(value)) {
+    value.forEach((v, i) => out.push(...findUnknownFields(d.element!, v, `${path}[${i}]`)));
+  } else if (d.type === 'record' && value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) out.push(...findUnknownFields(d.valueType!, v, `${path}[${k}]`));
+  } else if (d.type === 'union') {
+    // A union accepts the first option that parses; report unknown fields against it.
+    for (const opt of d.options ?? []) if (opt.safeParse(value).success) return findUnknownFields(opt, value, path);
+  }
+  return out;
+}

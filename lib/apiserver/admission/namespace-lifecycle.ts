@@ -1,0 +1,45 @@
+/**
+ * NamespaceLifecycle: nothing is created in a namespace that does not exist or is being
+ * deleted, and the system namespaces cannot be deleted.
+ */
+import type { Namespace } from '../../api/index.js';
+import { newForbidden, newNotFound } from '../../machinery/index.js';
+import type { Registry } from '../../registry/index.js';
+import type { AdmissionPlugin } from './chain.js';
+
+export const immortalNamespaces = ['default', 'kube-system', 'kube-public'];
+
+export function namespaceLifecycle(registry: Registry): AdmissionPlugin {
+  const lookup = async (name: string): Promise<Namespace | null> => {
+    const store = registry.mustGet('', 'namespaces');
+    const cached = store.cache?.get(`${store.prefix}${name}`);
+    if (cached) return cached.object as Namespace;
+    // Not in the cache (maybe created a moment ago): ask storage.
+    return (await registry.storage.get(`${store.prefix}${name}`)) as Namespace | null;
+  };
+  return {
+    name: 'NamespaceLifecycle',
+    async validate(a) {
+      if (a.resource === 'namespaces' && a.group === '') {
+        if (a.operation === 'DELETE' && immortalNamespaces.includes(a.name)) {
+          throw newForbidden({ group: '', resource: 'namespaces' }, a.name, 'this namespace may not be deleted');
+        }
+        return;
+      }
+      if (!a.namespace || a.operation !== 'CREATE') return;
+      // Subresource creates (binding, eviction) act on objects that already exist.
+      if (a.subresource) return;
+      const ns = await lookup(a.namespace);
+      if (!ns) throw newNotFound({ group: '', resource: 'namespaces' }, a.namespace);
+      if (ns.status?.phase === 'Terminating' || ns.metadata.deletionTimestamp) {
+        // Upstream lets the namespace controller's own events through.
+        if (a.resource === 'events' && a.group === '') return;
+        throw newForbidden(
+          { group: a.group, resource: a.resource },
+          a.name,
+          `unable to create new content in namespace ${a.namespace} because it is being terminated`,
+        );
+      }
+    },
+  };
+}

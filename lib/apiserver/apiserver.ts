@@ -1,0 +1,192 @@
+/**
+ * APIServer: the runnable tkube-apiserver. Builds storage (etcd), the registry with its watch
+ * caches, the request chain (authentication → authorization → admission), serves the insecure
+ * and secure ports, and keeps the bootstrap objects in place.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { MetricsRegistry, waitForAbort, type Runnable } from '../base/index.js';
+import { Etcd3Storage, type Storage } from '../storage/index.js';
+import { Registry } from '../registry/index.js';
+import { AdmissionChain, selectPlugins, type AdmissionPlugin } from './admission/chain.js';
+import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { alwaysAllow, alwaysDeny, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
+import { runBootstrap } from './bootstrap.js';
+import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
+
+export const tkubeVersion = '0.1.0';
+
+export function versionInfo(): VersionInfo {
+  return {
+    major: '1',
+    minor: '32',
+    gitVersion: `v1.32.0-tkube.${tkubeVersion}`,
+    gitCommit: process.env.TKUBE_GIT_COMMIT ?? 'unknown',
+    gitTreeState: 'clean',
+    buildDate: '2026-11-22T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'tsc',
+    platform: `${os.platform()}/${os.arch() === 'x64' ? 'amd64' : os.arch()}`,
+  };
+}
+
+export interface APIServerOptions {
+  etcdServers: string[];
+  etcdPrefix: string;
+  serviceClusterIPRange: string;
+  serviceNodePortRange: string;
+  bindAddress: string;
+  securePort: number;
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
+  certDir: string;
+  insecurePort: number;
+  insecureBindAddress: string;
+  advertiseAddress: string;
+  anonymousAuth: boolean;
+  authorizationMode: string[];
+  enableAdmissionPlugins: string[];
+  disableAdmissionPlugins: string[];
+  eventTTLSeconds: number;
+  minRequestTimeoutSeconds: number;
+  requestTimeoutMs: number;
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
+  watchCacheCapacity?: number;
+  bookmarkIntervalMs?: number;
+  log: Logger;
+  /** Use this storage instead of connecting to etcd (tests). */
+  storage?: Storage;
+}
+
+/** Loopback only: the insecure port has no authentication and must never face a network. */
+export function isLoopback(addr: string): boolean {
+  return addr === 'localhost' || addr === '::1' || /^127\.\d+\.\d+\.\d+$/.test(addr);
+}
+
+export const defaultAdmissionPlugins = ['NamespaceLifecycle'];
+
+export class APIServer implements Runnable {
+  readonly metrics = new MetricsRegistry();
+  readonly storage: Storage;
+  readonly registry: Registry;
+  readonly app: FastifyInstance;
+  private secureApp?: FastifyInstance;
+  private readonly log: Logger;
+  /** Ports actually bound (useful with port 0 in tests). */
+  insecureAddress?: { host: string; port: number };
+  secureAddress?: { host: string; port: number };
+  private readonly ready: Promise<void>;
+  private resolveReady!: () => void;
+
+  constructor(private readonly o: APIServerOptions) {
+    this.log = o.log;
+    if (o.insecurePort > 0 && !isLoopback(o.insecureBindAddress)) {
+      throw new Error(`--insecure-bind-address=${o.insecureBindAddress} is refused: the insecure port has no authentication and may only listen on loopback (127.0.0.1)`);
+    }
+    const etcdLatency = this.metrics.histogram('etcd_request_duration_seconds', 'etcd request latency by operation.');
+    this.storage = o.storage ?? new Etcd3Storage({ endpoints: o.etcdServers, log: o.log.child({ part: 'etcd' }), observe: (op, s) => etcdLatency.observe({ operation: op }, s) });
+    this.registry = new Registry({
+      storage: this.storage,
+      log: o.log.child({ part: 'registry' }),
+      prefix: o.etcdPrefix,
+      serviceCIDR: o.serviceClusterIPRange,
+      nodePortRange: o.serviceNodePortRange,
+      eventTTLSeconds: o.eventTTLSeconds,
+      watchCacheCapacity: o.watchCacheCapacity,
+    });
+    const plugins: AdmissionPlugin[] = [namespaceLifecycle(this.registry)];
+    this.registry.setAdmission(new AdmissionChain(selectPlugins(plugins, defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins)));
+    this.ready = new Promise((r) => (this.resolveReady = r));
+    const objects = this.metrics.gauge('apiserver_storage_objects', 'Objects held in the watch cache, by resource.');
+    objects.collect(() => this.registry.all().map((s) => [{ resource: s.rt.group ? `${s.rt.resource}.${s.rt.group}` : s.rt.resource }, s.cache?.size ?? 0]));
+    this.app = createAPIServer(this.config([fixedUserAuthenticator(insecureUser)], true, alwaysAllow));
+  }
+
+  private config(authenticators: Authenticator[], anonymous: boolean, authorizer: Authorizer): APIServerConfig {
+    const o = this.o;
+    return {
+      registry: this.registry,
+      log: this.log.child({ part: 'http' }),
+      metrics: this.metrics,
+      authenticators,
+      anonymousAuth: anonymous,
+      authorizer,
+      version: versionInfo(),
+      healthChecks: [
+        { name: 'etcd', check: () => this.storage.currentRevision().then(() => undefined) },
+        { name: 'informer-sync', check: async () => void (await this.ready) },
+      ],
+      serverAddress: `${o.advertiseAddress}:${o.securePort || o.insecurePort}`,
+      minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
+      requestTimeoutMs: o.requestTimeoutMs,
+      maxRequestsInflight: o.maxRequestsInflight,
+      maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+      bookmarkIntervalMs: o.bookmarkIntervalMs,
+    };
+  }
+
+  private authorizerFromModes(): Authorizer {
+    const modes = this.o.authorizationMode;
+    if (modes.includes('AlwaysAllow')) return alwaysAllow;
+    if (modes.includes('AlwaysDeny')) return alwaysDeny;
+    throw new Error(`--authorization-mode=${modes.join(',')}: only AlwaysAllow and AlwaysDeny are available in this build`);
+  }
+
+  private tlsMaterial(): { cert: Buffer; key: Buffer } {
+    const o = this.o;
+    if (o.tlsCertFile && o.tlsPrivateKeyFile) return { cert: fs.readFileSync(o.tlsCertFile), key: fs.readFileSync(o.tlsPrivateKeyFile) };
+    // As upstream: without a certificate, generate a self-signed one in --cert-dir.
+    const cert = path.join(o.certDir, 'apiserver.crt');
+    const key = path.join(o.certDir, 'apiserver.key');
+    if (!fs.existsSync(cert) || !fs.existsSync(key)) {
+      fs.mkdirSync(o.certDir, { recursive: true, mode: 0o700 });
+      const san = `subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:${this.registry.allocators.kubernetesServiceIP}${o.advertiseAddress && o.advertiseAddress !== '127.0.0.1' ? `,IP:${o.advertiseAddress}` : ''}`;
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '365', '-subj', '/CN=tkube-apiserver', '-addext', san], { stdio: 'ignore' });
+      fs.chmodSync(key, 0o600);
+      this.log.info({ cert, key }, 'generated a self-signed serving certificate');
+    }
+    return { cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const o = this.o;
+    await this.registry.start();
+    this.resolveReady();
+    const bootstrap = runBootstrap(
+      { registry: this.registry, log: this.log.child({ part: 'bootstrap' }), advertiseAddress: o.advertiseAddress, advertisePort: o.securePort || o.insecurePort },
+      signal,
+    );
+    if (o.insecurePort >= 0 && (o.insecurePort > 0 || o.securePort === 0)) {
+      await this.app.listen({ host: o.insecureBindAddress, port: o.insecurePort });
+      const a = this.app.server.address() as { address: string; port: number };
+      this.insecureAddress = { host: a.address, port: a.port };
+      this.log.warn({ address: `http://${a.address}:${a.port}` }, 'serving insecurely on loopback: no authentication, no authorization');
+    }
+    if (o.securePort > 0) {
+      const tls = this.tlsMaterial();
+      this.secureApp = createAPIServer({ ...this.config([], o.anonymousAuth, this.authorizerFromModes()), tls });
+      await this.secureApp.listen({ host: o.bindAddress, port: o.securePort });
+      const server = this.secureApp.server;
+      const a = server.address() as { address: string; port: number };
+      this.secureAddress = { host: a.address, port: a.port };
+      this.log.info({ address: `https://${a.address}:${a.port}` }, 'serving securely');
+    }
+    this.log.info('tkube-apiserver ready');
+    await waitForAbort(signal);
+    await bootstrap;
+    this.registry.stop();
+    await this.app.close();
+    await this.secureApp?.close();
+    await this.storage.close();
+  }
+
+  /** Resolves once the watch caches are filled. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The first two stages of every request: authentication (who is this?) and authorization
+ * (may they do this?). Each is a chain of pluggable parts; the security issue adds x509,
+ * tokens and RBAC. Reads and writes both pass through here; admission follows for writes.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { UserInfo } from '../registry/index.js';
+import type { RequestInfo } from './request-info.js';
+
+/**
+ * Establishes the user of a request. Returns null when the request carries no credentials this
+ * authenticator understands; throws a 401 StatusError when it carries bad ones.
+ */
+export interface Authenticator {
+  authenticate(req: IncomingMessage): Promise<UserInfo | null>;
+}
+
+export interface AuthorizationAttributes {
+  user: UserInfo;
+  verb: string;
+  isResourceRequest: boolean;
+  /** For non-resource requests: the URL path. */
+  path: string;
+  namespace: string;
+  apiGroup: string;
+  apiVersion: string;
+  resource: string;
+  subresource: string;
+  name: string;
+}
+
+export type Decision = 'allow' | 'deny' | 'noOpinion';
+
+export interface Authorizer {
+  authorize(attrs: AuthorizationAttributes): Promise<{ decision: Decision; reason?: string }>;
+}
+
+export const anonymousUser: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** The user of the loopback-only insecure port: everything is allowed there. */
+export const insecureUser: UserInfo = { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+
+/** Authenticates everyone as one user (the insecure port). */
+export function fixedUserAuthenticator(user: UserInfo): Authenticator {
+  return { authenticate: async () => user };
+}
+
+export const alwaysAllow: Authorizer = { authorize: async () => ({ decision: 'allow' }) };
+export const alwaysDeny: Authorizer = { authorize: async () => ({ decision: 'deny', reason: 'all requests are denied' }) };
+
+/** Tries authorizers in order; the first allow or deny decides. */
+export function unionAuthorizer(list: Authorizer[]): Authorizer {
+  return {
+    async authorize(attrs) {
+      const reasons: string[] = [];
+      for (const a of list) {
+        const r = await a.authorize(attrs);
+        if (r.decision !== 'noOpinion') return r;
+        if (r.reason) reasons.push(r.reason);
+      }
+      return { decision: 'noOpinion', reason: reasons.join(', ') };
+    },
+  };
+}
+
+export function authorizationAttributes(user: UserInfo, info: RequestInfo): AuthorizationAttributes {
+  return {
+    user,
+    verb: info.verb,
+    isResourceRequest: info.isResourceRequest,
+    path: info.path,
+    namespace: info.namespace,
+    apiGroup: info.apiGroup,
+    apiVersion: info.apiVersion,
+    resource: info.resource,
+    subresource: info.subresource,
+    name: info.name,
+  };
+}
+
+/** The 403 message upstream writes for a denied request. */
+export function forbiddenMessage(a: AuthorizationAttributes): string {
+  const who = `User "${a.user.username}"`;
+  if (!a.isResourceRequest) return `${who} cannot ${a.verb} path "${a.path}"`;
+  const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const ns = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
+  return `${who} cannot ${a.verb} resource "${res}" in API group "${a.apiGroup}"${ns}`;
+}

@@ -1,0 +1,586 @@
+/**
+ * The API server's HTTP front: every request is parsed into a RequestInfo, authenticated,
+ * authorized, and then served from discovery or handed to the resource's Store (which runs
+ * admission, validation and storage). Errors leave as Status objects.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { MetricsRegistry } from '../base/index.js';
+import type { AnyResourceType, Binding, DeleteOptions, Eviction, KubeObject } from '../api/index.js';
+import { DeleteOptionsSchema, decodeWith, findUnknownFields } from '../api/index.js';
+import {
+  StatusError,
+  newBadRequest,
+  newForbidden,
+  newMethodNotSupported,
+  newNotFound,
+  newRequestEntityTooLarge,
+  newTimeout,
+  newTooManyRequests,
+  newUnauthorized,
+  parseFieldSelector,
+  parseLabelSelector,
+  toStatusError,
+  type Status,
+} from '../machinery/index.js';
+import { bindPod, evictPod, newContext, toScale, updateScale, type Registry, type RequestContext, type Store, type UserInfo } from '../registry/index.js';
+import type { FilteredEvent } from '../storage/index.js';
+import { anonymousUser, authorizationAttributes, forbiddenMessage, type Authenticator, type Authorizer } from './auth.js';
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { bodyTypeOf, chooseResponse, parseBody, parseMediaTypes, toYAML, type ResponseForm } from './negotiation.js';
+import { applyPatch } from './patch.js';
+import { toTable } from './printers/index.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { WatchStream } from './watch-stream.js';
+
+export const maxRequestBodyBytes = 3 * 1024 * 1024;
+
+export interface VersionInfo {
+  major: string;
+  minor: string;
+  gitVersion: string;
+  gitCommit: string;
+  gitTreeState: string;
+  buildDate: string;
+  goVersion: string;
+  compiler: string;
+  platform: string;
+}
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+/** Handlers for subresources served by other parts (kubelet streaming, tokens...). */
+export type SubresourceHandler = (req: FastifyRequest, reply: FastifyReply, info: RequestInfo, ctx: RequestContext, store: Store) => Promise<unknown>;
+
+/** Serves paths outside the resource space (openapi, metrics...): return true when handled. */
+export type PathHandler = (req: FastifyRequest, reply: FastifyReply, info: RequestInfo, user: UserInfo) => Promise<boolean>;
+
+export interface APIServerConfig {
+  registry: Registry;
+  log: Logger;
+  metrics: MetricsRegistry;
+  authenticators: Authenticator[];
+  /** Let requests without credentials in as system:anonymous. */
+  anonymousAuth: boolean;
+  authorizer: Authorizer;
+  version: VersionInfo;
+  healthChecks: HealthCheck[];
+  /** host:port clients should use, for /api's serverAddressByClientCIDRs. */
+  serverAddress: string;
+  minRequestTimeoutSeconds?: number;
+  requestTimeoutMs?: number;
+  bookmarkIntervalMs?: number;
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
+  subresources?: Record<string, SubresourceHandler>;
+  pathHandlers?: PathHandler[];
+  /** Extra resource types served (CRDs): consulted for discovery on each request. */
+  resourceTypes?: () => AnyResourceType[];
+  /** Serve HTTPS with this certificate; client certificates are requested but not required. */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+}
+
+interface Metrics {
+  requests: ReturnType<MetricsRegistry['counter']>;
+  latency: ReturnType<MetricsRegistry['histogram']>;
+  watchers: ReturnType<MetricsRegistry['gauge']>;
+  inflight: ReturnType<MetricsRegistry['gauge']>;
+}
+
+function queryOf(req: FastifyRequest): URLSearchParams {
+  const i = req.url.indexOf('?');
+  return new URLSearchParams(i >= 0 ? req.url.slice(i + 1) : '');
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw newBadRequest(`invalid value for ${name}: ${JSON.stringify(v)} is not an integer`);
+  return Number(v);
+}
+
+function sendStatus(reply: FastifyReply, err: StatusError): void {
+  const s = err.status;
+  if (s.reason === 'TooManyRequests' && s.details?.retryAfterSeconds) reply.header('Retry-After', String(s.details.retryAfterSeconds));
+  reply.code(s.code).type('application/json').send(JSON.stringify(s));
+}
+
+export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
+  const tls = cfg.tls;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxRequestBodyBytes,
+    maxParamLength: 4096,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    ...(tls
+      ? { serverFactory: (handler: http.RequestListener) => https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, handler) as unknown as http.Server }
+      : {}),
+  });
+  const log = cfg.log;
+  const m: Metrics = {
+    requests: cfg.metrics.counter('apiserver_request_total', 'Requests by verb, group, resource, subresource and HTTP code.'),
+    latency: cfg.metrics.histogram('apiserver_request_duration_seconds', 'Request latency by verb and resource (watches excluded).'),
+    watchers: cfg.metrics.gauge('apiserver_registered_watchers', 'Open watches by group and resource.'),
+    inflight: cfg.metrics.gauge('apiserver_current_inflight_requests', 'Requests being served, by kind (readOnly, mutating).'),
+  };
+  const minTimeout = cfg.minRequestTimeoutSeconds ?? 1800;
+  const requestTimeout = cfg.requestTimeoutMs ?? 60_000;
+  const bookmarkInterval = cfg.bookmarkIntervalMs ?? 60_000;
+  const maxReadOnly = cfg.maxRequestsInflight ?? 400;
+  const maxMutating = cfg.maxMutatingRequestsInflight ?? 200;
+  let inflightRO = 0;
+  let inflightMut = 0;
+  m.inflight.collect(() => [
+    [{ request_kind: 'readOnly' }, inflightRO],
+    [{ request_kind: 'mutating' }, inflightMut],
+  ]);
+  const resourceTypes = () => [...cfg.registry.all().map((s) => s.rt), ...(cfg.resourceTypes?.() ?? [])];
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxRequestBodyBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
+    if (err instanceof StatusError) return sendStatus(reply, err);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return sendStatus(reply, newRequestEntityTooLarge(maxRequestBodyBytes));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendStatus(reply, newBadRequest(err.message));
+    log.error({ err }, 'unhandled error');
+    sendStatus(reply, toStatusError(err));
+  });
+
+  async function authenticate(req: FastifyRequest): Promise<UserInfo> {
+    for (const a of cfg.authenticators) {
+      const u = await a.authenticate(req.raw);
+      if (u) return u;
+    }
+    if (cfg.anonymousAuth) return anonymousUser;
+    throw newUnauthorized();
+  }
+
+  app.all('/*', async (req, reply) => {
+    const start = performance.now();
+    const query = queryOf(req);
+    const info = parseRequestInfo(req.method, req.url, query);
+    let code = 200;
+    let isWatch = false;
+    const mutating = !['get', 'list', 'watch', ''].includes(info.verb) || (!info.isResourceRequest && req.method !== 'GET');
+    const longRunning = info.verb === 'watch' || info.verb === 'connect' || info.subresource === 'log' || info.verb === 'proxy';
+    let counted = false;
+    try {
+      const user = await authenticate(req);
+      // Health and version are public; everything else is authorized.
+      const decision = await cfg.authorizer.authorize(authorizationAttributes(user, info));
+      if (decision.decision !== 'allow') {
+        const attrs = authorizationAttributes(user, info);
+        throw newForbidden(
+          info.isResourceRequest ? { group: info.apiGroup, resource: info.subresource ? `${info.resource}/${info.subresource}` : info.resource } : { group: '', resource: '' },
+          info.name,
+          forbiddenMessage(attrs) + (decision.reason ? `: ${decision.reason}` : ''),
+        );
+      }
+      if (!longRunning) {
+        if (mutating ? inflightMut >= maxMutating : inflightRO >= maxReadOnly) {
+          throw newTooManyRequests('Too many requests, please try again later.', 1);
+        }
+        counted = true;
+        if (mutating) inflightMut++;
+        else inflightRO++;
+      }
+      if (!info.isResourceRequest) {
+        return await serveNonResource(req, reply, info, query, user);
+      }
+      const store = cfg.registry.get(info.apiGroup, info.resource);
+      if (!store || store.rt.version !== info.apiVersion) throw notFoundPath(info);
+      isWatch = info.verb === 'watch';
+      if (isWatch) return await serveWatch(req, reply, info, query, store, user);
+      const work = serveResource(req, reply, info, query, store, user);
+      if (longRunning) return await work;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(newTimeout(`request did not complete within ${requestTimeout / 1000}s`, 1)), requestTimeout);
+      });
+      try {
+        return await Promise.race([work, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } catch (err) {
+      const se = toStatusError(err);
+      if (se.code >= 500) log.error({ err, verb: info.verb, path: info.path }, 'request failed');
+      code = se.code;
+      if (reply.sent || reply.raw.headersSent) return;
+      sendStatus(reply, se);
+      return reply;
+    } finally {
+      if (counted) {
+        if (mutating) inflightMut--;
+        else inflightRO--;
+      }
+      if (!isWatch) {
+        code = reply.raw.statusCode && code === 200 ? reply.raw.statusCode : code;
+        const seconds = (performance.now() - start) / 1000;
+        const labels = { verb: info.verb.toUpperCase(), group: info.apiGroup, resource: info.resource, subresource: info.subresource, code: String(code) };
+        m.requests.inc(labels);
+        if (!longRunning) m.latency.observe({ verb: labels.verb, resource: info.resource }, seconds);
+        log.info({ verb: info.verb, path: info.path, code, latencyMs: Math.round(seconds * 1000) }, 'request');
+      }
+    }
+  });
+
+  function notFoundPath(info: RequestInfo): StatusError {
+    const e = newNotFound({ group: '', resource: '' }, '');
+    e.status.message = 'the server could not find the requested resource';
+    e.status.details = info.isResourceRequest ? { group: info.apiGroup, kind: info.resource } : {};
+    return e;
+  }
+
+  async function serveNonResource(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, user: UserInfo) {
+    for (const h of cfg.pathHandlers ?? []) if (await h(req, reply, info, user)) return reply;
+    const path = info.path.replace(/\/+$/, '') || '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw newMethodNotSupported({ group: '', resource: '' }, req.method);
+    const types = resourceTypes();
+    const accept = parseMediaTypes(req.headers.accept);
+    const aggregated = accept.find((t) => t.params['as'] === 'APIGroupDiscoveryList' && t.params['g'] === 'apidiscovery.k8s.io' && (t.params['v'] === 'v2' || t.params['v'] === 'v2beta1'));
+    const json = (v: unknown, type = 'application/json') => reply.code(200).type(type).header('Cache-Control', 'no-cache, private').send(JSON.stringify(v));
+    switch (path) {
+      case '/version':
+        return json(cfg.version);
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        return serveHealth(reply, path.slice(1), query);
+      case '/metrics':
+        return reply.code(200).type('text/plain; version=0.0.4').send(cfg.metrics.render());
+      case '/api':
+        if (aggregated) {
+          const v = aggregated.params['v'] as 'v2' | 'v2beta1';
+          return json(aggregatedDiscovery(types, true, v), `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`);
+        }
+        return json(apiVersions(cfg.serverAddress));
+      case '/apis':
+        if (aggregated) {
+          const v = aggregated.params['v'] as 'v2' | 'v2beta1';
+          return json(aggregatedDiscovery(types, false, v), `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`);
+        }
+        return json(apiGroupList(types));
+      case '/':
+        return json({ paths: ['/api', '/api/v1', '/apis', ...new Set(types.filter((t) => t.group).map((t) => `/apis/${t.group}`)), '/healthz', '/livez', '/metrics', '/openapi/v2', '/openapi/v3', '/readyz', '/version'].sort() });
+    }
+    if (info.apiPrefix === 'api' && info.apiVersion) {
+      const list = apiResourceList(types, '', info.apiVersion);
+      if (list) return json(list);
+    }
+    if (info.apiPrefix === 'apis') {
+      const parts = path.split('/').filter(Boolean);
+      if (parts.length === 2) {
+        const g = apiGroup(types, parts[1]!);
+        if (g) return json(g);
+      } else if (parts.length === 3) {
+        const list = apiResourceList(types, parts[1]!, parts[2]!);
+        if (list) return json(list);
+      }
+    }
+    throw notFoundPath(info);
+  }
+
+  async function serveHealth(reply: FastifyReply, which: string, query: URLSearchParams) {
+    const verbose = query.has('verbose');
+    const results: string[] = ['[+]ping ok'];
+    let ok = true;
+    for (const hc of which === 'livez' ? [] : cfg.healthChecks) {
+      try {
+        await hc.check();
+        results.push(`[+]${hc.name} ok`);
+      } catch (err) {
+        ok = false;
+        results.push(`[-]${hc.name} failed: ${(err as Error).message}`);
+      }
+    }
+    const body = verbose || !ok ? `${results.join('\n')}\n${which} check ${ok ? 'passed' : 'failed'}\n` : 'ok';
+    return reply.code(ok ? 200 : 500).type('text/plain; charset=utf-8').send(body);
+  }
+
+  function contextOf(info: RequestInfo, query: URLSearchParams, user: UserInfo, store: Store): RequestContext {
+    const dryRun = query.getAll('dryRun');
+    for (const d of dryRun) if (d !== 'All') throw newBadRequest(`dryRun: Unsupported value: ${JSON.stringify(d)}: supported values: "All"`);
+    if (store.rt.namespaced === false && info.namespace && info.resource !== 'namespaces') throw notFoundPath(info);
+    return newContext({
+      user,
+      namespace: store.rt.namespaced ? info.namespace : '',
+      dryRun: dryRun.length > 0,
+      fieldManager: query.get('fieldManager') ?? undefined,
+      subresource: info.subresource,
+    });
+  }
+
+  function listParams(query: URLSearchParams) {
+    return {
+      labelSelector: query.get('labelSelector') ? parseLabelSelector(query.get('labelSelector')!) : undefined,
+      fieldSelector: query.get('fieldSelector') ? parseFieldSelector(query.get('fieldSelector')!) : undefined,
+      limit: intParam(query, 'limit'),
+      continue: query.get('continue') || undefined,
+      resourceVersion: query.get('resourceVersion') ?? undefined,
+      resourceVersionMatch: query.get('resourceVersionMatch') || undefined,
+    };
+  }
+
+  function apiVersionOf(rt: AnyResourceType): string {
+    return rt.group ? `${rt.group}/${rt.version}` : rt.version;
+  }
+
+  function sendObject(reply: FastifyReply, form: ResponseForm, rt: AnyResourceType, obj: unknown, code = 200, query?: URLSearchParams) {
+    for (const w of (reply.request as FastifyRequest & { warnings?: string[] }).warnings ?? []) reply.header('Warning', `299 - "${w.replace(/"/g, "'")}"`);
+    if (form.kind === 'table' && obj && typeof obj === 'object' && (obj as KubeObject).metadata && (obj as KubeObject).kind === rt.kind) {
+      const include = (query?.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? undefined;
+      const t = toTable(rt, [obj as KubeObject], { includeObject: include ?? 'Metadata', listMeta: { resourceVersion: (obj as KubeObject).metadata.resourceVersion } });
+      return reply.code(code).type('application/json').send(JSON.stringify(form.version === 'v1' ? t : { ...t, apiVersion: 'meta.k8s.io/v1beta1' }));
+    }
+    if (form.kind === 'metadata' && obj && typeof obj === 'object' && (obj as KubeObject).metadata && (obj as KubeObject).kind === rt.kind) {
+      return reply.code(code).type('application/json').send(JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: (obj as KubeObject).metadata }));
+    }
+    if (form.kind === 'yaml') return reply.code(code).type('application/yaml').send(toYAML(obj));
+    return reply.code(code).type('application/json').send(JSON.stringify(obj));
+  }
+
+  function fieldValidation(query: URLSearchParams): 'Ignore' | 'Warn' | 'Strict' {
+    const v = query.get('fieldValidation') ?? 'Warn';
+    if (v !== 'Ignore' && v !== 'Warn' && v !== 'Strict') throw newBadRequest(`fieldValidation: Unsupported value: ${JSON.stringify(v)}: supported values: "Ignore", "Strict", "Warn"`);
+    return v;
+  }
+
+  /** Reports fields the kind does not have, as warnings or (Strict) a 400 naming them. */
+  function checkUnknownFields(raw: unknown, rt: AnyResourceType, query: URLSearchParams, ctx: RequestContext) {
+    const mode = fieldValidation(query);
+    if (mode === 'Ignore') return;
+    const unknown = findUnknownFields(rt.schema, raw);
+    if (unknown.length === 0) return;
+    const msgs = unknown.map((f) => `unknown field "${f}"`);
+    if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${msgs.join(', ')}`);
+    ctx.warnings.push(...msgs);
+  }
+
+  /** Decodes a create/update body as the store's kind, checking apiVersion and kind. */
+  function decodeBody(req: FastifyRequest, store: Store, query: URLSearchParams, ctx: RequestContext, expect?: { apiVersion: string; kind: string }): KubeObject {
+    const type = bodyTypeOf(req.headers['content-type'], false);
+    const raw = parseBody(req.body as Buffer | undefined, type) as Record<string, unknown>;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw newBadRequest('the body of the request must be an object');
+    const rt = store.rt;
+    const want = expect ?? { apiVersion: apiVersionOf(rt), kind: rt.kind };
+    if (raw.apiVersion !== undefined && raw.apiVersion !== want.apiVersion) {
+      throw newBadRequest(`the API version in the data (${String(raw.apiVersion)}) does not match the expected API version (${want.apiVersion})`);
+    }
+    if (raw.kind !== undefined && raw.kind !== want.kind) {
+      throw newBadRequest(`${String(raw.kind)} in version "${rt.version}" cannot be handled as a ${want.kind}: the kind in the data does not match the expected kind (${want.kind})`);
+    }
+    if (!expect) checkUnknownFields(raw, rt, query, ctx);
+    return raw as KubeObject;
+  }
+
+  function deleteOptionsOf(req: FastifyRequest, query: URLSearchParams): DeleteOptions {
+    let opts: DeleteOptions = {};
+    const body = req.body as Buffer | undefined;
+    if (body && body.length > 0 && body.toString('utf8').trim() !== '') {
+      const raw = parseBody(body, bodyTypeOf(req.headers['content-type'], false));
+      opts = decodeWith(DeleteOptionsSchema, raw, 'meta.k8s.io', 'DeleteOptions', 'v1');
+    }
+    const grace = intParam(query, 'gracePeriodSeconds');
+    if (grace !== undefined) opts.gracePeriodSeconds = grace;
+    const pp = query.get('propagationPolicy');
+    if (pp) {
+      if (pp !== 'Orphan' && pp !== 'Background' && pp !== 'Foreground') throw newBadRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(pp)}: supported values: "Foreground", "Background", "Orphan"`);
+      opts.propagationPolicy = pp;
+    }
+    const orphan = query.get('orphanDependents');
+    if (orphan) opts.orphanDependents = orphan === 'true';
+    if (opts.orphanDependents !== undefined && opts.propagationPolicy) throw newBadRequest('orphanDependents and propagationPolicy cannot both be set');
+    return opts;
+  }
+
+  async function serveResource(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, store: Store, user: UserInfo) {
+    const rt = store.rt;
+    const ctx = contextOf(info, query, user, store);
+    (req as FastifyRequest & { warnings?: string[] }).warnings = ctx.warnings;
+    const form = chooseResponse(req.headers.accept);
+    const sub = info.subresource;
+    if (sub && !rt.subresources.includes(sub)) throw notFoundPath(info);
+    const custom = sub ? cfg.subresources?.[`${rt.group}/${rt.resource}/${sub}`] : undefined;
+    if (custom) return custom(req, reply, info, ctx, store);
+    if (info.name === '' && (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch' || info.verb === 'delete')) throw notFoundPath(info);
+
+    switch (info.verb) {
+      case 'get': {
+        if (sub === 'scale') return sendObject(reply, form, rt, toScale(await store.get(ctx, info.name)));
+        if (sub && sub !== 'status') throw newMethodNotSupported(store.gr, 'get');
+        const obj = await store.get(ctx, info.name, { resourceVersion: query.get('resourceVersion') ?? undefined });
+        return sendObject(reply, form, rt, obj, 200, query);
+      }
+      case 'list': {
+        if (!rt.verbs.includes('list')) throw newMethodNotSupported(store.gr, 'list');
+        const params = listParams(query);
+        const res = await store.list(ctx, params);
+        const meta: Record<string, unknown> = { resourceVersion: res.resourceVersion };
+        if (res.continue) meta.continue = res.continue;
+        if (res.remainingItemCount !== undefined) meta.remainingItemCount = res.remainingItemCount;
+        if (form.kind === 'table') {
+          const include = (query.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata';
+          const t = toTable(
+            rt,
+            res.items.map((c) => c.object),
+            { includeObject: include, listMeta: meta },
+          );
+          return reply.code(200).type('application/json').send(JSON.stringify(form.version === 'v1' ? t : { ...t, apiVersion: 'meta.k8s.io/v1beta1' }));
+        }
+        if (form.kind === 'metadata') {
+          return reply
+            .code(200)
+            .type('application/json')
+            .send(JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${form.version}`, metadata: meta, items: res.items.map((c) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: c.object.metadata })) }));
+        }
+        const head = `{"kind":"${rt.listKind}","apiVersion":"${apiVersionOf(rt)}","metadata":${JSON.stringify(meta)},"items":[`;
+        if (form.kind === 'yaml') return reply.code(200).type('application/yaml').send(toYAML({ kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: meta, items: res.items.map((c) => c.object) }));
+        return reply.code(200).type('application/json').send(head + res.items.map((c) => c.json).join(',') + ']}');
+      }
+      case 'create': {
+        if (info.name && !sub) throw newMethodNotSupported(store.gr, 'create');
+        if (sub === 'binding') {
+          const binding = decodeBody(req, store, query, ctx, { apiVersion: 'v1', kind: 'Binding' }) as unknown as Binding;
+          await bindPod(store, ctx, info.name, binding);
+          return reply.code(201).type('application/json').send(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
+        }
+        if (sub === 'eviction') {
+          const ev = decodeBody(req, store, query, ctx, { apiVersion: 'policy/v1', kind: 'Eviction' }) as unknown as Eviction;
+          await evictPod(store, cfg.registry.get('policy', 'poddisruptionbudgets'), ctx, info.name, ev);
+          return reply.code(201).type('application/json').send(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
+        }
+        if (sub) throw newMethodNotSupported(store.gr, 'create');
+        if (!rt.verbs.includes('create')) throw newMethodNotSupported(store.gr, 'create');
+        const raw = decodeBody(req, store, query, ctx);
+        const obj = store.decode(raw);
+        const created = await store.create(ctx, obj);
+        return sendObject(reply, form, rt, created, 201, query);
+      }
+      case 'update': {
+        if (sub === 'scale') {
+          const body = decodeBody(req, store, query, ctx, { apiVersion: 'autoscaling/v1', kind: 'Scale' });
+          return sendObject(reply, form, rt, await updateScale(store, ctx, info.name, () => body));
+        }
+        if (sub && sub !== 'status' && sub !== 'finalize') throw newMethodNotSupported(store.gr, 'update');
+        if (!rt.verbs.includes('update')) throw newMethodNotSupported(store.gr, 'update');
+        const raw = decodeBody(req, store, query, ctx);
+        const obj = store.decode(raw);
+        const { object, created } = await store.update(ctx, info.name, () => structuredClone(obj));
+        return sendObject(reply, form, rt, object, created ? 201 : 200, query);
+      }
+      case 'patch': {
+        if (!rt.verbs.includes('patch')) throw newMethodNotSupported(store.gr, 'patch');
+        const type = bodyTypeOf(req.headers['content-type'], true);
+        const patch = parseBody(req.body as Buffer | undefined, type);
+        if (sub === 'scale') {
+          const scaled = await updateScale(store, ctx, info.name, (cur) => applyPatch(cur as unknown as KubeObject, patch, type, undefined) as KubeObject);
+          return sendObject(reply, form, rt, scaled);
+        }
+        if (sub && sub !== 'status') throw newMethodNotSupported(store.gr, 'patch');
+        const { object, created } = await store.update(
+          ctx,
+          info.name,
+          (cur) => {
+            if (!cur) {
+              if (type === 'apply-patch') return store.decode(patch as KubeObject);
+              throw newNotFound(store.gr, info.name);
+            }
+            const patched = applyPatch(cur, patch, type, rt);
+            if (type !== 'apply-patch') checkUnknownFields(patched, rt, query, ctx);
+            return store.decode(patched);
+          },
+          { forceAllowCreate: type === 'apply-patch' },
+        );
+        return sendObject(reply, form, rt, object, created ? 201 : 200, query);
+      }
+      case 'delete': {
+        if (sub) throw newMethodNotSupported(store.gr, 'delete');
+        if (!rt.verbs.includes('delete')) throw newMethodNotSupported(store.gr, 'delete');
+        const opts = deleteOptionsOf(req, query);
+        const res = await store.delete(ctx, info.name, opts);
+        return sendObject(reply, form, rt, res.object, res.deleted ? 200 : 202, query);
+      }
+      case 'deletecollection': {
+        if (!rt.verbs.includes('deletecollection')) throw newMethodNotSupported(store.gr, 'deletecollection');
+        const opts = deleteOptionsOf(req, query);
+        const items = await store.deleteCollection(ctx, listParams(query), opts);
+        return reply
+          .code(200)
+          .type('application/json')
+          .send(`{"kind":"${rt.listKind}","apiVersion":"${apiVersionOf(rt)}","metadata":{},"items":[${items.map((o) => JSON.stringify(o)).join(',')}]}`);
+      }
+      default:
+        throw newMethodNotSupported(store.gr, req.method.toLowerCase());
+    }
+  }
+
+  async function serveWatch(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, store: Store, user: UserInfo) {
+    const rt = store.rt;
+    if (!rt.verbs.includes('watch')) throw newMethodNotSupported(store.gr, 'watch');
+    const ctx = contextOf(info, query, user, store);
+    const form = chooseResponse(req.headers.accept);
+    const params = listParams(query);
+    if (info.name) {
+      // Watching one object: a field selector on its name.
+      const sel = params.fieldSelector ? `${params.fieldSelector.toString()},metadata.name=${info.name}` : `metadata.name=${info.name}`;
+      params.fieldSelector = parseFieldSelector(sel);
+    }
+    const timeoutParam = intParam(query, 'timeoutSeconds');
+    const timeoutMs = (timeoutParam ?? Math.round(minTimeout * (1 + Math.random()))) * 1000;
+    const bookmarks = query.get('allowWatchBookmarks') === 'true';
+    const sendInitial = query.get('sendInitialEvents') === 'true';
+    // Validate selectors and resourceVersion before the 200 goes out.
+    store.predicate(ctx.namespace, params);
+    let encode: ((e: FilteredEvent) => string) | undefined;
+    if (form.kind === 'table') {
+      const include = (query.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata';
+      encode = (e) => {
+        const t = toTable(rt, [e.object.object], { includeObject: include, listMeta: { resourceVersion: String(e.revision) } });
+        return `{"type":"${e.type}","object":${JSON.stringify(form.version === 'v1' ? t : { ...t, apiVersion: 'meta.k8s.io/v1beta1' })}}\n`;
+      };
+    } else if (form.kind === 'metadata') {
+      encode = (e) => `{"type":"${e.type}","object":${JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: e.object.object.metadata })}}\n`;
+    }
+    reply.hijack();
+    const labels = { group: rt.group, resource: rt.resource };
+    m.watchers.inc(labels);
+    log.debug({ resource: rt.resource, namespace: ctx.namespace, rv: params.resourceVersion }, 'watch started');
+    let handle: { stop(): void } | undefined;
+    const stream = new WatchStream({
+      rt,
+      res: reply.raw,
+      encode,
+      bookmarks,
+      bookmarkIntervalMs: bookmarkInterval,
+      timeoutMs,
+      onClose: () => {
+        handle?.stop();
+        m.watchers.dec(labels);
+        m.requests.inc({ verb: 'WATCH', group: rt.group, resource: rt.resource, subresource: '', code: '200' });
+      },
+    });
+    try {
+      let rv = params.resourceVersion;
+      if (sendInitial && (rv === undefined || rv === '')) rv = '0';
+      handle = await store.watch(ctx, { ...params, resourceVersion: rv }, stream);
+      if (sendInitial) {
+        const at = store.cache?.rv ?? 0;
+        stream.setInitialRV(at);
+        stream.bookmark({ 'k8s.io/initial-events-end': 'true' });
+      }
+    } catch (err) {
+      const se = toStatusError(err);
+      stream.error(se.status as Status);
+    }
+  }
+
+  return app;
+}

@@ -1,0 +1,41 @@
+/** The strategy of each built-in kind. */
+import type { AnyResourceType } from '../../api/index.js';
+import { composeStrategies, statusStrategy, type Strategy } from '../strategy.js';
+import { podStrategy } from './pod.js';
+import { namespaceStrategy } from './namespace.js';
+import { jobStrategy } from './job.js';
+import { serviceStrategy, type ServiceAllocators } from './service.js';
+
+export interface StrategyDeps {
+  allocators: ServiceAllocators;
+  /** Seconds events live in storage (--event-ttl). */
+  eventTTLSeconds: number;
+}
+
+const createOnUpdate: Strategy = { allowCreateOnUpdate: true };
+
+export function strategyFor(rt: AnyResourceType, deps: StrategyDeps): Strategy {
+  const key = `${rt.group}/${rt.resource}`;
+  switch (key) {
+    case '/pods':
+      return podStrategy;
+    case '/namespaces':
+      return namespaceStrategy;
+    case '/services':
+      return serviceStrategy(deps.allocators);
+    case '/events':
+      return { allowCreateOnUpdate: true, ttlSeconds: () => deps.eventTTLSeconds };
+    case '/endpoints':
+    case 'coordination.k8s.io/leases':
+    case 'discovery.k8s.io/endpointslices':
+      return createOnUpdate;
+    case 'batch/jobs':
+      return composeStrategies(statusStrategy(rt), jobStrategy);
+    default:
+      return rt.hasStatus ? statusStrategy(rt) : {};
+  }
+}
+
+export { podStrategy, namespaceStrategy, jobStrategy, serviceStrategy };
+export { ServiceAllocators, parsePortRange } from './service.js';
+export { qosClass } from './pod.js';

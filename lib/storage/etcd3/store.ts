@@ -1,0 +1,355 @@
+/**
+ * Etcd3Storage: Storage on etcd v3, after Kubernetes' etcd3/store.go. One key per object,
+ * JSON values without metadata.resourceVersion (the key's mod revision is the version),
+ * creates and updates as transactions that compare the mod revision.
+ */
+import { Etcd3, type IOptions } from 'etcd3';
+import { ExponentialBackoff, handleWhen, retry, circuitBreaker, ConsecutiveBreaker, wrap } from 'cockatiel';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../../api/index.js';
+import {
+  DELETE,
+  NOCHANGE,
+  StorageError,
+  type ListOptions,
+  type ListResult,
+  type Storage,
+  type StorageEvent,
+  type WatchHandle,
+  type WatchHandler,
+} from '../interface.js';
+
+export interface Etcd3StorageOptions {
+  /** host:port or http://host:port, one per member. */
+  endpoints: string[];
+  log: Logger;
+  /** Observes the latency of each etcd request (for /metrics). */
+  observe?: (operation: string, seconds: number) => void;
+  /** Largest value etcd accepts (its --max-request-bytes, 1.5 MiB by default). */
+  maxValueBytes?: number;
+}
+
+/** Internal page size for unbounded ranges, so that no single response nears gRPC limits. */
+const RANGE_PAGE = 2000;
+
+interface KV {
+  key: Buffer;
+  value: Buffer;
+  mod_revision: string;
+  create_revision: string;
+  version: string;
+  lease: string;
+}
+
+function prefixEnd(prefix: string): Buffer {
+  const b = Buffer.from(prefix);
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i]! < 0xff) {
+      const end = Buffer.from(b.subarray(0, i + 1));
+      end[i]!++;
+      return end;
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function isRecoverable(err: Error): boolean {
+  return /UNAVAILABLE|Unavailable|ECONNREFUSED|DEADLINE|deadline|No connection|not available|GRPCConnectFailed|14 UNAVAILABLE|closed|reset/i.test(
+    `${err.name} ${err.message}`,
+  );
+}
+
+export class Etcd3Storage implements Storage {
+  private readonly client: Etcd3;
+  private readonly log: Logger;
+  private readonly observe: (op: string, s: number) => void;
+  private readonly maxValueBytes: number;
+  /** Leases reused for objects with the same TTL written within a minute, as upstream does for events. */
+  private leaseCache = new Map<number, { id: string; grantedAt: number }>();
+
+  constructor(opts: Etcd3StorageOptions) {
+    this.log = opts.log;
+    this.observe = opts.observe ?? (() => {});
+    this.maxValueBytes = opts.maxValueBytes ?? 1.5 * 1024 * 1024;
+    const hosts = opts.endpoints.map((e) => e.replace(/^https?:\/\//, ''));
+    const options: IOptions = {
+      hosts,
+      dialTimeout: 5000,
+      grpcOptions: { 'grpc.max_receive_message_length': 512 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 },
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 15_000 }),
+      faultHandling: {
+        host: () => circuitBreaker(handleWhen(isRecoverable), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(2) }),
+        global: wrap(retry(handleWhen(isRecoverable), { maxAttempts: Math.max(3, hosts.length * 2), backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) })),
+        // etcd3 calls next() on this factory to get its first backoff; the types predate cockatiel 3.2.
+        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as never,
+      },
+    };
+    this.client = new Etcd3(options);
+  }
+
+  private async timed<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.translate(err, '');
+    } finally {
+      this.observe(op, (performance.now() - start) / 1000);
+    }
+  }
+
+  private translate(err: unknown, key: string): Error {
+    if (err instanceof StorageError) return err;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/compacted/.test(msg)) return new StorageError('Expired', key, msg, undefined, { cause: err });
+    // etcd cancels a watch whose start revision was compacted; the client reports no reason.
+    if (/Watcher canceled/.test(msg)) return new StorageError('Expired', key, 'the requested resource version has been compacted', undefined, { cause: err });
+    if (/future revision/.test(msg)) return new StorageError('Expired', key, msg, undefined, { cause: err });
+    if (/request is too large|message larger than max|ResourceExhausted|RESOURCE_EXHAUSTED/.test(msg)) return new StorageError('TooLarge', key, msg, undefined, { cause: err });
+    return new StorageError('Unreachable', key, `etcd: ${msg}`, undefined, { cause: err });
+  }
+
+  private encode(key: string, obj: KubeObject): Buffer {
+    const rv = obj.metadata.resourceVersion;
+    delete obj.metadata.resourceVersion;
+    let text: string;
+    try {
+      text = JSON.stringify(obj);
+    } finally {
+      if (rv !== undefined) obj.metadata.resourceVersion = rv;
+    }
+    const buf = Buffer.from(text);
+    if (buf.length > this.maxValueBytes) throw new StorageError('TooLarge', key, `object is ${buf.length} bytes; etcd accepts at most ${this.maxValueBytes}`);
+    return buf;
+  }
+
+  private decode(kv: { key: Buffer; value: Buffer; mod_revision: string }, revision?: number): KubeObject {
+    let obj: KubeObject;
+    try {
+      obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+    } catch (err) {
+      throw new StorageError('InvalidObject', kv.key.toString(), `stored value of ${kv.key.toString()} is not JSON`, undefined, { cause: err });
+    }
+    obj.metadata ??= {};
+    obj.metadata.resourceVersion = String(revision ?? kv.mod_revision);
+    return obj;
+  }
+
+  private async leaseFor(ttlSeconds: number): Promise<string> {
+    const now = Date.now();
+    const cached = this.leaseCache.get(ttlSeconds);
+    if (cached && now - cached.grantedAt < 60_000) return cached.id;
+    const res = await this.client.leaseClient.leaseGrant({ TTL: ttlSeconds + 60 });
+    this.leaseCache.set(ttlSeconds, { id: res.ID, grantedAt: now });
+    return res.ID;
+  }
+
+  async create(key: string, obj: KubeObject, opts: { ttlSeconds?: number } = {}): Promise<KubeObject> {
+    const value = this.encode(key, obj);
+    return this.timed('create', async () => {
+      const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
+      const k = Buffer.from(key);
+      const res = await this.client.kv.txn({
+        compare: [{ key: k, target: 'Mod' as never, result: 'Equal' as never, mod_revision: '0' }],
+        success: [{ request_put: { key: k, value, ...(lease ? { lease } : {}) } }],
+        failure: [],
+      });
+      if (!res.succeeded) throw new StorageError('KeyExists', key, `key ${key} already exists`);
+      const out = JSON.parse(value.toString('utf8')) as KubeObject;
+      out.metadata.resourceVersion = res.header.revision;
+      return out;
+    });
+  }
+
+  private async getKV(key: string, revision?: number): Promise<{ kv: KV | null; revision: number }> {
+    const res = await this.client.kv.range({ key: Buffer.from(key), ...(revision ? { revision: String(revision) } : {}) });
+    return { kv: (res.kvs[0] as unknown as KV) ?? null, revision: Number(res.header.revision) };
+  }
+
+  async get(key: string): Promise<KubeObject | null> {
+    return this.timed('get', async () => {
+      const { kv } = await this.getKV(key);
+      return kv ? this.decode(kv) : null;
+    });
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    return this.timed('list', async () => {
+      const end = prefixEnd(prefix);
+      let start = Buffer.from(opts.startKey ?? prefix);
+      let revision = opts.revision ?? 0;
+      const limit = opts.limit ?? 0;
+      const items: KubeObject[] = [];
+      const keys: string[] = [];
+      for (;;) {
+        const want = limit > 0 ? Math.min(RANGE_PAGE, Math.max(limit - items.length + 1, opts.predicate ? RANGE_PAGE : 0)) : RANGE_PAGE;
+        const res = await this.client.kv.range({ key: start, range_end: end, limit: String(want), ...(revision ? { revision: String(revision) } : {}) });
+        if (!revision) revision = Number(res.header.revision);
+        const kvs = res.kvs as unknown as KV[];
+        for (let i = 0; i < kvs.length; i++) {
+          const kv = kvs[i]!;
+          const obj = this.decode(kv);
+          if (opts.predicate && !opts.predicate(obj)) continue;
+          if (limit > 0 && items.length === limit) {
+            // One more match than asked for: more remain; continue from this key.
+            return {
+              items,
+              keys,
+              revision,
+              nextKey: kv.key.toString('utf8'),
+              remaining: opts.predicate ? undefined : Number(res.count) - i,
+            };
+          }
+          items.push(obj);
+          keys.push(kv.key.toString('utf8'));
+        }
+        if (!res.more || kvs.length === 0) return { items, keys, revision };
+        start = Buffer.concat([kvs[kvs.length - 1]!.key, Buffer.from([0])]);
+      }
+    });
+  }
+
+  async guaranteedUpdate(
+    key: string,
+    tryUpdate: (current: KubeObject | null) => Promise<KubeObject | typeof DELETE | typeof NOCHANGE> | KubeObject | typeof DELETE | typeof NOCHANGE,
+    opts: { expectedRevision?: number; ttlSeconds?: number } = {},
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
+    const k = Buffer.from(key);
+    let cur = await this.timed('get', () => this.getKV(key));
+    for (let attempt = 0; ; attempt++) {
+      const modRev = cur.kv ? cur.kv.mod_revision : '0';
+      if (opts.expectedRevision && Number(modRev) !== opts.expectedRevision) {
+        throw new StorageError('Conflict', key, `key ${key} changed since revision ${opts.expectedRevision}`, Number(modRev));
+      }
+      const current = cur.kv ? this.decode(cur.kv) : null;
+      const next = await tryUpdate(current);
+      if (next === NOCHANGE) {
+        if (!current) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+        return { object: current, deleted: false };
+      }
+      const compare = [{ key: k, target: 'Mod' as never, result: 'Equal' as never, mod_revision: modRev }];
+      let res;
+      if (next === DELETE) {
+        if (!current) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+        res = await this.timed('delete', () =>
+          this.client.kv.txn({ compare, success: [{ request_delete_range: { key: k } }], failure: [{ request_range: { key: k } }] }),
+        );
+        if (res.succeeded) {
+          current.metadata.resourceVersion = res.header.revision;
+          return { object: current, deleted: true };
+        }
+      } else {
+        const value = this.encode(key, next);
+        const keepLease = cur.kv && cur.kv.lease !== '0' ? cur.kv.lease : undefined;
+        res = await this.timed('update', async () => {
+          const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : keepLease;
+          return this.client.kv.txn({
+            compare,
+            success: [{ request_put: { key: k, value, ...(lease ? { lease } : {}) } }],
+            failure: [{ request_range: { key: k } }],
+          });
+        });
+        if (res.succeeded) {
+          const out = JSON.parse(value.toString('utf8')) as KubeObject;
+          out.metadata.resourceVersion = res.header.revision;
+          return { object: out, deleted: false };
+        }
+      }
+      // Lost the race: retry against the value the failed transaction read.
+      const rr = res.responses[0]?.response_range;
+      cur = { kv: (rr?.kvs[0] as unknown as KV) ?? null, revision: Number(res.header.revision) };
+      if (attempt > 0 && attempt % 50 === 0) this.log.warn({ key, attempt }, 'guaranteed update still retrying after conflicts');
+    }
+  }
+
+  async delete(key: string, opts: { expectedRevision?: number } = {}): Promise<KubeObject> {
+    const { object } = await this.guaranteedUpdate(key, (cur) => {
+      if (!cur) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+      return DELETE;
+    }, opts);
+    return object;
+  }
+
+  watch(prefix: string, fromRevision: number, handler: WatchHandler): WatchHandle {
+    let stopped = false;
+    let watcher: Awaited<ReturnType<ReturnType<Etcd3['watch']>['create']>> | undefined;
+    const fail = (err: StorageError) => {
+      if (stopped) return;
+      stopped = true;
+      void watcher?.cancel().catch(() => {});
+      handler.onError(err);
+    };
+    const builder = this.client.watch().prefix(prefix).withPreviousKV();
+    if (fromRevision > 0) builder.startRevision(String(fromRevision + 1));
+    builder
+      .create()
+      .then((w) => {
+        watcher = w;
+        if (stopped) {
+          void w.cancel().catch(() => {});
+          return;
+        }
+        w.on('data', (res) => {
+          if (stopped) return;
+          if (res.compact_revision && res.compact_revision !== '0') {
+            return fail(new StorageError('Expired', prefix, `too old resource version: ${fromRevision} (${res.compact_revision})`, Number(res.compact_revision)));
+          }
+          const events: StorageEvent[] = [];
+          for (const ev of res.events) {
+            const kv = ev.kv as unknown as KV;
+            const key = kv.key.toString('utf8');
+            const rev = Number(kv.mod_revision);
+            try {
+              if (ev.type === 'Put') {
+                const object = this.decode(kv);
+                const prev = ev.prev_kv ? this.decode(ev.prev_kv as unknown as KV) : undefined;
+                events.push({ type: kv.version === '1' ? 'ADDED' : 'MODIFIED', key, object, prevObject: prev, revision: rev });
+              } else if (ev.prev_kv) {
+                const object = this.decode(ev.prev_kv as unknown as KV, rev);
+                events.push({ type: 'DELETED', key, object, prevObject: object, revision: rev });
+              }
+            } catch (err) {
+              this.log.error({ err, key }, 'skipping undecodable value in watch');
+            }
+          }
+          if (events.length) handler.onEvents(events);
+          else handler.onProgress?.(Number(res.header.revision));
+        });
+        w.on('error', (err: Error) => fail(this.translate(err, prefix) as StorageError));
+      })
+      .catch((err: unknown) => fail(this.translate(err, prefix) as StorageError));
+    return {
+      stop: () => {
+        stopped = true;
+        void watcher?.cancel().catch(() => {});
+      },
+    };
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.timed('revision', async () => {
+      const res = await this.client.kv.range({ key: Buffer.from('\0tkube-revision-probe'), count_only: true });
+      return Number(res.header.revision);
+    });
+  }
+
+  async count(prefix: string): Promise<number> {
+    return this.timed('count', async () => {
+      const res = await this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
+      return Number(res.count);
+    });
+  }
+
+  async compact(revision: number): Promise<void> {
+    await this.timed('compact', () => this.client.kv.compact({ revision: String(revision), physical: true }));
+  }
+
+  /** Checks that etcd answers (for /healthz and componentstatuses). */
+  async ping(): Promise<void> {
+    await this.currentRevision();
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
