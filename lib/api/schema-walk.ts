@@ -27,8 +27,17 @@ export function defOf(s: z.ZodType): Def {
   return (s as unknown as { _zod: { def: Def } })._zod.def;
 }
 
-/** Strips wrapper layers, merging their metadata (outer layers win). */
-export function unwrap(schema: z.ZodType): { core: z.ZodType; meta: Meta; optional: boolean; nullable: boolean } {
+type Unwrapped = { core: z.ZodType; meta: Meta; optional: boolean; nullable: boolean };
+const unwrapped = new WeakMap<z.ZodType, Unwrapped>();
+
+/** Strips wrapper layers, merging their metadata (outer layers win). Memoized: schemas never change. */
+export function unwrap(schema: z.ZodType): Unwrapped {
+  let u = unwrapped.get(schema);
+  if (!u) unwrapped.set(schema, (u = unwrapUncached(schema)));
+  return u;
+}
+
+function unwrapUncached(schema: z.ZodType): Unwrapped {
   let s = schema;
   const meta: Meta = {};
   let optional = false;

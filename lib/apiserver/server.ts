@@ -104,6 +104,22 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v);
 }
 
+/** The verb label of request metrics, as upstream: LIST/WATCH/GET/POST/PUT/PATCH/APPLY/DELETE. */
+function metricVerb(info: RequestInfo, method: string, contentType: string | undefined): string {
+  switch (info.verb) {
+    case 'list':
+      return 'LIST';
+    case 'watch':
+      return 'WATCH';
+    case 'patch':
+      return contentType?.startsWith('application/apply-patch') ? 'APPLY' : 'PATCH';
+    case 'connect':
+      return 'CONNECT';
+    default:
+      return method.toUpperCase();
+  }
+}
+
 function sendStatus(reply: FastifyReply, err: StatusError): void {
   const s = err.status;
   if (s.reason === 'TooManyRequests' && s.details?.retryAfterSeconds) reply.header('Retry-After', String(s.details.retryAfterSeconds));
@@ -115,7 +131,6 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: maxRequestBodyBytes,
-    maxParamLength: 4096,
     return503OnClosing: true,
     forceCloseConnections: true,
     ...(tls
@@ -224,7 +239,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       if (!isWatch) {
         code = reply.raw.statusCode && code === 200 ? reply.raw.statusCode : code;
         const seconds = (performance.now() - start) / 1000;
-        const labels = { verb: info.verb.toUpperCase(), group: info.apiGroup, resource: info.resource, subresource: info.subresource, code: String(code) };
+        const labels = { verb: metricVerb(info, req.method, req.headers['content-type']), group: info.apiGroup, resource: info.resource, subresource: info.subresource, code: String(code) };
         m.requests.inc(labels);
         if (!longRunning) m.latency.observe({ verb: labels.verb, resource: info.resource }, seconds);
         log.info({ verb: info.verb, path: info.path, code, latencyMs: Math.round(seconds * 1000) }, 'request');
@@ -246,7 +261,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const types = resourceTypes();
     const accept = parseMediaTypes(req.headers.accept);
     const aggregated = accept.find((t) => t.params['as'] === 'APIGroupDiscoveryList' && t.params['g'] === 'apidiscovery.k8s.io' && (t.params['v'] === 'v2' || t.params['v'] === 'v2beta1'));
-    const json = (v: unknown, type = 'application/json') => reply.code(200).type(type).header('Cache-Control', 'no-cache, private').send(JSON.stringify(v));
+    // A Buffer body keeps the header as written: fastify would re-quote the parameters of a string's media type.
+    const json = (v: unknown, type = 'application/json') => reply.code(200).header('content-type', type).header('Cache-Control', 'no-cache, private').send(Buffer.from(JSON.stringify(v)));
     switch (path) {
       case '/version':
         return json(cfg.version);

@@ -285,7 +285,11 @@ export class Store {
     };
   }
 
-  /** Builds the filter for a list or watch; refuses field selectors on unknown fields. */
+  /**
+   * Builds the filter for a list or watch; refuses field selectors on unknown fields. The
+   * namespace is part of the filter only when `namespace` is given (reads from a
+   * namespace's key prefix need no namespace check).
+   */
   predicate(namespace: string, params: ListParams): ((o: KubeObject) => boolean) | undefined {
     const ls = params.labelSelector && !params.labelSelector.isEmpty() ? params.labelSelector : undefined;
     const fs = params.fieldSelector && !params.fieldSelector.isEmpty() ? params.fieldSelector : undefined;
@@ -327,7 +331,7 @@ export class Store {
     const prefix = this.namespacePrefix(ctx.namespace);
     if (startKey && !startKey.startsWith(prefix)) throw newBadRequest('continue key is not valid: it does not belong to this list');
     try {
-      const res = await this.storage.list(prefix, { revision, limit: params.limit, startKey, predicate: pred });
+      const res = await this.storage.list(prefix, { revision, limit: params.limit, startKey, predicate: this.predicate('', params) });
       return {
         items: res.items.map((o, i) => new CachedObject(res.keys[i]!, o)),
         resourceVersion: String(res.revision),

@@ -93,7 +93,7 @@ export async function startEtcd(opts: { members?: number } = {}): Promise<EtcdCl
 
   const kill = async (i: number) => {
     const m = members[i]!;
-    if (!m.proc || m.proc.exitCode !== null) return;
+    if (!m.proc || m.proc.exitCode !== null || m.proc.signalCode !== null) return;
     (m.proc as { expectedExit?: boolean }).expectedExit = true;
     const exited = new Promise((r) => m.proc!.once('exit', r));
     m.proc.kill('SIGKILL');

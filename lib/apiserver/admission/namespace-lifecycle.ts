@@ -9,10 +9,19 @@ import type { AdmissionPlugin } from './chain.js';
 
 export const immortalNamespaces = ['default', 'kube-system', 'kube-public'];
 
+/** How long after a namespace delete passes through here its state is read from etcd, not the cache. */
+const liveLookupWindowMs = 30_000;
+
 export function namespaceLifecycle(registry: Registry): AdmissionPlugin {
+  // Namespaces deleted through this server a moment ago: the watch cache may not show them
+  // Terminating yet, so they are looked up in storage (as upstream's forceLiveLookup cache).
+  const recentlyDeleted = new Map<string, number>();
   const lookup = async (name: string): Promise<Namespace | null> => {
     const store = registry.mustGet('', 'namespaces');
-    const cached = store.cache?.get(`${store.prefix}${name}`);
+    const deletedAt = recentlyDeleted.get(name);
+    const live = deletedAt !== undefined && Date.now() - deletedAt < liveLookupWindowMs;
+    if (deletedAt !== undefined && !live) recentlyDeleted.delete(name);
+    const cached = live ? undefined : store.cache?.get(`${store.prefix}${name}`);
     if (cached) return cached.object as Namespace;
     // Not in the cache (maybe created a moment ago): ask storage.
     return (await registry.storage.get(`${store.prefix}${name}`)) as Namespace | null;
@@ -24,6 +33,7 @@ export function namespaceLifecycle(registry: Registry): AdmissionPlugin {
         if (a.operation === 'DELETE' && immortalNamespaces.includes(a.name)) {
           throw newForbidden({ group: '', resource: 'namespaces' }, a.name, 'this namespace may not be deleted');
         }
+        if (a.operation === 'DELETE') recentlyDeleted.set(a.name, Date.now());
         return;
       }
       if (!a.namespace || a.operation !== 'CREATE') return;

@@ -76,7 +76,7 @@ export class Etcd3Storage implements Storage {
       hosts,
       dialTimeout: 5000,
       grpcOptions: { 'grpc.max_receive_message_length': 512 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 },
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 15_000 }),
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 10_000 }),
       faultHandling: {
         host: () => circuitBreaker(handleWhen(isRecoverable), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(2) }),
         global: wrap(retry(handleWhen(isRecoverable), { maxAttempts: Math.max(3, hosts.length * 2), backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) })),
@@ -155,9 +155,9 @@ export class Etcd3Storage implements Storage {
         failure: [],
       });
       if (!res.succeeded) throw new StorageError('KeyExists', key, `key ${key} already exists`);
-      const out = JSON.parse(value.toString('utf8')) as KubeObject;
-      out.metadata.resourceVersion = res.header.revision;
-      return out;
+      // The caller's object is what was written; it only lacks the version.
+      obj.metadata.resourceVersion = res.header.revision;
+      return obj;
     });
   }
 
@@ -250,9 +250,8 @@ export class Etcd3Storage implements Storage {
           });
         });
         if (res.succeeded) {
-          const out = JSON.parse(value.toString('utf8')) as KubeObject;
-          out.metadata.resourceVersion = res.header.revision;
-          return { object: out, deleted: false };
+          next.metadata.resourceVersion = res.header.revision;
+          return { object: next, deleted: false };
         }
       }
       // Lost the race: retry against the value the failed transaction read.
@@ -302,8 +301,14 @@ export class Etcd3Storage implements Storage {
             try {
               if (ev.type === 'Put') {
                 const object = this.decode(kv);
-                const prev = ev.prev_kv ? this.decode(ev.prev_kv as unknown as KV) : undefined;
-                events.push({ type: kv.version === '1' ? 'ADDED' : 'MODIFIED', key, object, prevObject: prev, revision: rev });
+                const e: StorageEvent = { type: kv.version === '1' ? 'ADDED' : 'MODIFIED', key, object, revision: rev };
+                // Most consumers (the watch cache) keep their own previous state: decode it only on demand.
+                const prevKV = ev.prev_kv as unknown as KV | undefined;
+                if (prevKV) {
+                  let prev: KubeObject | undefined;
+                  Object.defineProperty(e, 'prevObject', { enumerable: true, get: () => (prev ??= this.decode(prevKV)) });
+                }
+                events.push(e);
               } else if (ev.prev_kv) {
                 const object = this.decode(ev.prev_kv as unknown as KV, rev);
                 events.push({ type: 'DELETED', key, object, prevObject: object, revision: rev });
@@ -315,9 +320,17 @@ export class Etcd3Storage implements Storage {
           if (events.length) handler.onEvents(events);
           else handler.onProgress?.(Number(res.header.revision));
         });
-        w.on('error', (err: Error) => fail(this.translate(err, prefix) as StorageError));
+        w.on('error', (err: Error) => {
+          // The client has already dropped a watcher it reports an error for; cancelling it
+          // again would make etcd answer for an id the client no longer knows.
+          watcher = undefined;
+          fail(this.translate(err, prefix) as StorageError);
+        });
       })
-      .catch((err: unknown) => fail(this.translate(err, prefix) as StorageError));
+      .catch((err: unknown) => {
+        watcher = undefined;
+        fail(this.translate(err, prefix) as StorageError);
+      });
     return {
       stop: () => {
         stopped = true;

@@ -1,0 +1,180 @@
+/**
+ * API server figures: creates per second against raw etcd transactions at the same
+ * concurrency, one update's fan-out to 1,000 watchers, and a 10,000-pod list from the cache.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
+import { startEtcd } from '../test/support/etcd.js';
+import { freePort } from '../test/support/ports.js';
+import { percentile, progress, type Row } from './table.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function podBody(name: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'bench', tier: 'web' } },
+    spec: { containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'], ports: [{ containerPort: 8080 }] }] },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function request(url: string, method: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function runConcurrent(total: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await fn(next++);
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
+
+async function startServer(endpoints: string[]): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [path.join(root, 'dist/cmd/tkube-apiserver/main.js'), `--etcd-servers=${endpoints.join(',')}`, `--insecure-port=${port}`, '--secure-port=0', '--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: { ...process.env, TKUBE_LOG_LEVEL: 'warn' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await request(`${url}/readyz`, 'GET')).status === 200) return { url, proc };
+    } catch {
+      /* starting */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('tkube-apiserver did not start');
+}
+
+export async function benchAPIServer(opts: { quick: boolean }): Promise<Row[]> {
+  const rows: Row[] = [];
+  const etcd = await startEtcd();
+  const hosts = etcd.endpoints.map((e) => e.replace('http://', ''));
+  const raw = new Etcd3({ hosts, grpcOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
+  const server = await startServer(etcd.endpoints);
+  const concurrency = 32;
+  const creates = opts.quick ? 2000 : 9_999;
+  try {
+    // (1) creates per second: raw etcd3 transactions vs. POSTs through the API server, in
+    // alternating rounds so that both see the same disk and the same machine load.
+    const rounds = 3;
+    const perRound = Math.ceil(creates / rounds);
+    const value = Buffer.from(JSON.stringify(podBody('x')));
+    const rawRates: number[] = [];
+    const apiRates: number[] = [];
+    let failed = 0;
+    for (let round = 0; round < rounds; round++) {
+      progress(`round ${round + 1}/${rounds}: ${perRound} raw etcd3 create transactions, then ${perRound} pod creates through tkube-apiserver, concurrency ${concurrency}`);
+      const rawSecs = await runConcurrent(perRound, concurrency, async (i) => {
+        const key = Buffer.from(`/bench-raw/pods/default/p${round}-${i}`);
+        await raw.kv.txn({ compare: [{ key, target: 'Mod' as never, result: 'Equal' as never, mod_revision: '0' }], success: [{ request_put: { key, value } }], failure: [] });
+      });
+      rawRates.push(perRound / rawSecs);
+      const apiSecs = await runConcurrent(perRound, concurrency, async (i) => {
+        const r = await request(`${server.url}/api/v1/namespaces/default/pods`, 'POST', JSON.stringify(podBody(`p${round}-${i}`)));
+        if (r.status !== 201) failed++;
+      });
+      apiRates.push(perRound / apiSecs);
+    }
+    if (failed) throw new Error(`${failed} creates failed`);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rawRate = median(rawRates);
+    const apiRate = median(apiRates);
+    rows.push({ name: `creates/s, ${perRound * rounds} pods, concurrency ${concurrency} (median of ${rounds})`, measured: apiRate, unit: '/s', baseline: rawRate, baselineName: 'raw etcd3 txn', target: 'ratio >= 0.50', ok: apiRate / rawRate >= 0.5 });
+
+    // (3) listing every pod from the watch cache.
+    const listN = Math.ceil(creates / 3) * 3;
+    progress(`list of ${listN} pods from the watch cache (resourceVersion=0)`);
+    const listTimes: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      const r = await request(`${server.url}/api/v1/pods?resourceVersion=0`, 'GET');
+      listTimes.push(performance.now() - t);
+      if (r.status !== 200) throw new Error(`list failed: ${r.status}`);
+      if (i === 0) {
+        const n = (JSON.parse(r.text) as { items: unknown[] }).items.length;
+        if (n !== listN) throw new Error(`list returned ${n} pods, expected ${listN}`);
+      }
+    }
+    const rawList: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      await raw.getAll().prefix('/bench-raw/pods/').buffers();
+      rawList.push(performance.now() - t);
+    }
+    listTimes.sort((a, b) => a - b);
+    rawList.sort((a, b) => a - b);
+    rows.push({ name: `list ${listN} pods (rv=0, cache), p50`, measured: percentile(listTimes, 50), unit: 'ms', baseline: percentile(rawList, 50), baselineName: 'raw etcd range', target: 'measured < 200 ms', ok: percentile(listTimes, 50) < 200 });
+
+    // (2) one update reaching 1,000 watchers.
+    const watchers = opts.quick ? 200 : 1000;
+    progress(`${watchers} watchers; timing updates to reach all of them`);
+    await request(`${server.url}/api/v1/namespaces/default/configmaps`, 'POST', JSON.stringify({ metadata: { name: 'fanout' }, data: { n: '0' } }));
+    const rv = (JSON.parse((await request(`${server.url}/api/v1/namespaces/default/configmaps`, 'GET')).text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const wAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    let pending: { sent: number; n: number; got: number; done: () => void } | undefined;
+    const samples: number[] = [];
+    const reqs: http.ClientRequest[] = [];
+    await Promise.all(
+      Array.from({ length: watchers }, () =>
+        new Promise<void>((resolve, reject) => {
+          const req = http.get(`${server.url}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`, { agent: wAgent }, (res) => {
+            resolve();
+            let buf = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              buf += c;
+              let i: number;
+              while ((i = buf.indexOf('\n')) >= 0) {
+                buf = buf.slice(i + 1);
+                if (pending) {
+                  samples.push(performance.now() - pending.sent);
+                  if (++pending.got === pending.n) pending.done();
+                }
+              }
+            });
+          });
+          req.on('error', reject);
+          reqs.push(req);
+        }),
+      ),
+    );
+    const updates = opts.quick ? 5 : 20;
+    for (let i = 1; i <= updates; i++) {
+      await new Promise<void>((done) => {
+        pending = { sent: performance.now(), n: watchers, got: 0, done };
+        void request(`${server.url}/api/v1/namespaces/default/configmaps/fanout`, 'PATCH', JSON.stringify({ data: { n: String(i) } }), { 'content-type': 'application/merge-patch+json' });
+      });
+      pending = undefined;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const r of reqs) r.destroy();
+    samples.sort((a, b) => a - b);
+    rows.push({ name: `update → ${watchers} watchers, p50`, measured: percentile(samples, 50), unit: 'ms' });
+    rows.push({ name: `update → ${watchers} watchers, p99`, measured: percentile(samples, 99), unit: 'ms', target: 'p99 < 250 ms', ok: percentile(samples, 99) < 250 });
+  } finally {
+    server.proc.kill('SIGTERM');
+    raw.close();
+    await etcd.stop();
+  }
+  return rows;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: tkube's figures next to the raw baseline they are held against.
+ *   --only apiserver   run one group
+ *   --quick            smaller sizes, for a fast look
+ */
+import { parseProgramFlags, flag } from '../lib/base/index.js';
+import { benchAPIServer } from './apiserver.js';
+import { printTable, type Row } from './table.js';
+
+const { flags } = parseProgramFlags('bench', "measures tkube's figures against raw baselines", {
+  only: flag('stringList', [], 'Run only these groups (apiserver).'),
+  quick: flag('bool', false, 'Smaller sizes for a quick look.'),
+});
+
+const groups: [string, string, () => Promise<Row[]>][] = [['apiserver', 'tkube-apiserver (one etcd member, one machine)', () => benchAPIServer({ quick: flags.quick })]];
+
+let missed = 0;
+for (const [name, title, run] of groups) {
+  if (flags.only.length && !flags.only.includes(name)) continue;
+  process.stderr.write(`==> ${name}\n`);
+  const rows = await run();
+  printTable(title, rows);
+  missed += rows.filter((r) => r.ok === false).length;
+}
+process.stdout.write(`\n${missed === 0 ? 'every target met' : `${missed} target(s) missed`}\n`);
+process.exit(0);
