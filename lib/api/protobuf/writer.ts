@@ -81,6 +81,12 @@ export class WireWriter {
     return this.message(field, (e) => e.string(1, key).string(2, value));
   }
 
+  /** Appends bytes as they are: for building malformed input on purpose. */
+  raw(data: Uint8Array | number[]): this {
+    for (const x of data) this.byte(x);
+    return this;
+  }
+
   finish(): Uint8Array {
     return Uint8Array.from(this.chunks);
   }
