@@ -230,6 +230,25 @@ describe('protobuf bodies the server cannot use', () => {
     expect(r.body.message).toContain('the kind in the data does not match the expected kind (ConfigMap)');
   });
 
+  it('updates (PUT) take protobuf bodies, including a Scale to 0 replicas', async () => {
+    const put = await post(
+      `/api/v1/namespaces/${ns}/configmaps/whole`,
+      configMap((w) => w.message(1, (m) => m.string(1, 'whole').string(3, ns)).mapEntry(2, 'a', 'changed')),
+      'PUT',
+    );
+    expect(put.status).toBe(200);
+    expect(put.body.data).toEqual({ a: 'changed' });
+
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scaled' }, spec: { replicas: 3, selector: { matchLabels: { app: 's' } }, template: { metadata: { labels: { app: 's' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } } };
+    expect((await api(s.url, 'POST', `/apis/apps/v1/namespaces/${ns}/deployments`, d)).status).toBe(201);
+    // Go writes Scale.spec.replicas even when it is 0; that 0 must arrive as 0, not as "unset".
+    const scale = encodeEnvelope('autoscaling/v1', 'Scale', new WireWriter().message(1, (m) => m.string(1, 'scaled').string(3, ns)).message(2, (sp) => sp.int(1, 0)).finish());
+    const r = await post(`/apis/apps/v1/namespaces/${ns}/deployments/scaled/scale`, scale, 'PUT');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ kind: 'Scale', spec: { replicas: 0 } });
+    expect((await api(s.url, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/scaled`)).body.spec.replicas).toBe(0);
+  });
+
   it('protobuf is not a patch type: 415', async () => {
     const r = await post(`/api/v1/namespaces/${ns}/configmaps/whole`, configMap(() => {}), 'PATCH');
     expect(r.status).toBe(415);
