@@ -101,6 +101,14 @@ describe('decoding objects', () => {
     expect(s.type).toBe('Opaque');
   });
 
+  it('keeps a map key named __proto__ as a plain key', () => {
+    const cm = decode('v1', 'ConfigMap', (w) => w.mapEntry(2, '__proto__', 'x').mapEntry(2, 'a', 'b'));
+    const data = cm.data as Record<string, unknown>;
+    expect(Object.keys(data)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(cm)).data).toEqual(JSON.parse('{"__proto__":"x","a":"b"}'));
+  });
+
   it('gives a map entry without a value the zero value', () => {
     const cm = decode('v1', 'ConfigMap', (w) => w.message(1, meta('c')).message(2, (e) => e.string(1, 'empty')));
     expect(cm.data).toEqual({ empty: '' });

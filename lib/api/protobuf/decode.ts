@@ -173,7 +173,8 @@ function readField(f: FieldDef, wireType: WireType, r: WireReader, out: Record<s
   if (f.map) {
     expectWireType(wireType, WireType.LengthDelimited, 'a map entry');
     const [key, value] = readMapEntry(f.value, r.readMessage(), st);
-    ((out[f.json] ??= {}) as Record<string, unknown>)[key] = value;
+    // defineProperty, so that a key such as "__proto__" stays a plain key (as in JSON.parse).
+    Object.defineProperty((out[f.json] ??= {}) as Record<string, unknown>, key, { value, enumerable: true, writable: true, configurable: true });
     return;
   }
   if (f.repeated) {
