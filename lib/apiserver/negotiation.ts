@@ -1,6 +1,7 @@
 /** Content negotiation: decoding request bodies (JSON, YAML, patches) and choosing response forms. */
 import { parse as parseYAML, stringify as stringifyYAML } from 'yaml';
 import { newBadRequest, newNotAcceptable, newUnsupportedMediaType } from '../machinery/index.js';
+import { decodeProtobufBody, protobufMediaType } from '../api/index.js';
 
 export interface MediaType {
   type: string;
@@ -43,13 +44,14 @@ export function chooseResponse(accept: string | undefined): ResponseForm {
   throw newNotAcceptable(['application/json', 'application/yaml']);
 }
 
-export type BodyType = 'json' | 'yaml' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
+export type BodyType = 'json' | 'yaml' | 'protobuf' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
 const bodyTypes: Record<string, BodyType> = {
   'application/json': 'json',
   'application/yaml': 'yaml',
   'application/x-yaml': 'yaml',
   'text/yaml': 'yaml',
+  [protobufMediaType]: 'protobuf',
   'application/json-patch+json': 'json-patch',
   'application/merge-patch+json': 'merge-patch',
   'application/strategic-merge-patch+json': 'strategic-merge-patch',
@@ -57,7 +59,9 @@ const bodyTypes: Record<string, BodyType> = {
   'application/apply-patch+cbor': 'apply-patch',
 };
 
-const accepted = ['application/json', 'application/yaml'];
+const accepted = ['application/json', 'application/yaml', protobufMediaType];
+/** What a client should fall back to when its protobuf body cannot be decoded. */
+const textAccepted = ['application/json', 'application/yaml'];
 const patchAccepted = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 export function bodyTypeOf(contentType: string | undefined, isPatch: boolean): BodyType {
@@ -65,13 +69,17 @@ export function bodyTypeOf(contentType: string | undefined, isPatch: boolean): B
   if (t === '' && !isPatch) return 'json';
   const bt = bodyTypes[t];
   if (!bt) throw newUnsupportedMediaType(t, isPatch ? patchAccepted : accepted);
-  if (isPatch && (bt === 'json' || bt === 'yaml')) throw newUnsupportedMediaType(t, patchAccepted);
-  if (!isPatch && bt !== 'json' && bt !== 'yaml') throw newUnsupportedMediaType(t, accepted);
+  if (isPatch && (bt === 'json' || bt === 'yaml' || bt === 'protobuf')) throw newUnsupportedMediaType(t, patchAccepted);
+  if (!isPatch && bt !== 'json' && bt !== 'yaml' && bt !== 'protobuf') throw newUnsupportedMediaType(t, accepted);
   return bt;
 }
 
-/** Parses a body as JSON or YAML; malformed input is a 400 naming the problem. */
+/** Parses a body as JSON, YAML or Kubernetes protobuf; malformed input is a 400 naming the problem. */
 export function parseBody(buf: Buffer | undefined, type: BodyType): unknown {
+  if (type === 'protobuf') {
+    if (!buf || buf.length === 0) throw newBadRequest('the body of the request was empty');
+    return decodeProtobufBody(buf, textAccepted);
+  }
   const text = buf ? buf.toString('utf8') : '';
   if (text.trim() === '') throw newBadRequest('the body of the request was empty');
   if (type === 'yaml' || type === 'apply-patch') {

@@ -380,7 +380,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     ctx.warnings.push(...msgs);
   }
 
-  /** Decodes a create/update body as the store's kind, checking apiVersion and kind. */
+  /** Decodes a create/update body (JSON, YAML or protobuf) as the store's kind, checking apiVersion and kind. */
   function decodeBody(req: FastifyRequest, store: Store, query: URLSearchParams, ctx: RequestContext, expect?: { apiVersion: string; kind: string }): KubeObject {
     const type = bodyTypeOf(req.headers['content-type'], false);
     const raw = parseBody(req.body as Buffer | undefined, type) as Record<string, unknown>;
@@ -401,7 +401,9 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     let opts: DeleteOptions = {};
     const body = req.body as Buffer | undefined;
     if (body && body.length > 0 && body.toString('utf8').trim() !== '') {
-      const raw = parseBody(body, bodyTypeOf(req.headers['content-type'], false));
+      // JSON, YAML or protobuf (typed clients such as `kubectl drain` send protobuf DeleteOptions).
+      const raw = parseBody(body, bodyTypeOf(req.headers['content-type'], false)) as { kind?: unknown } | null;
+      if (raw && typeof raw === 'object' && raw.kind !== undefined && raw.kind !== 'DeleteOptions') throw newBadRequest(`${String(raw.kind)} cannot be handled as DeleteOptions`);
       opts = decodeWith(DeleteOptionsSchema, raw, 'meta.k8s.io', 'DeleteOptions', 'v1');
     }
     const grace = intParam(query, 'gracePeriodSeconds');
