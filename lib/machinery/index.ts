@@ -6,3 +6,4 @@ export * from './fields.js';
 export * from './gvk.js';
 export * from './patch/index.js';
 export * from './json.js';
+export * from './jsonpath.js';
