@@ -12,3 +12,4 @@ export * from './policy/v1.js';
 export { quantityToNumber, compareQuantity } from './core/v1-validation.js';
 export { defaultPullPolicy, defaultPodSpec } from './core/v1-defaults.js';
 export * from './schema-walk.js';
+export * from './openapi/index.js';
