@@ -103,7 +103,12 @@ export function openAPIPathHandler(o: OpenAPIHandlerOptions): PathHandler {
   return async (req, reply, info) => {
     const path = info.path.replace(/\/+$/, '');
     if (path !== '/openapi/v2' && path !== '/openapi/v3' && !path.startsWith('/openapi/v3/')) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw newMethodNotSupported({ group: '', resource: '' }, req.method);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const e = newMethodNotSupported({ group: '', resource: '' }, req.method);
+      e.status.message = `${req.method} is not supported on ${path}: the OpenAPI documents are read with GET`;
+      e.status.details = {};
+      throw e;
+    }
     const docs = o.generator.documents(o.resourceTypes());
 
     if (path === '/openapi/v3') {
