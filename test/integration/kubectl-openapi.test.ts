@@ -74,6 +74,26 @@ describe.each(versions)('kubectl $version', (k: Kubectl) => {
     expect((await getDeployment('applied')).body.spec.replicas).toBe(3);
   });
 
+  test('apply computes its patch from the v3 schema without warnings, nested lists included (Job podFailurePolicy)', async () => {
+    const job = (code: number) =>
+      JSON.stringify({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'failing', namespace: ns },
+        spec: {
+          backoffLimit: 2,
+          podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [code] } }] },
+          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
+        },
+      });
+    expect((await kubectl(['apply', '-f', '-'], job(42))).stderr).toBe('');
+    const changed = await kubectl(['apply', '-f', '-'], job(43));
+    expect(changed.stderr).toBe('');
+    expect(changed.stdout.trim()).toBe('job.batch/failing configured');
+    const stored = await api(s.url, 'GET', `/apis/batch/v1/namespaces/${ns}/jobs/failing`);
+    expect(stored.body.spec.podFailurePolicy.rules[0].onExitCodes.values).toEqual([43]);
+  });
+
   test('--validate=strict: a typo (spec.replicass) is refused by the server, naming the field, and nothing is stored', async () => {
     const r = await kubectl(['create', '--validate=strict', '-f', '-'], deployment('typo', ns, { replicass: 2 }));
     expect(r.code).not.toBe(0);
