@@ -57,12 +57,15 @@ describe('SchemaConverter', () => {
     expect(convert('v3').body['required']).toEqual(['big']);
   });
 
-  test('IntOrString and Quantity are strings of format int-or-string with the x-kubernetes-int-or-string mark', () => {
+  test('IntOrString and Quantity: int-or-string with the x-kubernetes-int-or-string mark; v3 lists the alternatives', () => {
     for (const s of [IntOrString, Quantity]) {
-      const { body } = convert('v3', s);
+      const { body } = convert('v2', s);
       expect(body).toMatchObject({ type: 'string', format: 'int-or-string', 'x-kubernetes-int-or-string': true });
       expect(typeof body['description']).toBe('string');
     }
+    expect(convert('v3', IntOrString).body).toMatchObject({ oneOf: [{ type: 'integer' }, { type: 'string' }], format: 'int-or-string', 'x-kubernetes-int-or-string': true });
+    expect(convert('v3', IntOrString).body['type']).toBeUndefined();
+    expect(convert('v3', Quantity).body).toMatchObject({ oneOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true });
     expect(convert('v3').props['cpu']).toEqual({ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.api.resource.Quantity' });
   });
 

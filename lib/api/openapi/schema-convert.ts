@@ -171,9 +171,16 @@ export class SchemaConverter {
   }
 
   private convertCore(s: z.ZodType, meta: Meta, refs: Map<string, z.ZodType>): SchemaObject {
-    // IntOrString and Quantity: a number or a string on the wire.
-    if (meta['x-kubernetes-int-or-string'] === true) return { type: 'string', format: 'int-or-string', 'x-kubernetes-int-or-string': true };
     const d = defOf(s);
+    // IntOrString and Quantity: a number or a string on the wire. Swagger 2.0 calls that a
+    // string of format int-or-string; v3 lists the alternatives (kubectl explain then shows
+    // the definition's name, IntOrString or Quantity, as the field type).
+    if (meta['x-kubernetes-int-or-string'] === true) {
+      const base = { format: 'int-or-string', 'x-kubernetes-int-or-string': true };
+      if (this.dialect === 'v2') return { type: 'string', ...base };
+      const options = d.type === 'union' ? (d.options ?? []).map((o) => this.convert(o, refs)).map((o) => ({ type: o['type'] })) : [{ type: 'integer' }, { type: 'string' }];
+      return { oneOf: options, ...base };
+    }
     switch (d.type) {
       case 'string':
         return { type: 'string' };
