@@ -99,10 +99,19 @@ describe('SchemaConverter', () => {
     expect(containers).toMatchObject({ 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-patch-strategy': 'merge', items: { $ref: '#/components/schemas/io.k8s.api.core.v1.Container' } });
   });
 
-  test('kinds get standard docs for apiVersion and kind when their schema has none', () => {
+  test('kinds get standard docs for apiVersion, kind, metadata, spec and status when their schema has none', () => {
     const { props } = convert('v3');
     expect(props['apiVersion']!['description']).toMatch(/versioned schema/);
     expect(props['kind']!['description']).toMatch(/REST kind/);
+    const kind = named(
+      z.object({ apiVersion: z.string(), kind: z.string(), spec: Inner.optional(), status: doc(Inner.optional(), 'Its own words.') }),
+      'test.v1.Kind',
+    );
+    const kindProps = convert('v3', kind).props;
+    expect(kindProps['spec']).toEqual({ allOf: [{ $ref: '#/components/schemas/test.v1.Inner' }], description: expect.stringMatching(/^The desired state/) });
+    expect(kindProps['status']!['description']).toBe('Its own words.');
+    // Objects that are not kinds keep their fields as they are.
+    expect(convert('v3', named(z.object({ spec: Inner }), 'test.v1.NotAKind')).props['spec']).toEqual({ $ref: '#/components/schemas/test.v1.Inner' });
   });
 
   test('definitions are converted once per zod schema and shared', () => {

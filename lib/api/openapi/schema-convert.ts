@@ -96,6 +96,8 @@ const standardFieldDocs: Record<string, string> = {
   apiVersion: 'The versioned schema of this representation of the object, e.g. v1 or apps/v1. Servers convert recognised schemas to their latest internal value.',
   kind: 'The REST kind of this object, e.g. Pod or Deployment; inferred from the endpoint the client submits to. In CamelCase; cannot be updated.',
   metadata: 'Standard object metadata: name, namespace, labels, annotations, ownership and version.',
+  spec: 'The desired state of the object, written by its users; controllers work to make the observed state match it.',
+  status: 'The observed state of the object, written by the system (controllers, the kubelet) through the status subresource.',
 };
 
 /** A converted definition and the definitions it refers to directly. */
