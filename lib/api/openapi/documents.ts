@@ -59,7 +59,7 @@ function served(doc: SchemaObject): ServedDocument {
   return { json, etag: hashOf(json), doc };
 }
 
-const metaGroup = (gvk: GVK) => `${gvk.group}/${gvk.version}/${gvk.kind}`;
+const gvkKey = (gvk: GVK) => `${gvk.group}/${gvk.version}/${gvk.kind}`;
 
 function reverseDomain(group: string): string {
   return group.split('.').reverse().join('.');
@@ -167,11 +167,13 @@ export class OpenAPIGenerator {
     const gvks = new Map<string, GVK[]>();
     const addGVK = (name: string, gvk: GVK) => {
       const list = gvks.get(name) ?? [];
-      if (!list.some((g) => metaGroup(g) === metaGroup(gvk))) list.push(gvk);
+      if (!list.some((g) => gvkKey(g) === gvkKey(gvk))) list.push(gvk);
       gvks.set(name, list);
     };
     const refName = (name: string): SchemaObject => ({ $ref: refPrefix(dialect) + name });
-    // Bodies and responses name their definition plainly; a field would borrow its description.
+    // A $ref with a doc of its own: v3 ignores siblings of $ref, so it goes through allOf there.
+    const withDescription = (ref: SchemaObject, description: string): SchemaObject => (dialect === 'v3' ? { allOf: [ref], description } : { ...ref, description });
+    // Request bodies and responses refer to definitions with a plain $ref.
     const refSchema = (schema: z.ZodType): SchemaObject => {
       const named = SchemaConverter.namedOf(schema);
       if (named) {
@@ -210,9 +212,7 @@ export class OpenAPIGenerator {
           apiVersion: { type: 'string', description: 'The versioned schema of this representation of the list.' },
           items: { type: 'array', description: `The ${rt.kind} objects.`, items: refName(kind) },
           kind: { type: 'string', description: `${rt.listKind}.` },
-          metadata: dialect === 'v3'
-            ? { allOf: [refName('io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta')], description: 'The resourceVersion the list was read at and the token for the next page.' }
-            : { $ref: refPrefix('v2') + 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta', description: 'The resourceVersion the list was read at and the token for the next page.' },
+          metadata: withDescription(refName('io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta'), 'The resourceVersion the list was read at and the token for the next page.'),
         },
         required: ['items'],
       });
