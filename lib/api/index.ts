@@ -13,3 +13,4 @@ export { quantityToNumber, compareQuantity } from './core/v1-validation.js';
 export { defaultPullPolicy, defaultPodSpec } from './core/v1-defaults.js';
 export * from './schema-walk.js';
 export * from './protobuf/index.js';
+export * from './openapi/index.js';

@@ -16,6 +16,8 @@ import { AdmissionChain, selectPlugins, type AdmissionPlugin } from './admission
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { alwaysAllow, alwaysDeny, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
 import { runBootstrap } from './bootstrap.js';
+import { OpenAPIGenerator } from '../api/index.js';
+import { openAPIPathHandler } from './openapi.js';
 import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
 
 export const tkubeVersion = '0.1.0';
@@ -82,6 +84,11 @@ export class APIServer implements Runnable {
   secureAddress?: { host: string; port: number };
   private readonly ready: Promise<void>;
   private resolveReady!: () => void;
+  /** /openapi/v2 and /openapi/v3: documents of whatever the registry serves at the time of the request. */
+  private readonly openAPI = openAPIPathHandler({
+    generator: new OpenAPIGenerator({ title: 'tkube', version: versionInfo().gitVersion }),
+    resourceTypes: () => this.registry.all().map((s) => s.rt),
+  });
 
   constructor(private readonly o: APIServerOptions) {
     this.log = o.log;
@@ -127,6 +134,7 @@ export class APIServer implements Runnable {
       maxRequestsInflight: o.maxRequestsInflight,
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
+      pathHandlers: [this.openAPI],
     };
   }
 

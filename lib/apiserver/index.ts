@@ -8,3 +8,4 @@ export * from './bootstrap.js';
 export * from './admission/chain.js';
 export * from './admission/namespace-lifecycle.js';
 export * from './printers/index.js';
+export * from './openapi.js';

@@ -120,6 +120,11 @@ function metricVerb(info: RequestInfo, method: string, contentType: string | und
   }
 }
 
+/** A `299 - "text"` Warning header value; quotes and backslashes escaped as RFC 7230 quoted-string wants. */
+export function warningHeader(text: string): string {
+  return `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f]/g, ' ')}"`;
+}
+
 function sendStatus(reply: FastifyReply, err: StatusError): void {
   const s = err.status;
   if (s.reason === 'TooManyRequests' && s.details?.retryAfterSeconds) reply.header('Retry-After', String(s.details.retryAfterSeconds));
@@ -350,7 +355,9 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
   }
 
   function sendObject(reply: FastifyReply, form: ResponseForm, rt: AnyResourceType, obj: unknown, code = 200, query?: URLSearchParams) {
-    for (const w of (reply.request as FastifyRequest & { warnings?: string[] }).warnings ?? []) reply.header('Warning', `299 - "${w.replace(/"/g, "'")}"`);
+    // One header line per warning (a retried update may have noted the same one twice).
+    const warnings = [...new Set((reply.request as FastifyRequest & { warnings?: string[] }).warnings ?? [])];
+    if (warnings.length > 0) reply.header('Warning', warnings.map(warningHeader));
     if (form.kind === 'table' && obj && typeof obj === 'object' && (obj as KubeObject).metadata && (obj as KubeObject).kind === rt.kind) {
       const include = (query?.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? undefined;
       const t = toTable(rt, [obj as KubeObject], { includeObject: include ?? 'Metadata', listMeta: { resourceVersion: (obj as KubeObject).metadata.resourceVersion } });
@@ -369,14 +376,20 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     return v;
   }
 
-  /** Reports fields the kind does not have, as warnings or (Strict) a 400 naming them. */
-  function checkUnknownFields(raw: unknown, rt: AnyResourceType, query: URLSearchParams, ctx: RequestContext) {
+  /**
+   * Reports fields the kind does not have, as warnings or (Strict) a 400 naming them. `decoding`
+   * marks whole-object bodies (create, update), whose errors upstream words as a decode failure.
+   */
+  function checkUnknownFields(raw: unknown, rt: AnyResourceType, query: URLSearchParams, ctx: RequestContext, decoding = false) {
     const mode = fieldValidation(query);
     if (mode === 'Ignore') return;
     const unknown = findUnknownFields(rt.schema, raw);
     if (unknown.length === 0) return;
     const msgs = unknown.map((f) => `unknown field "${f}"`);
-    if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${msgs.join(', ')}`);
+    if (mode === 'Strict') {
+      const prefix = decoding ? `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ` : '';
+      throw newBadRequest(`${prefix}strict decoding error: ${msgs.join(', ')}`);
+    }
     ctx.warnings.push(...msgs);
   }
 
@@ -393,7 +406,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     if (raw.kind !== undefined && raw.kind !== want.kind) {
       throw newBadRequest(`${String(raw.kind)} in version "${rt.version}" cannot be handled as a ${want.kind}: the kind in the data does not match the expected kind (${want.kind})`);
     }
-    if (!expect) checkUnknownFields(raw, rt, query, ctx);
+    if (!expect) checkUnknownFields(raw, rt, query, ctx, true);
     return raw as KubeObject;
   }
 
@@ -498,6 +511,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
         if (!rt.verbs.includes('patch')) throw newMethodNotSupported(store.gr, 'patch');
         const type = bodyTypeOf(req.headers['content-type'], true);
         const patch = parseBody(req.body as Buffer | undefined, type);
+        // An apply patch is the caller's whole intent for its fields: check it as it is.
+        if (type === 'apply-patch' && sub !== 'scale') checkUnknownFields(patch, rt, query, ctx);
         if (sub === 'scale') {
           const scaled = await updateScale(store, ctx, info.name, (cur) => applyPatch(cur as unknown as KubeObject, patch, type, undefined) as KubeObject);
           return sendObject(reply, form, rt, scaled);

@@ -1,7 +1,7 @@
 /** apps/v1: Deployments, ReplicaSets, DaemonSets, StatefulSets, ControllerRevisions. */
 import { z, doc, named, IntOrString, int32, int64, Time, AnyJSON, mergeList } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
-import { PodTemplateSpecSchema } from '../core/v1.js';
+import { PodTemplateSpecSchema, PersistentVolumeClaimSchema } from '../core/v1.js';
 
 const P = 'io.k8s.api.apps.v1';
 const objectBase = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata: ObjectMetaSchema };
@@ -134,7 +134,7 @@ export const StatefulSetSchema = named(
         replicas: int32().optional(),
         selector: LabelSelectorSchema.optional(),
         template: PodTemplateSpecSchema,
-        volumeClaimTemplates: z.array(z.object({}).loose()).optional(),
+        volumeClaimTemplates: doc(z.array(PersistentVolumeClaimSchema).optional(), 'Claims each pod gets its own volume from, named <claim>-<pod>.'),
         serviceName: doc(z.string().optional(), 'The headless service that gives the pods their stable network identity.'),
         podManagementPolicy: doc(z.enum(['OrderedReady', 'Parallel']).optional(), 'OrderedReady (default): one pod at a time, in order.'),
         updateStrategy: z

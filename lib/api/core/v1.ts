@@ -302,6 +302,48 @@ export const ReplicationControllerSchema = named(
 );
 export type ReplicationController = z.infer<typeof ReplicationControllerSchema>;
 
+// ---- PersistentVolumeClaim (the volumeClaimTemplates of StatefulSets) ------------
+export const PersistentVolumeClaimSpecSchema = named(
+  z.object({
+    accessModes: atomicList(z.string(), 'How the volume may be mounted: ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod.').optional(),
+    selector: doc(LabelSelectorSchema.optional(), 'Labels of the existing volumes that may be bound.'),
+    resources: z
+      .object({
+        limits: doc(ResourceListSchema.optional(), 'The most storage the claim may use.'),
+        requests: doc(ResourceListSchema.optional(), 'The storage the claim asks for, e.g. storage: 1Gi.'),
+      })
+      .meta({ id: `${P}.VolumeResourceRequirements`, description: 'Storage requests and limits of a claim.' })
+      .optional(),
+    volumeName: doc(z.string().optional(), 'The volume bound to this claim.'),
+    storageClassName: doc(z.string().optional(), 'The StorageClass that provisions the volume.'),
+    volumeMode: doc(z.enum(['Block', 'Filesystem']).optional(), 'Filesystem (default) or Block.'),
+    dataSource: z.object({ apiGroup: z.string().optional(), kind: z.string(), name: z.string() }).optional(),
+    dataSourceRef: z.object({ apiGroup: z.string().optional(), kind: z.string(), name: z.string(), namespace: z.string().optional() }).optional(),
+    volumeAttributesClassName: z.string().optional(),
+  }),
+  `${P}.PersistentVolumeClaimSpec`,
+  'The storage a claim asks for.',
+);
+
+export const PersistentVolumeClaimSchema = named(
+  z.object({
+    ...objectBase,
+    spec: PersistentVolumeClaimSpecSchema.optional(),
+    status: z
+      .object({
+        phase: doc(z.string().optional(), 'Pending, Bound or Lost.'),
+        accessModes: z.array(z.string()).optional(),
+        capacity: ResourceListSchema.optional(),
+        conditions: z.array(z.object({}).loose()).optional(),
+      })
+      .loose()
+      .optional(),
+  }),
+  `${P}.PersistentVolumeClaim`,
+  'A request for storage, bound to a persistent volume.',
+);
+export type PersistentVolumeClaim = z.infer<typeof PersistentVolumeClaimSchema>;
+
 // ---- Binding --------------------------------------------------------------------
 export const BindingSchema = named(
   z.object({ ...objectBase, target: ObjectReferenceSchema }),

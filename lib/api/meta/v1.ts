@@ -189,3 +189,27 @@ export interface WatchEvent<T = KubeObject> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
 }
+
+/** Any object embedded whole (the object of a watch event); its kind says what it is. */
+export const RawExtensionSchema = AnyJSON.meta({
+  id: 'io.k8s.apimachinery.pkg.runtime.RawExtension',
+  'x-kubernetes-preserve-unknown-fields': true,
+  description: 'An embedded object of any kind; its apiVersion and kind fields say what it is.',
+});
+
+/** One line of a watch stream, as a schema (the WatchEvent interface above is its type). */
+export const WatchEventSchema = named(
+  z.object({
+    type: doc(z.enum(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']), 'What happened: ADDED, MODIFIED, DELETED, BOOKMARK (a progress mark) or ERROR (the object is a Status).'),
+    object: doc(RawExtensionSchema, 'The object after the change; for DELETED its last state; for ERROR a Status.'),
+  }),
+  `${P}.WatchEvent`,
+  'One change in a watch stream, sent as one JSON object per line.',
+);
+
+/** The body of a PATCH request; its form is set by the Content-Type header. */
+export const PatchSchema = z.object({}).loose().meta({
+  id: `${P}.Patch`,
+  description:
+    'A patch document: a JSON patch (application/json-patch+json), a JSON merge patch (application/merge-patch+json), a strategic merge patch (application/strategic-merge-patch+json) or a server-side apply configuration (application/apply-patch+yaml).',
+});
