@@ -15,6 +15,8 @@ import { LeaseSchema } from './coordination/v1.js';
 import { EndpointSliceSchema } from './discovery/v1.js';
 import { PodDisruptionBudgetSchema } from './policy/v1.js';
 import { z } from 'zod';
+import { CustomResourceDefinitionSchema } from './apiextensions/v1.js';
+import { defaultCRD, validateCRD } from './apiextensions/crd.js';
 
 const all = ['all'];
 
@@ -147,6 +149,11 @@ export const builtinResources: AnyResourceType[] = [
   defineResource({
     group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'],
     schema: PodDisruptionBudgetSchema, subresources: ['status'], hasStatus: true,
+  }),
+  defineResource({
+    group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', resource: 'customresourcedefinitions', namespaced: false,
+    shortNames: ['crd', 'crds'], categories: ['api-extensions'], schema: CustomResourceDefinitionSchema, subresources: ['status'], hasStatus: true,
+    defaults: defaultCRD, validate: validateCRD,
   }),
 ];
 

@@ -14,3 +14,4 @@ export { defaultPullPolicy, defaultPodSpec } from './core/v1-defaults.js';
 export * from './schema-walk.js';
 export * from './protobuf/index.js';
 export * from './openapi/index.js';
+export * from './apiextensions/index.js';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { FieldError } from '../machinery/index.js';
 import type { KubeObject } from './meta/v1.js';
+import type { JSONSchemaProps } from './apiextensions/v1.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 export const allVerbs: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -42,6 +43,19 @@ export interface ResourceType<T extends KubeObject = KubeObject> {
    * status updates). Defaults to everything but apiVersion, kind, metadata and status.
    */
   hasStatus?: boolean;
+  /**
+   * Custom resources only: the structural schema of the version, used instead of `schema` for
+   * validation, pruning, defaults, unknown-field checks and OpenAPI.
+   */
+  jsonSchema?: JSONSchemaProps;
+  /** Where the scale subresource reads and writes replicas (default .spec.replicas / .status.replicas). */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  /** Custom resources only: the columns `kubectl get` prints (additionalPrinterColumns). */
+  printerColumns?: { name: string; type: string; format?: string; description?: string; priority?: number; jsonPath: string }[];
+  /** Served from a CustomResourceDefinition (no strategic merge patch, JSON storage under the group). */
+  custom?: boolean;
+  /** The version objects are stored in (custom resources with several versions); default `version`. */
+  storageVersion?: string;
 }
 
 export type AnyResourceType = ResourceType<any>;

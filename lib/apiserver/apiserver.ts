@@ -16,6 +16,7 @@ import { AdmissionChain, selectPlugins, type AdmissionPlugin } from './admission
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { alwaysAllow, alwaysDeny, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
 import { runBootstrap } from './bootstrap.js';
+import { CRDController } from './crd-controller.js';
 import { OpenAPIGenerator } from '../api/index.js';
 import { openAPIPathHandler } from './openapi.js';
 import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
@@ -164,6 +165,10 @@ export class APIServer implements Runnable {
   async start(signal: AbortSignal): Promise<void> {
     const o = this.o;
     await this.registry.start();
+    // Custom resources are served before the first request is answered.
+    const crds = new CRDController(this.registry, this.log.child({ part: 'crd-controller' }));
+    await crds.syncAll();
+    const crdLoop = crds.start(signal);
     this.resolveReady();
     const bootstrap = runBootstrap(
       { registry: this.registry, log: this.log.child({ part: 'bootstrap' }), advertiseAddress: o.advertiseAddress, advertisePort: o.securePort || o.insecurePort },
@@ -187,6 +192,7 @@ export class APIServer implements Runnable {
     this.log.info('tkube-apiserver ready');
     await waitForAbort(signal);
     await bootstrap;
+    await crdLoop;
     this.registry.stop();
     await this.app.close();
     await this.secureApp?.close();

@@ -9,3 +9,4 @@ export * from './admission/chain.js';
 export * from './admission/namespace-lifecycle.js';
 export * from './printers/index.js';
 export * from './openapi.js';
+export * from './crd-controller.js';

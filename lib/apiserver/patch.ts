@@ -12,18 +12,15 @@ export function applyPatch(current: KubeObject, patch: unknown, type: BodyType, 
       if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw newBadRequest('a merge patch must be a JSON object');
       return applyMergePatch(current, patch) as KubeObject;
     case 'strategic-merge-patch':
-      if (rt && rt.group.includes('.') && !isBuiltinGroup(rt.group)) {
+      if (rt?.custom) {
         throw newUnsupportedMediaType('application/strategic-merge-patch+json', ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
       }
       return applyStrategicMergePatch(current, patch, rt ? schemaNode(rt.schema) : undefined) as KubeObject;
     case 'apply-patch':
       // Server-side apply; a field-ownership-aware merge lands with the kubectl issue.
+      if (rt?.custom) return applyMergePatch(current, patch) as KubeObject;
       return applyStrategicMergePatch(current, patch, rt ? schemaNode(rt.schema) : undefined) as KubeObject;
     default:
       throw newBadRequest(`unsupported patch type ${type}`);
   }
-}
-
-function isBuiltinGroup(g: string): boolean {
-  return g.endsWith('.k8s.io') || g === 'apps' || g === 'batch' || g === 'policy' || g === 'autoscaling';
 }

@@ -9,7 +9,15 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { MetricsRegistry } from '../base/index.js';
 import type { AnyResourceType, Binding, DeleteOptions, Eviction, KubeObject } from '../api/index.js';
-import { DeleteOptionsSchema, decodeWith, findUnknownFields } from '../api/index.js';
+import { DeleteOptionsSchema, ObjectMetaSchema, decodeWith, findUnknownFields, unknownFieldsOf, type JSONSchemaProps } from '../api/index.js';
+
+/** Unknown fields of a custom object: against its structural schema, and ObjectMeta for metadata. */
+function unknownCustomFields(raw: unknown, schema: JSONSchemaProps): string[] {
+  if (!raw || typeof raw !== 'object') return [];
+  const { apiVersion: _a, kind: _k, metadata, ...body } = raw as Record<string, unknown>;
+  const { apiVersion: _sa, kind: _sk, metadata: _sm, ...props } = schema.properties ?? {};
+  return [...findUnknownFields(ObjectMetaSchema, metadata, 'metadata'), ...unknownFieldsOf(body, { ...schema, properties: props })];
+}
 import {
   StatusError,
   newBadRequest,
@@ -214,8 +222,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       if (!info.isResourceRequest) {
         return await serveNonResource(req, reply, info, query, user);
       }
-      const store = cfg.registry.get(info.apiGroup, info.resource);
-      if (!store || store.rt.version !== info.apiVersion) throw notFoundPath(info);
+      const store = cfg.registry.get(info.apiGroup, info.resource, info.apiVersion);
+      if (!store) throw notFoundPath(info);
       isWatch = info.verb === 'watch';
       if (isWatch) return await serveWatch(req, reply, info, query, store, user);
       const work = serveResource(req, reply, info, query, store, user);
@@ -383,7 +391,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
   function checkUnknownFields(raw: unknown, rt: AnyResourceType, query: URLSearchParams, ctx: RequestContext, decoding = false) {
     const mode = fieldValidation(query);
     if (mode === 'Ignore') return;
-    const unknown = findUnknownFields(rt.schema, raw);
+    const unknown = rt.jsonSchema ? unknownCustomFields(raw, rt.jsonSchema) : findUnknownFields(rt.schema, raw);
     if (unknown.length === 0) return;
     const msgs = unknown.map((f) => `unknown field "${f}"`);
     if (mode === 'Strict') {
@@ -445,7 +453,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
 
     switch (info.verb) {
       case 'get': {
-        if (sub === 'scale') return sendObject(reply, form, rt, toScale(await store.get(ctx, info.name)));
+        if (sub === 'scale') return sendObject(reply, form, rt, toScale(await store.get(ctx, info.name), store));
         if (sub && sub !== 'status') throw newMethodNotSupported(store.gr, 'get');
         const obj = await store.get(ctx, info.name, { resourceVersion: query.get('resourceVersion') ?? undefined });
         return sendObject(reply, form, rt, obj, 200, query);

@@ -25,7 +25,8 @@ export interface RegistryOptions {
 }
 
 export class Registry {
-  private readonly stores = new Map<string, Store>();
+  /** group/resource → version → store. Built-ins have one version; custom resources may have several. */
+  private readonly stores = new Map<string, Map<string, Store>>();
   readonly storage: Storage;
   readonly allocators: ServiceAllocators;
   readonly prefix: string;
@@ -56,26 +57,34 @@ export class Registry {
     validate: (a) => this.admission.validate(a),
   };
 
-  /** Adds a resource (built-in or from a CRD). */
+  /** Adds a resource (built-in or from a CRD). Versions of one resource share storage and cache. */
   add(rt: AnyResourceType, strategy: Strategy, prefix: string): Store {
+    const key = `${rt.group}/${rt.resource}`;
+    const versions = this.stores.get(key) ?? new Map<string, Store>();
     const log = this.log.child({ resource: rt.group ? `${rt.resource}.${rt.group}` : rt.resource });
-    const cache = this.opts.watchCache === false ? undefined : new WatchCache({ storage: this.storage, prefix, log, capacity: this.opts.watchCacheCapacity });
+    const sibling = [...versions.values()].find((s) => s.prefix === prefix);
+    const cache = sibling?.cache ?? (this.opts.watchCache === false ? undefined : new WatchCache({ storage: this.storage, prefix, log, capacity: this.opts.watchCacheCapacity }));
     const store = new Store({ rt, storage: this.storage, prefix, cache, strategy, log, admission: this.delegatingAdmission });
-    this.stores.set(`${rt.group}/${rt.resource}`, store);
+    versions.set(rt.version, store);
+    this.stores.set(key, versions);
     return store;
   }
 
+  /** Stops serving every version of a resource. */
   remove(group: string, resource: string): void {
-    const s = this.stores.get(`${group}/${resource}`);
-    s?.cache?.stop();
+    const versions = this.stores.get(`${group}/${resource}`);
+    for (const s of new Set([...(versions?.values() ?? [])].map((x) => x.cache))) s?.stop();
     this.stores.delete(`${group}/${resource}`);
   }
 
-  get(group: string, resource: string): Store | undefined {
-    return this.stores.get(`${group}/${resource}`);
+  /** The store of a resource in `version`, or in its first (preferred) version when none is given. */
+  get(group: string, resource: string, version?: string): Store | undefined {
+    const versions = this.stores.get(`${group}/${resource}`);
+    if (!versions) return undefined;
+    return version ? versions.get(version) : versions.values().next().value;
   }
 
-  /** The store of a core/v1 or named-group resource; throws if it is not served. */
+  /** The store of a served resource; throws if it is not served. */
   mustGet(group: string, resource: string): Store {
     const s = this.get(group, resource);
     if (!s) throw new Error(`resource ${resource}.${group} is not served`);
@@ -83,17 +92,17 @@ export class Registry {
   }
 
   all(): Store[] {
-    return [...this.stores.values()];
+    return [...this.stores.values()].flatMap((v) => [...v.values()]);
   }
 
   /** Fills every watch cache and repairs the allocators. */
   async start(): Promise<void> {
-    await Promise.all(this.all().map((s) => s.cache?.start()));
+    await Promise.all([...new Set(this.all().map((s) => s.cache))].map((c) => c?.start()));
     const services = await this.storage.list(`${this.prefix}/services/`);
     await this.allocators.repair(services.items as never);
   }
 
   stop(): void {
-    for (const s of this.stores.values()) s.cache?.stop();
+    for (const c of new Set(this.all().map((s) => s.cache))) c?.stop();
   }
 }

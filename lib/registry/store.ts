@@ -115,6 +115,9 @@ export class Store {
   private readonly log: Logger;
   private readonly admission: Admission;
   private readonly cacheWaitMs: number;
+  /** apiVersion objects are stored in, and the one clients of this store see. */
+  private readonly storageAPIVersion: string;
+  private readonly servedAPIVersion: string;
 
   constructor(opts: StoreOptions) {
     this.rt = opts.rt;
@@ -126,6 +129,32 @@ export class Store {
     this.admission = opts.admission ?? noAdmission;
     this.gr = { group: opts.rt.group, resource: opts.rt.resource };
     this.cacheWaitMs = opts.cacheWaitMs ?? 3000;
+    const gv = (v: string) => (opts.rt.group ? `${opts.rt.group}/${v}` : v);
+    this.storageAPIVersion = gv(opts.rt.storageVersion ?? opts.rt.version);
+    this.servedAPIVersion = gv(opts.rt.version);
+  }
+
+  /**
+   * An object as clients of this store's version see it. Versions of a custom resource differ
+   * only in apiVersion (conversion strategy None).
+   */
+  present(obj: KubeObject): KubeObject {
+    if (this.storageAPIVersion === this.servedAPIVersion || obj.apiVersion === this.servedAPIVersion) return obj;
+    return { ...obj, apiVersion: this.servedAPIVersion };
+  }
+
+  private presentCached(c: CachedObject): CachedObject {
+    if (this.storageAPIVersion === this.servedAPIVersion) return c;
+    return new CachedObject(c.key, this.present(c.object));
+  }
+
+  private presentingSink(sink: CacheWatcherSink): CacheWatcherSink {
+    if (this.storageAPIVersion === this.servedAPIVersion) return sink;
+    return {
+      send: (evs) => sink.send(evs.map((e) => ({ ...e, object: this.presentCached(e.object) }))),
+      progress: sink.progress && ((rv) => sink.progress!(rv)),
+      close: (r) => sink.close(r),
+    };
   }
 
   keyFor(namespace: string, name: string): string {
@@ -193,7 +222,7 @@ export class Store {
   }
 
   private setTypeMeta(obj: KubeObject) {
-    obj.apiVersion = this.rt.group ? `${this.rt.group}/${this.rt.version}` : this.rt.version;
+    obj.apiVersion = this.storageAPIVersion;
     obj.kind = this.rt.kind;
   }
 
@@ -222,7 +251,7 @@ export class Store {
     for (let attempt = 0; ; attempt++) {
       if (generated) m.name = generateName(m.generateName!);
       try {
-        return await this.createOnce(ctx, obj, options);
+        return this.present(await this.createOnce(ctx, obj, options));
       } catch (err) {
         if (generated && err instanceof StatusError && err.reason === 'AlreadyExists' && attempt < 7) continue;
         throw err;
@@ -264,7 +293,7 @@ export class Store {
     if (opts.resourceVersion === '0' && this.cache?.ready) {
       const c = this.cache.get(key);
       if (!c) throw newNotFound(this.gr, name);
-      return structuredClone(c.object);
+      return this.present(structuredClone(c.object));
     }
     let obj: KubeObject | null;
     try {
@@ -273,7 +302,7 @@ export class Store {
       throw this.toAPIError(err, name);
     }
     if (!obj) throw newNotFound(this.gr, name);
-    return obj;
+    return this.present(obj);
   }
 
   /** Fields a field selector may name for this kind. */
@@ -317,7 +346,7 @@ export class Store {
       const want = Number(rv);
       if (await this.cache.waitFor(want, rv === '0' ? this.cacheWaitMs : Math.min(this.cacheWaitMs, 250))) {
         const { items, rv: at } = this.cache.list(this.namespaceFilter(ctx.namespace, pred));
-        return { items, resourceVersion: String(at) };
+        return { items: items.map((c) => this.presentCached(c)), resourceVersion: String(at) };
       }
     }
     // Otherwise a consistent read from etcd, paged.
@@ -333,7 +362,7 @@ export class Store {
     try {
       const res = await this.storage.list(prefix, { revision, limit: params.limit, startKey, predicate: this.predicate('', params) });
       return {
-        items: res.items.map((o, i) => new CachedObject(res.keys[i]!, o)),
+        items: res.items.map((o, i) => new CachedObject(res.keys[i]!, this.present(o))),
         resourceVersion: String(res.revision),
         continue: res.nextKey ? continueToken(res.revision, res.nextKey, this.prefix) : undefined,
         remainingItemCount: res.nextKey ? res.remaining : undefined,
@@ -356,7 +385,8 @@ export class Store {
    * etcd), then changes; "0": the same from the cache; N: every change after N. Throws a 410
    * StatusError when N is older than etcd's history.
    */
-  async watch(ctx: RequestContext, params: WatchParams, sink: CacheWatcherSink): Promise<{ stop(): void }> {
+  async watch(ctx: RequestContext, params: WatchParams, clientSink: CacheWatcherSink): Promise<{ stop(): void }> {
+    const sink = this.presentingSink(clientSink);
     const pred = this.namespaceFilter(ctx.namespace, this.predicate(ctx.namespace, params));
     const rv = params.resourceVersion ?? '';
     if (rv !== '' && !/^\d+$/.test(rv)) throw newBadRequest(`invalid resource version: ${JSON.stringify(rv)}`);
@@ -489,13 +519,13 @@ export class Store {
         },
         { ttlSeconds: undefined },
       );
-      if (dryRunResult) return { object: dryRunResult, created };
+      if (dryRunResult) return { object: this.present(dryRunResult), created };
       if (deleted) {
         await this.strategy.afterDelete?.(object).catch((err: unknown) => this.log.error({ err }, 'after-delete hook failed'));
-        return { object, created: false };
+        return { object: this.present(object), created: false };
       }
       if (oldForAfter && !created) await this.strategy.afterUpdate?.(object, oldForAfter).catch((err: unknown) => this.log.error({ err }, 'after-update hook failed'));
-      return { object, created };
+      return { object: this.present(object), created };
     } catch (err) {
       if (pending.undo) await pending.undo().catch(() => {});
       throw this.toAPIError(err, name);
@@ -580,11 +610,11 @@ export class Store {
         removedObject = current;
         return DELETE;
       });
-      if (outcome) return outcome;
+      if (outcome) return { object: this.present(outcome.object), deleted: outcome.deleted };
       if (res.deleted) {
         await this.strategy.afterDelete?.(removedObject ?? res.object).catch((err: unknown) => this.log.error({ err }, 'after-delete hook failed'));
       }
-      return { object: res.object, deleted: res.deleted };
+      return { object: this.present(res.object), deleted: res.deleted };
     } catch (err) {
       throw this.toAPIError(err, name);
     }

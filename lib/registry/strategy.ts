@@ -78,7 +78,9 @@ export function statusStrategy(rt: AnyResourceType, resetStatus: (obj: KubeObjec
         else obj.status = old.status;
       }
       obj.metadata.generation = old.metadata.generation ?? 1;
-      if (specOf(obj) !== specOf(old)) obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
+      // Without a status subresource every non-metadata change is a change of intent.
+      const changed = rt.hasStatus ? specOf(obj) !== specOf(old) : stableStringify({ ...obj, metadata: null }) !== stableStringify({ ...old, metadata: null });
+      if (changed) obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
     },
   };
 }

@@ -1,7 +1,7 @@
 /** pods/binding, pods/eviction and the scale subresource, built on the generic store. */
 import { rfc3339 } from '../base/index.js';
 import type { Binding, KubeObject, Pod, PodDisruptionBudget, Scale, Eviction } from '../api/index.js';
-import { labelSelectorFromObject, formatLabelSelector, newConflict, newBadRequest, newNotFound, newTooManyRequests, newInvalid, fieldPath, type LabelSelectorObject } from '../machinery/index.js';
+import { evaluateJSONPath, setJSONPath, labelSelectorFromObject, formatLabelSelector, newConflict, newBadRequest, newNotFound, newTooManyRequests, newInvalid, fieldPath, type LabelSelectorObject } from '../machinery/index.js';
 import type { RequestContext } from './context.js';
 import type { Store, UpdatedObject } from './store.js';
 
@@ -61,15 +61,23 @@ interface Scalable extends KubeObject {
   status?: { replicas?: number; labelSelector?: string };
 }
 
-function selectorString(o: Scalable): string {
+function selectorString(o: Scalable, store: Store): string {
+  const path = store.rt.scale?.labelSelectorPath;
+  if (store.rt.scale) return path ? String(evaluateJSONPath(o, path)[0] ?? '') : '';
   const sel = o.spec?.selector;
   if (!sel) return '';
   if ('matchLabels' in sel || 'matchExpressions' in sel) return formatLabelSelector(sel as LabelSelectorObject).replace('<none>', '');
   return Object.entries(sel as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
-export function toScale(o: KubeObject): Scale {
+function replicasAt(o: KubeObject, path: string): number {
+  const v = evaluateJSONPath(o, path)[0];
+  return typeof v === 'number' ? v : 0;
+}
+
+export function toScale(o: KubeObject, store: Store): Scale {
   const s = o as Scalable;
+  const paths = store.rt.scale ?? { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' };
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -80,8 +88,8 @@ export function toScale(o: KubeObject): Scale {
       resourceVersion: s.metadata.resourceVersion,
       creationTimestamp: s.metadata.creationTimestamp,
     },
-    spec: { replicas: s.spec?.replicas ?? 0 },
-    status: { replicas: s.status?.replicas ?? 0, selector: selectorString(s) },
+    spec: { replicas: replicasAt(s, paths.specReplicasPath) },
+    status: { replicas: replicasAt(s, paths.statusReplicasPath), selector: selectorString(s, store) },
   };
 }
 
@@ -89,18 +97,17 @@ export function toScale(o: KubeObject): Scale {
 export async function updateScale(store: Store, ctx: RequestContext, name: string, updated: (current: Scale) => Promise<KubeObject> | KubeObject): Promise<Scale> {
   const fn: UpdatedObject = async (cur) => {
     if (!cur) throw newNotFound(store.gr, name);
-    const next = (await updated(toScale(cur))) as Scale;
+    const next = (await updated(toScale(cur, store))) as Scale;
     if (next.metadata?.resourceVersion && next.metadata.resourceVersion !== cur.metadata.resourceVersion) {
       throw newConflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     const replicas = next.spec?.replicas;
     if (replicas === undefined || !Number.isInteger(replicas) || replicas < 0)
       throw newInvalid('autoscaling', 'Scale', name, [fieldPath('spec.replicas').invalid(replicas, 'must be greater than or equal to 0')]);
-    const s = cur as Scalable;
-    s.spec = { ...(s.spec ?? {}), replicas };
-    delete s.metadata.resourceVersion;
-    return s;
+    setJSONPath(cur, store.rt.scale?.specReplicasPath ?? '.spec.replicas', replicas);
+    delete cur.metadata.resourceVersion;
+    return cur;
   };
   const { object } = await store.update({ ...ctx, subresource: 'scale' }, name, fn);
-  return toScale(object);
+  return toScale(object, store);
 }

@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { AnyResourceType } from '../resource-type.js';
-import { DeleteOptionsSchema, ListMetaSchema, StatusSchema, WatchEventSchema } from '../meta/v1.js';
+import { DeleteOptionsSchema, ListMetaSchema, ObjectMetaSchema, StatusSchema, WatchEventSchema } from '../meta/v1.js';
+import type { JSONSchemaProps } from '../apiextensions/v1.js';
 import { ScaleSchema } from '../apps/v1.js';
 import { EvictionSchema } from '../policy/v1.js';
 import { BindingSchema } from '../core/v1.js';
@@ -197,7 +198,12 @@ export class OpenAPIGenerator {
     for (const rt of rts) {
       const kind = kindName(rt);
       const named = SchemaConverter.namedOf(rt.schema);
-      if (named) queue.push([kind, named.schema]);
+      if (rt.jsonSchema) {
+        // A custom resource: its structural schema, with the type and object metadata every object has.
+        sources.set(kind, rt.schema);
+        definitions.set(kind, customDefinition(rt.jsonSchema, dialect, refName, withDescription));
+        queue.push(['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', ObjectMetaSchema]);
+      } else if (named) queue.push([kind, named.schema]);
       else {
         const d = conv.definition(rt.schema);
         addDefinition(kind, rt.schema, d.schema);
@@ -276,4 +282,38 @@ export class OpenAPIGenerator {
         : { swagger: '2.0', info, paths: sortedPaths, definitions: defs };
     return { doc: served(doc), conflicts: [...new Set(conflicts)] };
   }
+}
+
+/**
+ * The OpenAPI definition of a custom resource: its structural schema as written, with
+ * apiVersion, kind and metadata added. v2 has no nullable, oneOf/anyOf or int-or-string types.
+ */
+function customDefinition(
+  schema: JSONSchemaProps,
+  dialect: Dialect,
+  refName: (name: string) => SchemaObject,
+  withDescription: (ref: SchemaObject, description: string) => SchemaObject,
+): SchemaObject {
+  const clean = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(clean);
+    if (!node || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'x-kubernetes-validations') continue;
+      if (dialect === 'v2' && (k === 'nullable' || k === 'oneOf' || k === 'anyOf' || k === 'not')) continue;
+      out[k] = k === 'properties' || k === 'patternProperties' || k === 'definitions' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, clean(pv)])) : clean(v);
+    }
+    return out;
+  };
+  const body = clean(schema) as SchemaObject & { properties?: Record<string, SchemaObject> };
+  return {
+    ...body,
+    type: 'object',
+    properties: {
+      apiVersion: { type: 'string', description: 'The versioned schema of this representation of the object.' },
+      kind: { type: 'string', description: 'The kind of the object.' },
+      metadata: withDescription(refName('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'), 'Standard object metadata.'),
+      ...Object.fromEntries(Object.entries(body.properties ?? {}).filter(([k]) => k !== 'metadata' && k !== 'apiVersion' && k !== 'kind')),
+    },
+  };
 }

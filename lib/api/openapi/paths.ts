@@ -146,7 +146,8 @@ export function addResourcePaths(ctx: PathContext, items: PathItems, rt: AnyReso
   const created = (schema: SchemaObject): Response => ({ description: 'Created', schema, types: jsonTypes });
   const accepted = (schema: SchemaObject): Response => ({ description: 'Accepted', schema, types: jsonTypes });
   const kindBody = { schema: kindRef, types: jsonTypes, required: true };
-  const patchBody = { schema: patchRef, types: patchTypes, required: true };
+  // Custom resources take no strategic merge patch.
+  const patchBody = { schema: patchRef, types: rt.custom ? patchTypes.filter((t) => !t.includes('strategic')) : patchTypes, required: true };
 
   // Collection: list (or watch with ?watch=true), create, delete a collection.
   if (verbs.has('list')) {

@@ -3,6 +3,7 @@
  * `kubectl get` shows. Each kind registers a Printer; kinds without one get NAME and AGE.
  */
 import type { AnyResourceType, KubeObject, Table, TableColumnDefinition, ListMeta } from '../../api/index.js';
+import { evaluateJSONPath } from '../../machinery/index.js';
 
 export interface Column {
   name: string;
@@ -55,7 +56,34 @@ export function registerPrinter(group: string, resource: string, p: Printer): vo
   printers.set(`${group}/${resource}`, p);
 }
 
+/** The printer of a custom resource: NAME, its additionalPrinterColumns (or AGE when it has none). */
+function customPrinter(rt: AnyResourceType): Printer {
+  const cols = rt.printerColumns ?? [];
+  if (cols.length === 0) return { columns: [nameColumn, ageColumn], row: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] };
+  return {
+    columns: [nameColumn, ...cols.map((c) => ({ name: c.name, type: (c.type === 'date' ? 'date' : c.type) as Column['type'], format: c.format, description: c.description ?? '', priority: c.priority ?? 0 }))],
+    row: (o, now) => [
+      o.metadata.name,
+      ...cols.map((c) => {
+        let vals: unknown[];
+        try {
+          vals = evaluateJSONPath(o, c.jsonPath);
+        } catch {
+          vals = [];
+        }
+        if (vals.length === 0) return null;
+        const v = vals[0];
+        if (c.type === 'date' && typeof v === 'string') return age(v, now);
+        if (c.type === 'integer' || c.type === 'number') return typeof v === 'number' ? v : Number(v);
+        if (c.type === 'boolean') return v === true || v === 'true';
+        return typeof v === 'string' ? v : JSON.stringify(v);
+      }),
+    ],
+  };
+}
+
 export function printerFor(rt: AnyResourceType): Printer {
+  if (rt.custom) return customPrinter(rt);
   return (
     printers.get(`${rt.group}/${rt.resource}`) ?? {
       columns: [nameColumn, ageColumn],

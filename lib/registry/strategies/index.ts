@@ -4,6 +4,15 @@ import { composeStrategies, statusStrategy, type Strategy } from '../strategy.js
 import { podStrategy } from './pod.js';
 import { namespaceStrategy } from './namespace.js';
 import { jobStrategy } from './job.js';
+import { crdCleanupFinalizer } from '../../api/index.js';
+
+/** A definition keeps a finalizer until the API server has deleted every object of it. */
+const crdStrategy: Strategy = {
+  prepareForCreate(obj) {
+    const f = obj.metadata.finalizers ?? [];
+    if (!f.includes(crdCleanupFinalizer)) obj.metadata.finalizers = [...f, crdCleanupFinalizer];
+  },
+};
 import { serviceStrategy, type ServiceAllocators } from './service.js';
 
 export interface StrategyDeps {
@@ -29,6 +38,8 @@ export function strategyFor(rt: AnyResourceType, deps: StrategyDeps): Strategy {
     case 'coordination.k8s.io/leases':
     case 'discovery.k8s.io/endpointslices':
       return createOnUpdate;
+    case 'apiextensions.k8s.io/customresourcedefinitions':
+      return composeStrategies(statusStrategy(rt), crdStrategy);
     case 'batch/jobs':
       return composeStrategies(statusStrategy(rt), jobStrategy);
     default:

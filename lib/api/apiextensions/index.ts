@@ -1,0 +1,3 @@
+export * from './v1.js';
+export * from './structural.js';
+export * from './crd.js';
