@@ -1,5 +1,6 @@
 /** Defaulting for core/v1, as upstream's pkg/apis/core/v1/defaults.go. Mutates in place; idempotent. */
 import type { Container, PodSpec, Pod, Service, Secret, ReplicationController, Namespace, Node } from './v1.js';
+import { volumeSourceNames } from './v1-volume.js';
 
 function defaultProbe(p: NonNullable<Container['livenessProbe']>) {
   p.timeoutSeconds ??= 1;
@@ -67,8 +68,7 @@ export function defaultPodSpec(spec: PodSpec) {
     if (v.downwardAPI) v.downwardAPI.defaultMode ??= 0o644;
     if (v.projected) v.projected.defaultMode ??= 0o644;
     if (v.hostPath) v.hostPath.type ??= '';
-    const sources = ['hostPath', 'emptyDir', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'nfs'] as const;
-    if (!sources.some((s) => v[s] !== undefined)) v.emptyDir = {};
+    if (!volumeSourceNames.some((s) => v[s] !== undefined)) v.emptyDir = {};
   }
   for (const t of spec.topologySpreadConstraints ?? []) {
     t.nodeAffinityPolicy ??= undefined;
