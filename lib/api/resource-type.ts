@@ -42,6 +42,11 @@ export interface ResourceType<T extends KubeObject = KubeObject> {
    * status updates). Defaults to everything but apiVersion, kind, metadata and status.
    */
   hasStatus?: boolean;
+  /**
+   * The key segment in storage, when it is not `resource`: two groups that serve the same
+   * resource name in different shapes must not share keys (events.k8s.io events).
+   */
+  storageResource?: string;
 }
 
 export type AnyResourceType = ResourceType<any>;

@@ -38,7 +38,8 @@ export const IngressBackendSchema = named(
 export const HTTPIngressPathSchema = named(
   z.object({
     path: str('Path matched against the request path; must start with / for Exact and Prefix.'),
-    pathType: req(z.enum(['Exact', 'Prefix', 'ImplementationSpecific']), 'How path is matched: Exact, Prefix (by path elements split on /) or ImplementationSpecific (up to the IngressClass).'),
+    // Required, but checked by validation so that a missing pathType gets upstream's message.
+    pathType: optEnum(['Exact', 'Prefix', 'ImplementationSpecific'], 'How path is matched: Exact, Prefix (by path elements split on /) or ImplementationSpecific (up to the IngressClass). Required.'),
     backend: req(IngressBackendSchema, 'Where matching requests go.'),
   }),
   `${P}.HTTPIngressPath`,

@@ -7,8 +7,8 @@ import { ObjectMetaSchema } from '../meta/v1.js';
  * user may define (at most 1000000000), for pods the cluster or a node cannot do without.
  */
 export const systemPriorityClasses = [
-  { name: 'system-node-critical', value: 2000001000, description: 'Used for system critical pods that must not be moved from their current node.' },
-  { name: 'system-cluster-critical', value: 2000000000, description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.' },
+  { name: 'system-node-critical', value: 2000001000, description: 'For pods a node cannot work without (node agents, per-node networking); they stay on their node.' },
+  { name: 'system-cluster-critical', value: 2000000000, description: 'For pods the cluster cannot work without (DNS, metrics); they may be moved to another node.' },
 ] as const;
 
 /** The highest value a user-defined PriorityClass may have. */
