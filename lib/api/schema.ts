@@ -139,3 +139,9 @@ export function optEnum<const T extends readonly [string, ...string[]]>(values: 
 export function patchStrategy<T extends z.ZodType>(schema: T, strategy: string, description: string) {
   return schema.meta({ description, 'x-kubernetes-patch-strategy': strategy });
 }
+
+/** The type fields every object carries (TypeMeta). */
+export const typeMeta = {
+  apiVersion: str('Group and version of the schema of the object, e.g. apps/v1.'),
+  kind: str('Kind of the object, e.g. Deployment.'),
+};

@@ -1,10 +1,10 @@
 /** apps/v1: Deployments, ReplicaSets, DaemonSets, StatefulSets, ControllerRevisions. */
-import { z, named, IntOrString, int32, Time, AnyJSON, mergeList, atomicList, str, bool, i32, i64, opt, req, optEnum, patchStrategy } from '../schema.js';
+import { z, typeMeta, named, IntOrString, int32, Time, AnyJSON, mergeList, atomicList, str, bool, i32, i64, opt, req, optEnum, patchStrategy } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
 import { PodTemplateSpecSchema, PersistentVolumeClaimSchema } from '../core/v1.js';
 
 const P = 'io.k8s.api.apps.v1';
-const objectBase = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata: ObjectMetaSchema };
+const objectBase = { ...typeMeta, metadata: ObjectMetaSchema };
 
 /** The fields every apps/v1 condition has; Deployment conditions add lastUpdateTime. */
 function conditionShape(types: string) {

@@ -1,5 +1,5 @@
 /** autoscaling/v2: HorizontalPodAutoscalers. */
-import { z, named, mergeList, atomicList, Quantity, Time, int32, str, i32, i64, opt, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, mergeList, atomicList, Quantity, Time, int32, str, i32, i64, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
 
 const P = 'io.k8s.api.autoscaling.v2';
@@ -233,8 +233,7 @@ export const HorizontalPodAutoscalerStatusSchema = named(
 
 export const HorizontalPodAutoscalerSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     spec: opt(HorizontalPodAutoscalerSpecSchema, 'Target, bounds and metrics.'),
     status: opt(HorizontalPodAutoscalerStatusSchema, 'Current metrics and replica counts.'),

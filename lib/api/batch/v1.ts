@@ -1,10 +1,10 @@
 /** batch/v1: Jobs and CronJobs. */
-import { z, named, mergeList, atomicList, setList, int32, Time, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, mergeList, atomicList, setList, int32, Time, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
 import { PodTemplateSpecSchema, ObjectReferenceSchema } from '../core/v1.js';
 
 const P = 'io.k8s.api.batch.v1';
-const objectBase = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata: ObjectMetaSchema };
+const objectBase = { ...typeMeta, metadata: ObjectMetaSchema };
 
 // ---- Pod failure and success policies ------------------------------------------------------
 export const PodFailurePolicyOnExitCodesRequirementSchema = named(

@@ -1,5 +1,5 @@
 /** coordination.k8s.io/v1: Leases (node heartbeats, leader election). */
-import { z, named, MicroTime, str, i32, opt } from '../schema.js';
+import { z, typeMeta, named, MicroTime, str, i32, opt } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
 
 export const LeaseSpecSchema = named(
@@ -18,8 +18,7 @@ export const LeaseSpecSchema = named(
 
 export const LeaseSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     spec: opt(LeaseSpecSchema, 'Holder and timing of the lease.'),
   }),

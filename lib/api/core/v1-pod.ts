@@ -1,5 +1,5 @@
 /** core/v1 Pod and the types it is made of (containers, probes, security, scheduling, status). */
-import { z, named, mergeList, mapList, atomicList, StringMap, Time, IntOrString, int32, int64, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, mergeList, mapList, atomicList, StringMap, Time, IntOrString, int32, int64, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
 import {
   ResourceListSchema,
@@ -710,8 +710,7 @@ export type PodStatus = z.infer<typeof PodStatusSchema>;
 
 export const PodSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     spec: opt(PodSpecSchema, 'What the pod should run.'),
     status: opt(PodStatusSchema, 'What the pod is doing; read-only for users.'),

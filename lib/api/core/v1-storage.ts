@@ -1,11 +1,11 @@
 /** core/v1 PersistentVolumes and PersistentVolumeClaims. */
-import { z, named, mergeList, atomicList, StringMap, Time, str, opt, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, mergeList, atomicList, StringMap, Time, str, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
 import { ResourceListSchema, ObjectReferenceSchema, NodeSelectorSchema } from './v1-common.js';
 import { PersistentVolumeSourceShape, PersistentVolumeClaimSpecSchema, accessModes } from './v1-volume.js';
 
 const P = 'io.k8s.api.core.v1';
-const objectBase = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata: ObjectMetaSchema };
+const objectBase = { ...typeMeta, metadata: ObjectMetaSchema };
 
 export const VolumeNodeAffinitySchema = named(
   z.object({ required: opt(NodeSelectorSchema, 'Nodes from which the volume can be used.') }),

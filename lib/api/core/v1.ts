@@ -1,5 +1,5 @@
 /** core/v1 kinds other than Pod: namespaces, services, endpoints, config, nodes, events, quotas... */
-import { z, named, mergeList, atomicList, setList, StringMap, Time, MicroTime, IntOrString, int32, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, mergeList, atomicList, setList, StringMap, Time, MicroTime, IntOrString, int32, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema, ListMetaSchema, LabelSelectorSchema, OwnerReferenceSchema, ConditionSchema } from '../meta/v1.js';
 import { PodTemplateSpecSchema, ResourceListSchema, ObjectReferenceSchema, LocalObjectReferenceSchema } from './v1-pod.js';
 
@@ -11,8 +11,7 @@ const protocols = ['TCP', 'UDP', 'SCTP'] as const;
 const conditionStatus = () => req(z.enum(['True', 'False', 'Unknown']), 'True, False or Unknown.');
 
 const objectBase = {
-  apiVersion: z.string().optional(),
-  kind: z.string().optional(),
+  ...typeMeta,
   metadata: ObjectMetaSchema,
 };
 

@@ -1,5 +1,5 @@
 /** discovery.k8s.io/v1: EndpointSlices. */
-import { z, named, StringMap, atomicList, setList, str, bool, i32, opt, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, StringMap, atomicList, setList, str, bool, i32, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
 import { ObjectReferenceSchema } from '../core/v1.js';
 
@@ -51,8 +51,7 @@ export const EndpointSlicePortSchema = named(
 
 export const EndpointSliceSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     addressType: req(z.enum(['IPv4', 'IPv6', 'FQDN']), 'Type of the addresses: IPv4, IPv6 or FQDN. Immutable.'),
     endpoints: atomicList(EndpointSchema, 'The backends, at most 1000.'),

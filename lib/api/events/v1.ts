@@ -3,7 +3,7 @@
  * converts between them; tkube keeps them as two resources (see builtin.ts), and `kubectl get
  * events` keeps using core/v1, which discovery lists first.
  */
-import { z, named, MicroTime, Time, int32, str, i32, opt, req } from '../schema.js';
+import { z, typeMeta, named, MicroTime, Time, int32, str, i32, opt, req } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
 import { ObjectReferenceSchema, EventSourceSchema } from '../core/v1.js';
 
@@ -20,8 +20,7 @@ export const EventsV1EventSeriesSchema = named(
 
 export const EventsV1EventSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     eventTime: req(MicroTime.nullable(), 'When the event was first observed. Required.'),
     series: opt(EventsV1EventSeriesSchema, 'Repeats of the event; unset for a single occurrence.'),

@@ -1,10 +1,10 @@
 /** networking.k8s.io/v1: Ingresses, IngressClasses and NetworkPolicies. */
-import { z, named, atomicList, IntOrString, int32, str, i32, opt, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, atomicList, IntOrString, int32, str, i32, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
 import { TypedLocalObjectReferenceSchema } from '../core/v1.js';
 
 const P = 'io.k8s.api.networking.v1';
-const objectBase = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata: ObjectMetaSchema };
+const objectBase = { ...typeMeta, metadata: ObjectMetaSchema };
 const protocols = ['TCP', 'UDP', 'SCTP'] as const;
 
 // ---- Ingress ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /** node.k8s.io/v1: RuntimeClasses. */
-import { z, named, StringMap, atomicList, opt, req } from '../schema.js';
+import { z, typeMeta, named, StringMap, atomicList, opt, req } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
 import { ResourceListSchema, TolerationSchema } from '../core/v1.js';
 
@@ -22,8 +22,7 @@ export const SchedulingSchema = named(
 
 export const RuntimeClassSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     handler: req(z.string(), 'Name of the container runtime handler (a DNS label) the CRI implementation runs pods of this class with. Immutable.'),
     overhead: opt(OverheadSchema, 'Resources the runtime uses per pod; added to pod overhead by admission.'),

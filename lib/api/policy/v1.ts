@@ -1,13 +1,12 @@
 /** policy/v1: Eviction (the pods/eviction subresource body) and PodDisruptionBudgets. */
-import { z, named, IntOrString, int32, int64, mergeList, Time, opt, req, optEnum, patchStrategy } from '../schema.js';
+import { z, typeMeta, named, IntOrString, int32, int64, mergeList, Time, opt, req, optEnum, patchStrategy } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema, DeleteOptionsSchema, ConditionSchema } from '../meta/v1.js';
 
 const P = 'io.k8s.api.policy.v1';
 
 export const EvictionSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     deleteOptions: opt(DeleteOptionsSchema, 'Options of the delete the eviction performs.'),
   }),
@@ -43,8 +42,7 @@ export const PodDisruptionBudgetStatusSchema = named(
 
 export const PodDisruptionBudgetSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     spec: opt(PodDisruptionBudgetSpecSchema, 'Which pods and how many may be disrupted.'),
     status: opt(PodDisruptionBudgetStatusSchema, 'How many disruptions are allowed now.'),

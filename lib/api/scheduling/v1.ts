@@ -1,5 +1,5 @@
 /** scheduling.k8s.io/v1: PriorityClasses. */
-import { z, named, int32, str, bool, req, optEnum } from '../schema.js';
+import { z, typeMeta, named, int32, str, bool, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
 
 /**
@@ -16,8 +16,7 @@ export const highestUserDefinablePriority = 1000000000;
 
 export const PriorityClassSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     value: req(int32(), 'Priority of pods of this class; higher schedules first. At most 1000000000 for user classes; system-cluster-critical is 2000000000 and system-node-critical 2000001000.'),
     globalDefault: bool('Use this class for pods that name none; at most one class may be the default.'),

@@ -1,5 +1,5 @@
 /** storage.k8s.io/v1: StorageClasses. */
-import { z, named, StringMap, atomicList, bool, req, opt, optEnum } from '../schema.js';
+import { z, typeMeta, named, StringMap, atomicList, bool, req, opt, optEnum } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
 import { TopologySelectorTermSchema } from '../core/v1.js';
 
@@ -8,8 +8,7 @@ export const defaultStorageClassAnnotation = 'storageclass.kubernetes.io/is-defa
 
 export const StorageClassSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
     provisioner: req(z.string(), 'Volume plugin or CSI driver that provisions volumes of this class, e.g. ebs.csi.aws.com. Immutable.'),
     parameters: opt(StringMap, 'Provisioner-specific parameters, at most 512 entries and 256KiB. Immutable.'),
