@@ -383,7 +383,7 @@ const scaleIOShape = {
   sslEnabled: bool('Use SSL to talk to the gateway. Default false.'),
   protectionDomain: str('Name of the ScaleIO protection domain of the storage.'),
   storagePool: str('ScaleIO storage pool of the protection domain.'),
-  storageMode: str('ThickProvisioned (default) or ThinProvisioned.'),
+  storageMode: str('ThinProvisioned (default) or ThickProvisioned.'),
   volumeName: str('Name of a volume already created in ScaleIO.'),
   fsType: fsType('. Default xfs'),
   readOnly: readOnly(),
@@ -569,7 +569,7 @@ export const ScaleIOPersistentVolumeSourceSchema = named(
 export const LocalVolumeSourceSchema = named(
   z.object({
     path: req(z.string(), 'Full path of the directory, partition or disk on the node.'),
-    fsType: str('Filesystem type, only for block devices; the kubelet formats the device if it is blank.'),
+    fsType: str('Filesystem type, only when path is a block device; picked automatically when unset.'),
   }),
   `${P}.LocalVolumeSource`,
   'Storage attached to one node; the volume needs nodeAffinity naming that node.',
