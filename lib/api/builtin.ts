@@ -14,6 +14,20 @@ import * as batchBehaviour from './batch/v1-behaviour.js';
 import { LeaseSchema } from './coordination/v1.js';
 import { EndpointSliceSchema } from './discovery/v1.js';
 import { PodDisruptionBudgetSchema } from './policy/v1.js';
+import * as coreQuota from './core/v1-quota-validation.js';
+import * as coreStorage from './core/v1-storage-validation.js';
+import { EventsV1EventSchema } from './events/v1.js';
+import { validateEventsV1Event } from './events/v1-behaviour.js';
+import * as networking from './networking/v1.js';
+import * as networkingBehaviour from './networking/v1-behaviour.js';
+import { PriorityClassSchema } from './scheduling/v1.js';
+import * as schedulingBehaviour from './scheduling/v1-behaviour.js';
+import { RuntimeClassSchema } from './node/v1.js';
+import { validateRuntimeClass } from './node/v1-behaviour.js';
+import { StorageClassSchema } from './storage/v1.js';
+import * as storageBehaviour from './storage/v1-behaviour.js';
+import { HorizontalPodAutoscalerSchema } from './autoscaling/v2.js';
+import * as autoscalingBehaviour from './autoscaling/v2-behaviour.js';
 import { z } from 'zod';
 import { CustomResourceDefinitionSchema } from './apiextensions/v1.js';
 import { defaultCRD, validateCRD } from './apiextensions/crd.js';
@@ -50,7 +64,7 @@ export const builtinResources: AnyResourceType[] = [
   }),
   defineResource({
     group: '', version: 'v1', kind: 'Endpoints', listKind: 'EndpointsList', resource: 'endpoints', singularName: 'endpoints', namespaced: true, shortNames: ['ep'],
-    schema: core.EndpointsSchema,
+    schema: core.EndpointsSchema, defaults: coreDefaults.defaultEndpoints,
   }),
   defineResource({
     group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'],
@@ -107,6 +121,24 @@ export const builtinResources: AnyResourceType[] = [
     schema: core.ComponentStatusSchema, verbs: ['get', 'list'],
   }),
   defineResource({
+    group: '', version: 'v1', kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, shortNames: ['quota'],
+    schema: core.ResourceQuotaSchema, subresources: ['status'], hasStatus: true, validate: coreQuota.validateResourceQuota,
+  }),
+  defineResource({
+    group: '', version: 'v1', kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'],
+    schema: core.LimitRangeSchema, defaults: coreDefaults.defaultLimitRange, validate: coreQuota.validateLimitRange,
+  }),
+  defineResource({
+    group: '', version: 'v1', kind: 'PersistentVolume', resource: 'persistentvolumes', namespaced: false, shortNames: ['pv'],
+    schema: core.PersistentVolumeSchema, subresources: ['status'], hasStatus: true, nameFormat: 'path-segment',
+    defaults: coreDefaults.defaultPersistentVolume, validate: coreStorage.validatePersistentVolume,
+  }),
+  defineResource({
+    group: '', version: 'v1', kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'],
+    schema: core.PersistentVolumeClaimSchema, subresources: ['status'], hasStatus: true,
+    defaults: coreDefaults.defaultPersistentVolumeClaim, validate: coreStorage.validatePersistentVolumeClaim,
+  }),
+  defineResource({
     group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespaced: true, shortNames: ['deploy'], categories: all,
     schema: apps.DeploymentSchema, subresources: ['status', 'scale'], hasStatus: true,
     defaults: appsDefaults.defaultDeployment, validate: appsValidation.validateDeployment,
@@ -154,6 +186,41 @@ export const builtinResources: AnyResourceType[] = [
     group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', resource: 'customresourcedefinitions', namespaced: false,
     shortNames: ['crd', 'crds'], categories: ['api-extensions'], schema: CustomResourceDefinitionSchema, subresources: ['status'], hasStatus: true,
     defaults: defaultCRD, validate: validateCRD,
+  }),
+  // Upstream serves one stored Event in both shapes; here events.k8s.io has its own keys.
+  // `kubectl get events` still means core/v1: discovery lists the core group first.
+  defineResource({
+    group: 'events.k8s.io', version: 'v1', kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'],
+    schema: EventsV1EventSchema, validate: validateEventsV1Event, storageResource: 'events.k8s.io/events',
+  }),
+  defineResource({
+    group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', resource: 'ingresses', namespaced: true, shortNames: ['ing'],
+    schema: networking.IngressSchema, subresources: ['status'], hasStatus: true, validate: networkingBehaviour.validateIngress,
+  }),
+  defineResource({
+    group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass', resource: 'ingressclasses', namespaced: false,
+    schema: networking.IngressClassSchema, defaults: networkingBehaviour.defaultIngressClass, validate: networkingBehaviour.validateIngressClass,
+  }),
+  defineResource({
+    group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', listKind: 'NetworkPolicyList', resource: 'networkpolicies', singularName: 'networkpolicy', namespaced: true, shortNames: ['netpol'],
+    schema: networking.NetworkPolicySchema, defaults: networkingBehaviour.defaultNetworkPolicy, validate: networkingBehaviour.validateNetworkPolicy,
+  }),
+  defineResource({
+    group: 'scheduling.k8s.io', version: 'v1', kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'],
+    schema: PriorityClassSchema, defaults: schedulingBehaviour.defaultPriorityClass, validate: schedulingBehaviour.validatePriorityClass,
+  }),
+  defineResource({
+    group: 'node.k8s.io', version: 'v1', kind: 'RuntimeClass', resource: 'runtimeclasses', namespaced: false,
+    schema: RuntimeClassSchema, validate: validateRuntimeClass,
+  }),
+  defineResource({
+    group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', resource: 'storageclasses', namespaced: false, shortNames: ['sc'],
+    schema: StorageClassSchema, defaults: storageBehaviour.defaultStorageClass, validate: storageBehaviour.validateStorageClass,
+  }),
+  defineResource({
+    group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: all,
+    schema: HorizontalPodAutoscalerSchema, subresources: ['status'], hasStatus: true,
+    defaults: autoscalingBehaviour.defaultHorizontalPodAutoscaler, validate: autoscalingBehaviour.validateHorizontalPodAutoscaler,
   }),
 ];
 

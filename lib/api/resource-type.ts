@@ -56,6 +56,11 @@ export interface ResourceType<T extends KubeObject = KubeObject> {
   custom?: boolean;
   /** The version objects are stored in (custom resources with several versions); default `version`. */
   storageVersion?: string;
+  /**
+   * The key segment in storage, when it is not `resource`: two groups that serve the same
+   * resource name in different shapes must not share keys (events.k8s.io events).
+   */
+  storageResource?: string;
 }
 
 export type AnyResourceType = ResourceType<any>;

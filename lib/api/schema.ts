@@ -27,20 +27,36 @@ export function named<T extends z.ZodType>(schema: T, id: string, description?: 
  * A list merged by key in strategic merge patch (containers by name, ports by containerPort)
  * and treated as a map by server-side apply.
  */
-export function mergeList<T extends z.ZodType>(item: T, key: string | string[], description: string, opts: { retainKeys?: boolean } = {}) {
+export function mergeList<T extends z.ZodType>(
+  item: T,
+  key: string | string[],
+  description: string,
+  opts: { retainKeys?: boolean; listType?: 'map' | 'atomic' } = {},
+) {
   const keys = Array.isArray(key) ? key : [key];
+  const listType = opts.listType ?? 'map';
+  // A few upstream lists merge by key in strategic merge patch but are atomic for
+  // server-side apply (hostIPs, Job conditions); those carry no map keys.
   return z.array(item).meta({
     description,
     'x-kubernetes-patch-merge-key': keys[0],
     'x-kubernetes-patch-strategy': opts.retainKeys ? 'merge,retainKeys' : 'merge',
-    'x-kubernetes-list-type': 'map',
-    'x-kubernetes-list-map-keys': keys,
+    'x-kubernetes-list-type': listType,
+    ...(listType === 'map' ? { 'x-kubernetes-list-map-keys': keys } : {}),
   });
 }
 
-/** A list of scalars merged as a set (finalizers). */
-export function setList<T extends z.ZodType>(item: T, description: string) {
-  return z.array(item).meta({ description, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'set' });
+/** A list whose items server-side apply keys by `keys`, with no strategic-merge-patch key (ResourceRequirements.claims). */
+export function mapList<T extends z.ZodType>(item: T, keys: string[], description: string) {
+  return z.array(item).meta({ description, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': keys });
+}
+
+/**
+ * A list of unique scalars (finalizers). Most such lists are also merged as sets by strategic
+ * merge patch; pass `merge: false` for the ones upstream replaces whole.
+ */
+export function setList<T extends z.ZodType>(item: T, description: string, opts: { merge?: boolean } = {}) {
+  return z.array(item).meta({ description, ...(opts.merge === false ? {} : { 'x-kubernetes-patch-strategy': 'merge' }), 'x-kubernetes-list-type': 'set' });
 }
 
 /** A list replaced whole by patches (the default for lists without a merge key). */
@@ -93,3 +109,39 @@ export const AnyJSON = z.unknown().meta({ 'x-kubernetes-preserve-unknown-fields'
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, description: string) {
   return z.enum(values).meta({ description, enum: [...values] });
 }
+
+/*
+ * Shorthands for the many optional fields of the API types. Each takes the field's description.
+ * A named schema (one with an `id`) keeps its id only behind a wrapper, so `opt` and `req`
+ * always wrap before attaching the description.
+ */
+export const str = (description: string) => doc(z.string().optional(), description);
+export const bool = (description: string) => doc(z.boolean().optional(), description);
+export const i32 = (description: string) => doc(int32().optional(), description);
+export const i64 = (description: string) => doc(int64().optional(), description);
+
+/** An optional field of any schema. */
+export function opt<T extends z.ZodType>(schema: T, description: string) {
+  return doc(schema.optional(), description);
+}
+
+/** A required field of any schema (named types keep their id). */
+export function req<T extends z.ZodType>(schema: T, description: string) {
+  return schema.nonoptional().meta({ description });
+}
+
+/** An optional enum field; values outside `values` are rejected as unsupported. */
+export function optEnum<const T extends readonly [string, ...string[]]>(values: T, description: string) {
+  return z.enum(values).meta({ enum: [...values] }).optional().meta({ description });
+}
+
+/** Marks an object-valued field with a strategic-merge-patch strategy (retainKeys, replace). */
+export function patchStrategy<T extends z.ZodType>(schema: T, strategy: string, description: string) {
+  return schema.meta({ description, 'x-kubernetes-patch-strategy': strategy });
+}
+
+/** The type fields every object carries (TypeMeta). */
+export const typeMeta = {
+  apiVersion: str('Group and version of the schema of the object, e.g. apps/v1.'),
+  kind: str('Kind of the object, e.g. Deployment.'),
+};

@@ -1,10 +1,11 @@
 /**
  * The API server's own bootstrap loop, after upstream's bootstrap controller: the system
- * namespaces exist, and the `kubernetes` Service in `default` points at the API server.
+ * namespaces exist, the `kubernetes` Service in `default` points at the API server, and the
+ * built-in PriorityClasses (system-node-critical, system-cluster-critical) exist.
  */
 import type { Logger } from 'pino';
 import { sleep } from '../base/index.js';
-import type { KubeObject } from '../api/index.js';
+import { systemPriorityClasses, type KubeObject } from '../api/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../machinery/index.js';
 import { newContext, type Registry } from '../registry/index.js';
 
@@ -39,6 +40,16 @@ async function ensure(registry: Registry, group: string, resource: string, names
 export async function bootstrapOnce(o: BootstrapOptions): Promise<void> {
   for (const ns of systemNamespaces) {
     await ensure(o.registry, '', 'namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, o.log);
+  }
+  for (const pc of systemPriorityClasses) {
+    await ensure(
+      o.registry,
+      'scheduling.k8s.io',
+      'priorityclasses',
+      '',
+      { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' },
+      o.log,
+    );
   }
   const ip = o.registry.allocators.kubernetesServiceIP;
   const labels = { component: 'apiserver', provider: 'kubernetes' };

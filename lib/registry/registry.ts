@@ -42,7 +42,7 @@ export class Registry {
     this.admission = opts.admission ?? noAdmission;
     this.allocators = new ServiceAllocators({ storage: opts.storage, serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange, prefix: this.prefix });
     for (const rt of builtinResources) {
-      this.add(rt, strategyFor(rt, { allocators: this.allocators, eventTTLSeconds: opts.eventTTLSeconds }), `${this.prefix}/${rt.resource}/`);
+      this.add(rt, strategyFor(rt, { allocators: this.allocators, eventTTLSeconds: opts.eventTTLSeconds }), `${this.prefix}/${rt.storageResource ?? rt.resource}/`);
     }
   }
 

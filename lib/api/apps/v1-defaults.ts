@@ -1,5 +1,5 @@
 /** Defaulting for apps/v1, as upstream's pkg/apis/apps/v1/defaults.go. */
-import { defaultPodSpec } from '../core/v1-defaults.js';
+import { defaultPodSpec, defaultPersistentVolumeClaimSpec } from '../core/v1-defaults.js';
 import type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from './v1.js';
 
 export function defaultDeployment(d: Deployment) {
@@ -54,4 +54,10 @@ export function defaultStatefulSet(ss: StatefulSet) {
   spec.persistentVolumeClaimRetentionPolicy.whenDeleted ??= 'Retain';
   spec.persistentVolumeClaimRetentionPolicy.whenScaled ??= 'Retain';
   if (spec.template?.spec) defaultPodSpec(spec.template.spec);
+  // The claim templates are whole PersistentVolumeClaims and get their defaults too.
+  for (const t of spec.volumeClaimTemplates ?? []) {
+    defaultPersistentVolumeClaimSpec((t.spec ??= {}));
+    t.status ??= {};
+    t.status.phase ??= 'Pending';
+  }
 }

@@ -1,6 +1,7 @@
 /** Validation for apps/v1 workloads: selectors that match their templates, counts, strategies. */
 import { fieldPath, jsonEqual, stableStringify, labelSelectorFromObject, type FieldError, type FieldPath, validateLabels } from '../../machinery/index.js';
 import { validatePodSpec } from '../core/v1-validation.js';
+import { validatePersistentVolumeClaimSpec } from '../core/v1-storage-validation.js';
 import type { LabelSelector } from '../meta/v1.js';
 import type { PodTemplateSpec } from '../core/v1.js';
 import type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from './v1.js';
@@ -96,6 +97,11 @@ export function validateStatefulSet(ss: StatefulSet, old?: StatefulSet): FieldEr
   if (!ss.spec) return [p.required()];
   const errs = validateSelectorAndTemplate(ss.spec.selector, ss.spec.template, p);
   nonNegative(ss.spec.replicas, p.child('replicas'), errs);
+  (ss.spec.volumeClaimTemplates ?? []).forEach((t, i) => {
+    const tp = p.child('volumeClaimTemplates').index(i);
+    if (!t.metadata?.name) errs.push(tp.child('metadata.name').required());
+    errs.push(...validatePersistentVolumeClaimSpec(t.spec, tp.child('spec')));
+  });
   if (old) {
     selectorImmutable(ss.spec.selector, old.spec?.selector, errs);
     const strip = (s: StatefulSet['spec']) => stableStringify({ ...s, replicas: 0, template: null, updateStrategy: null, minReadySeconds: 0, persistentVolumeClaimRetentionPolicy: null, ordinals: null, revisionHistoryLimit: null });

@@ -1,131 +1,176 @@
 /** batch/v1: Jobs and CronJobs. */
-import { z, doc, named, atomicList, int32, int64, Time } from '../schema.js';
+import { z, typeMeta, named, mergeList, atomicList, setList, int32, Time, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
 import { PodTemplateSpecSchema, ObjectReferenceSchema } from '../core/v1.js';
 
 const P = 'io.k8s.api.batch.v1';
-const objectBase = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata: ObjectMetaSchema };
+const objectBase = { ...typeMeta, metadata: ObjectMetaSchema };
+
+// ---- Pod failure and success policies ------------------------------------------------------
+export const PodFailurePolicyOnExitCodesRequirementSchema = named(
+  z.object({
+    containerName: str('Only exit codes of this container count; unset means any container.'),
+    operator: req(z.enum(['In', 'NotIn']), 'In: the exit code is one of values; NotIn: it is none of them.'),
+    values: setList(int32(), 'Exit codes, at most 255; 0 is not allowed with In.', { merge: false }),
+  }),
+  `${P}.PodFailurePolicyOnExitCodesRequirement`,
+  'Matches failed pods by container exit codes.',
+);
+
+export const PodFailurePolicyOnPodConditionsPatternSchema = named(
+  z.object({
+    type: req(z.string(), 'Pod condition type, e.g. DisruptionTarget.'),
+    status: req(z.enum(['True', 'False', 'Unknown']), 'Required status of the condition.'),
+  }),
+  `${P}.PodFailurePolicyOnPodConditionsPattern`,
+  'Matches failed pods by a pod condition.',
+);
+
+export const PodFailurePolicyRuleSchema = named(
+  z.object({
+    action: req(z.enum(['FailJob', 'FailIndex', 'Ignore', 'Count']), 'What a match does: FailJob, FailIndex (with backoffLimitPerIndex), Ignore (not counted against backoffLimit) or Count (the default handling).'),
+    onExitCodes: opt(PodFailurePolicyOnExitCodesRequirementSchema, 'Match by container exit codes.'),
+    onPodConditions: atomicList(PodFailurePolicyOnPodConditionsPatternSchema, 'Match by pod conditions; any one of them suffices.').optional(),
+  }),
+  `${P}.PodFailurePolicyRule`,
+  'An action for failed pods matching exit codes or conditions; exactly one of onExitCodes and onPodConditions is set.',
+);
 
 export const PodFailurePolicySchema = named(
-  z.object({
-    rules: atomicList(
-      z
-        .object({
-          action: doc(z.enum(['FailJob', 'FailIndex', 'Ignore', 'Count']), 'What a matching pod failure does: fail the job, fail the index, not count it, or count it (the default behaviour).'),
-          onExitCodes: z
-            .object({
-              containerName: doc(z.string().optional(), 'Only exit codes of this container; all containers when unset.'),
-              operator: doc(z.enum(['In', 'NotIn']), 'Whether the exit code must be in or outside the values.'),
-              values: atomicList(int32(), 'Exit codes, at most 255 of them; 0 is not allowed with In.'),
-            })
-            .meta({ id: `${P}.PodFailurePolicyOnExitCodesRequirement`, description: 'Matches a failure by container exit code.' })
-            .optional(),
-          onPodConditions: atomicList(
-            z
-              .object({ type: doc(z.string(), 'Pod condition type, e.g. DisruptionTarget.'), status: doc(z.string().optional(), 'True (default), False or Unknown.') })
-              .meta({ id: `${P}.PodFailurePolicyOnPodConditionsPattern`, description: 'Matches a failure by a pod condition.' }),
-            'Pod conditions that match; any one is enough.',
-          ).optional(),
-        })
-        .meta({ id: `${P}.PodFailurePolicyRule`, description: 'An action and the pod failures it applies to (by exit code or pod condition).' }),
-      'Rules tried in order; the first that matches decides.',
-    ),
-  }),
+  z.object({ rules: atomicList(PodFailurePolicyRuleSchema, 'Rules tried in order; the first match decides. At most 20.') }),
   `${P}.PodFailurePolicy`,
-  'How pod failures count towards the backoff limit.',
+  'How failed pods affect the job; needs restartPolicy Never.',
+);
+
+export const SuccessPolicyRuleSchema = named(
+  z.object({
+    succeededIndexes: str('Indexes that must succeed, as a list of numbers and ranges, e.g. 1,3-5,7.'),
+    succeededCount: i32('How many of succeededIndexes (or of all indexes) must succeed.'),
+  }),
+  `${P}.SuccessPolicyRule`,
+  'A set of indexes whose success makes the job succeed.',
 );
 
 export const SuccessPolicySchema = named(
-  z.object({
-    rules: atomicList(
-      z
-        .object({
-          succeededIndexes: doc(z.string().optional(), 'Indexes that must succeed, e.g. "0,2-4".'),
-          succeededCount: doc(int32().optional(), 'How many (of succeededIndexes, or of all) must succeed.'),
-        })
-        .meta({ id: `${P}.SuccessPolicyRule`, description: 'A set of indexes that, once succeeded, make the job succeed.' }),
-      'Rules ORed together; an Indexed job succeeds when one is met.',
-    ),
-  }),
+  z.object({ rules: atomicList(SuccessPolicyRuleSchema, 'Rules ORed together; the job succeeds when any holds. At most 20.') }),
   `${P}.SuccessPolicy`,
-  'When an Indexed job may be declared succeeded before all its indexes are done.',
+  'When an Indexed job counts as succeeded before all indexes complete.',
 );
 
 export const JobSpecSchema = named(
   z.object({
-    parallelism: doc(int32().optional(), 'Pods running at once. Default 1.'),
-    completions: doc(int32().optional(), 'Successful pods needed. Default 1.'),
-    activeDeadlineSeconds: doc(int64().optional(), 'Seconds the job may run before it is failed.'),
-    podFailurePolicy: doc(PodFailurePolicySchema.optional(), 'How pod failures count towards backoffLimit; needs restartPolicy Never.'),
-    successPolicy: doc(SuccessPolicySchema.optional(), 'Lets an Indexed job succeed before all indexes are done.'),
-    backoffLimit: doc(int32().optional(), 'Pod failures before the job is failed. Default 6.'),
-    backoffLimitPerIndex: int32().optional(),
-    maxFailedIndexes: int32().optional(),
-    selector: LabelSelectorSchema.optional(),
-    manualSelector: z.boolean().optional(),
-    template: PodTemplateSpecSchema,
-    ttlSecondsAfterFinished: doc(int32().optional(), 'Seconds after finishing before the job is deleted.'),
-    completionMode: z.enum(['NonIndexed', 'Indexed']).optional(),
-    suspend: z.boolean().optional(),
-    podReplacementPolicy: z.enum(['TerminatingOrFailed', 'Failed']).optional(),
-    managedBy: z.string().optional(),
+    parallelism: i32('Most pods running at once. Default 1.'),
+    completions: i32('Successful pods needed; unset means any one success, after which no new pods start. Default 1 when parallelism is unset too.'),
+    activeDeadlineSeconds: i64('Seconds (from the job start) the job may run before it is failed with DeadlineExceeded.'),
+    podFailurePolicy: opt(PodFailurePolicySchema, 'How failed pods affect the job.'),
+    successPolicy: opt(SuccessPolicySchema, 'When an Indexed job succeeds early.'),
+    backoffLimit: i32('Retries before the job is failed. Default 6.'),
+    backoffLimitPerIndex: i32('Retries per index of an Indexed job; a failed index does not stop the others.'),
+    maxFailedIndexes: i32('With backoffLimitPerIndex: failed indexes that fail the whole job.'),
+    selector: opt(LabelSelectorSchema, 'Pods of the job; generated by the server unless manualSelector.'),
+    manualSelector: bool('Let the user pick the selector (unsafe: it must not match other pods). Default false.'),
+    template: req(PodTemplateSpecSchema, 'Template of the pods; restartPolicy must be Never or OnFailure.'),
+    ttlSecondsAfterFinished: i32('Seconds after the job finishes before it is deleted (with its pods).'),
+    completionMode: optEnum(['NonIndexed', 'Indexed'], 'NonIndexed (default): any completions pods; Indexed: one success per index 0..completions-1.'),
+    suspend: bool('Suspended jobs create no pods and their running pods are deleted. Default false.'),
+    podReplacementPolicy: optEnum(['TerminatingOrFailed', 'Failed'], 'When replacement pods are made: TerminatingOrFailed (default) or Failed (only once old pods are fully gone).'),
+    managedBy: str('Controller that manages the job; empty or kubernetes.io/job-controller means the built-in one. Immutable.'),
   }),
   `${P}.JobSpec`,
   'The desired state of a job.',
 );
 
-export const JobConditionSchema = z.object({
-  type: z.string(),
-  status: z.enum(['True', 'False', 'Unknown']),
-  lastProbeTime: Time.optional(),
-  lastTransitionTime: Time.optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-});
+export const JobConditionSchema = named(
+  z.object({
+    type: req(z.string(), 'Suspended, Complete, Failed, FailureTarget or SuccessCriteriaMet.'),
+    status: req(z.enum(['True', 'False', 'Unknown']), 'True, False or Unknown.'),
+    lastProbeTime: opt(Time, 'When the condition was last checked.'),
+    lastTransitionTime: opt(Time, 'When the status last changed.'),
+    reason: str('Machine-readable reason, e.g. BackoffLimitExceeded or DeadlineExceeded.'),
+    message: str('Human-readable details.'),
+  }),
+  `${P}.JobCondition`,
+  'One condition of a job.',
+);
+
+export const UncountedTerminatedPodsSchema = named(
+  z.object({
+    succeeded: setList(z.string(), 'UIDs of succeeded pods not counted in status.succeeded yet.', { merge: false }).optional(),
+    failed: setList(z.string(), 'UIDs of failed pods not counted in status.failed yet.', { merge: false }).optional(),
+  }),
+  `${P}.UncountedTerminatedPods`,
+  'Finished pods the job controller has not added to the counters yet.',
+);
+
+export const JobStatusSchema = named(
+  z.object({
+    conditions: mergeList(JobConditionSchema, 'type', 'Current conditions; a finished job has Complete or Failed True.', { listType: 'atomic' }).optional(),
+    startTime: opt(Time, 'When the controller started the job (or resumed it).'),
+    completionTime: opt(Time, 'When the job completed successfully.'),
+    active: i32('Pods pending or running.'),
+    succeeded: i32('Pods that succeeded.'),
+    failed: i32('Pods that failed.'),
+    terminating: i32('Pods being terminated.'),
+    completedIndexes: str('Indexes that succeeded (Indexed jobs), as numbers and ranges, e.g. 1,3-5.'),
+    failedIndexes: str('Indexes that failed (with backoffLimitPerIndex), as numbers and ranges.'),
+    uncountedTerminatedPods: opt(UncountedTerminatedPodsSchema, 'Finished pods not yet counted.'),
+    ready: i32('Pods that are ready.'),
+  }),
+  `${P}.JobStatus`,
+  'The observed state of a job.',
+);
 
 export const JobSchema = named(
   z.object({
     ...objectBase,
-    spec: JobSpecSchema.optional(),
-    status: z
-      .object({
-        conditions: z.array(JobConditionSchema).optional(),
-        startTime: Time.optional(),
-        completionTime: Time.optional(),
-        active: int32().optional(),
-        succeeded: int32().optional(),
-        failed: int32().optional(),
-        terminating: int32().optional(),
-        completedIndexes: z.string().optional(),
-        failedIndexes: z.string().optional(),
-        uncountedTerminatedPods: z.object({ succeeded: z.array(z.string()).optional(), failed: z.array(z.string()).optional() }).optional(),
-        ready: int32().optional(),
-      })
-      .optional(),
+    spec: opt(JobSpecSchema, 'What the job should run.'),
+    status: opt(JobStatusSchema, 'Progress of the job.'),
   }),
   `${P}.Job`,
   'Runs pods until a number of them succeed.',
 );
 export type Job = z.infer<typeof JobSchema>;
 
+// ---- CronJob ----------------------------------------------------------------------------
+export const JobTemplateSpecSchema = named(
+  z.object({
+    metadata: opt(ObjectMetaSchema, 'Labels and annotations of the jobs created.'),
+    spec: opt(JobSpecSchema, 'Spec of the jobs created.'),
+  }),
+  `${P}.JobTemplateSpec`,
+  'The jobs a CronJob creates are made from this template.',
+);
+
+export const CronJobSpecSchema = named(
+  z.object({
+    schedule: req(z.string(), 'Cron schedule, e.g. "*/5 * * * *" or @hourly.'),
+    timeZone: str('IANA time zone of the schedule, e.g. Europe/Paris; defaults to the controller manager time zone.'),
+    startingDeadlineSeconds: i64('Seconds after a missed start time during which the job may still be started.'),
+    concurrencyPolicy: optEnum(['Allow', 'Forbid', 'Replace'], 'When a run is due while the last one still runs: Allow (default), Forbid (skip) or Replace.'),
+    suspend: bool('Suspend future runs; running jobs are not affected. Default false.'),
+    jobTemplate: req(JobTemplateSpecSchema, 'Template of the jobs.'),
+    successfulJobsHistoryLimit: i32('Finished successful jobs to keep. Default 3.'),
+    failedJobsHistoryLimit: i32('Failed jobs to keep. Default 1.'),
+  }),
+  `${P}.CronJobSpec`,
+  'The desired state of a cron job.',
+);
+
+export const CronJobStatusSchema = named(
+  z.object({
+    active: atomicList(ObjectReferenceSchema, 'Jobs currently running.').optional(),
+    lastScheduleTime: opt(Time, 'When a job was last scheduled.'),
+    lastSuccessfulTime: opt(Time, 'When a job last completed successfully.'),
+  }),
+  `${P}.CronJobStatus`,
+  'The observed state of a cron job.',
+);
+
 export const CronJobSchema = named(
   z.object({
     ...objectBase,
-    spec: z
-      .object({
-        schedule: doc(z.string(), 'Cron schedule, e.g. "*/5 * * * *".'),
-        timeZone: z.string().optional(),
-        startingDeadlineSeconds: int64().optional(),
-        concurrencyPolicy: doc(z.enum(['Allow', 'Forbid', 'Replace']).optional(), 'Allow (default), Forbid or Replace.'),
-        suspend: z.boolean().optional(),
-        jobTemplate: z.object({ metadata: ObjectMetaSchema.optional(), spec: JobSpecSchema.optional() }),
-        successfulJobsHistoryLimit: int32().optional(),
-        failedJobsHistoryLimit: int32().optional(),
-      })
-      .optional(),
-    status: z
-      .object({ active: z.array(ObjectReferenceSchema).optional(), lastScheduleTime: Time.optional(), lastSuccessfulTime: Time.optional() })
-      .optional(),
+    spec: opt(CronJobSpecSchema, 'Schedule and job template.'),
+    status: opt(CronJobStatusSchema, 'Running jobs and the last schedule times.'),
   }),
   `${P}.CronJob`,
   'Creates Jobs on a schedule.',

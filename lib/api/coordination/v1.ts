@@ -1,23 +1,26 @@
 /** coordination.k8s.io/v1: Leases (node heartbeats, leader election). */
-import { z, doc, named, int32, MicroTime } from '../schema.js';
+import { z, typeMeta, named, MicroTime, str, i32, opt } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
+
+export const LeaseSpecSchema = named(
+  z.object({
+    holderIdentity: str('Who holds the lease.'),
+    leaseDurationSeconds: i32('Seconds candidates wait after the last renewal before they may take the lease.'),
+    acquireTime: opt(MicroTime, 'When the current holder acquired the lease.'),
+    renewTime: opt(MicroTime, 'When the holder last renewed the lease.'),
+    leaseTransitions: i32('Times the lease has changed holders.'),
+    strategy: str('How a coordinated leader is chosen, e.g. OldestEmulationVersion (alpha).'),
+    preferredHolder: str('Holder that should take over; the current holder should release the lease (alpha).'),
+  }),
+  'io.k8s.api.coordination.v1.LeaseSpec',
+  'Holder and timing of a lease.',
+);
 
 export const LeaseSchema = named(
   z.object({
-    apiVersion: z.string().optional(),
-    kind: z.string().optional(),
+    ...typeMeta,
     metadata: ObjectMetaSchema,
-    spec: z
-      .object({
-        holderIdentity: doc(z.string().optional(), 'Who holds the lease.'),
-        leaseDurationSeconds: doc(int32().optional(), 'Seconds a candidate waits after the last renewal before taking the lease.'),
-        acquireTime: MicroTime.optional(),
-        renewTime: doc(MicroTime.optional(), 'When the holder last renewed the lease.'),
-        leaseTransitions: int32().optional(),
-        strategy: z.string().optional(),
-        preferredHolder: z.string().optional(),
-      })
-      .optional(),
+    spec: opt(LeaseSpecSchema, 'Holder and timing of the lease.'),
   }),
   'io.k8s.api.coordination.v1.Lease',
   'A lease held by one holder at a time: node heartbeats and leader election.',

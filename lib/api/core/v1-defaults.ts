@@ -1,5 +1,7 @@
 /** Defaulting for core/v1, as upstream's pkg/apis/core/v1/defaults.go. Mutates in place; idempotent. */
-import type { Container, PodSpec, Pod, Service, Secret, ReplicationController, Namespace, Node } from './v1.js';
+import type { Container, PodSpec, Pod, Service, Secret, ReplicationController, Namespace, Node, Volume, Endpoints, PersistentVolume, PersistentVolumeClaim, LimitRange } from './v1.js';
+import type { PersistentVolumeClaimSpec } from './v1-volume.js';
+import { volumeSourceNames } from './v1-volume.js';
 
 function defaultProbe(p: NonNullable<Container['livenessProbe']>) {
   p.timeoutSeconds ??= 1;
@@ -47,6 +49,51 @@ function defaultContainer(c: Container) {
   }
 }
 
+/** Defaults shared by the volume sources a pod and a PersistentVolume can both use. */
+type SharedSources = Pick<Volume, 'hostPath' | 'iscsi' | 'rbd' | 'azureDisk'>;
+function defaultSharedSources(v: SharedSources) {
+  if (v.hostPath) v.hostPath.type ??= '';
+  if (v.iscsi) v.iscsi.iscsiInterface ??= 'default';
+  if (v.rbd) {
+    v.rbd.pool ??= 'rbd';
+    v.rbd.user ??= 'admin';
+    v.rbd.keyring ??= '/etc/ceph/keyring';
+  }
+  if (v.azureDisk) {
+    v.azureDisk.cachingMode ??= 'ReadWrite';
+    v.azureDisk.kind ??= 'Shared';
+    v.azureDisk.fsType ??= 'ext4';
+    v.azureDisk.readOnly ??= false;
+  }
+}
+
+export function defaultPersistentVolumeClaimSpec(spec: PersistentVolumeClaimSpec) {
+  spec.volumeMode ??= 'Filesystem';
+}
+
+function defaultVolume(v: Volume) {
+  if (!volumeSourceNames.some((s) => v[s] !== undefined)) v.emptyDir = {};
+  defaultSharedSources(v);
+  if (v.configMap) v.configMap.defaultMode ??= 0o644;
+  if (v.secret) v.secret.defaultMode ??= 0o644;
+  if (v.downwardAPI) {
+    v.downwardAPI.defaultMode ??= 0o644;
+    for (const item of v.downwardAPI.items ?? []) if (item.fieldRef) item.fieldRef.apiVersion ??= 'v1';
+  }
+  if (v.projected) {
+    v.projected.defaultMode ??= 0o644;
+    for (const src of v.projected.sources ?? []) {
+      if (src.serviceAccountToken) src.serviceAccountToken.expirationSeconds ??= 3600;
+      for (const item of src.downwardAPI?.items ?? []) if (item.fieldRef) item.fieldRef.apiVersion ??= 'v1';
+    }
+  }
+  if (v.scaleIO) {
+    v.scaleIO.storageMode ??= 'ThinProvisioned';
+    v.scaleIO.fsType ??= 'xfs';
+  }
+  if (v.ephemeral?.volumeClaimTemplate?.spec) defaultPersistentVolumeClaimSpec(v.ephemeral.volumeClaimTemplate.spec);
+}
+
 export function defaultPodSpec(spec: PodSpec) {
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
@@ -61,15 +108,7 @@ export function defaultPodSpec(spec: PodSpec) {
   for (const c of spec.initContainers ?? []) defaultContainer(c);
   for (const c of spec.containers ?? []) defaultContainer(c);
   for (const c of spec.ephemeralContainers ?? []) defaultContainer(c as Container);
-  for (const v of spec.volumes ?? []) {
-    if (v.configMap) v.configMap.defaultMode ??= 0o644;
-    if (v.secret) v.secret.defaultMode ??= 0o644;
-    if (v.downwardAPI) v.downwardAPI.defaultMode ??= 0o644;
-    if (v.projected) v.projected.defaultMode ??= 0o644;
-    if (v.hostPath) v.hostPath.type ??= '';
-    const sources = ['hostPath', 'emptyDir', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'nfs'] as const;
-    if (!sources.some((s) => v[s] !== undefined)) v.emptyDir = {};
-  }
+  for (const v of spec.volumes ?? []) defaultVolume(v);
   for (const t of spec.topologySpreadConstraints ?? []) {
     t.nodeAffinityPolicy ??= undefined;
   }
@@ -140,5 +179,39 @@ export function defaultNode(node: Node) {
   if (node.spec?.podCIDR && !node.spec.podCIDRs?.length) node.spec.podCIDRs = [node.spec.podCIDR];
   if (node.status) {
     if (node.status.capacity && !node.status.allocatable) node.status.allocatable = { ...node.status.capacity };
+  }
+}
+
+export function defaultEndpoints(ep: Endpoints) {
+  for (const ss of ep.subsets ?? []) for (const p of ss.ports ?? []) p.protocol ??= 'TCP';
+}
+
+export function defaultPersistentVolume(pv: PersistentVolume) {
+  const spec = (pv.spec ??= {});
+  spec.persistentVolumeReclaimPolicy ??= 'Retain';
+  spec.volumeMode ??= 'Filesystem';
+  defaultSharedSources(spec);
+  if (spec.scaleIO) {
+    spec.scaleIO.storageMode ??= 'ThinProvisioned';
+    spec.scaleIO.fsType ??= 'xfs';
+  }
+}
+
+export function defaultPersistentVolumeClaim(pvc: PersistentVolumeClaim) {
+  defaultPersistentVolumeClaimSpec((pvc.spec ??= {}));
+}
+
+/**
+ * For containers, a LimitRange fills its gaps: the default limit falls back to max, the default
+ * request to the default limit, then to min.
+ */
+export function defaultLimitRange(lr: LimitRange) {
+  for (const item of lr.spec?.limits ?? []) {
+    if (item.type !== 'Container') continue;
+    const def = (item.default ??= {});
+    const defReq = (item.defaultRequest ??= {});
+    for (const [k, v] of Object.entries(item.max ?? {})) def[k] ??= v;
+    for (const [k, v] of Object.entries(def)) defReq[k] ??= v;
+    for (const [k, v] of Object.entries(item.min ?? {})) defReq[k] ??= v;
   }
 }

@@ -1,5 +1,5 @@
 /** meta/v1: the metadata every object carries, lists, selectors, conditions, Status, Table. */
-import { z, doc, named, mergeList, setList, StringMap, Time, AnyJSON, int64, int32 } from '../schema.js';
+import { z, doc, named, mergeList, setList, atomicList, StringMap, Time, AnyJSON, int64, int32, str, opt, req } from '../schema.js';
 
 const P = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
@@ -21,13 +21,13 @@ export const OwnerReferenceSchema = named(
 
 export const ManagedFieldsEntrySchema = named(
   z.object({
-    manager: z.string().optional(),
-    operation: z.enum(['Apply', 'Update']).optional(),
-    apiVersion: z.string().optional(),
-    time: Time.optional(),
-    fieldsType: z.string().optional(),
-    fieldsV1: z.record(z.string(), AnyJSON).optional(),
-    subresource: z.string().optional(),
+    manager: str('Name of the field manager (the client or controller).'),
+    operation: z.enum(['Apply', 'Update']).optional().meta({ description: 'Apply (server-side apply) or Update (any other write).' }),
+    apiVersion: str('API version the fields are written against.'),
+    time: opt(Time, 'When the manager last changed one of its fields.'),
+    fieldsType: str('Format of fieldsV1; always FieldsV1.'),
+    fieldsV1: opt(z.record(z.string(), AnyJSON), 'The set of fields the manager owns, as a trie of field names.'),
+    subresource: str('Subresource the fields were written through, e.g. status; empty for the main resource.'),
   }),
   `${P}.ManagedFieldsEntry`,
   'Records which manager owns which fields of the object (server-side apply).',
@@ -38,7 +38,7 @@ export const ObjectMetaSchema = named(
     name: doc(z.string().optional(), 'Unique name of the object within its namespace (or the cluster, for cluster-scoped kinds).'),
     generateName: doc(z.string().optional(), 'A prefix from which the server generates a unique name when name is not given.'),
     namespace: doc(z.string().optional(), 'The namespace the object lives in. Empty for cluster-scoped objects.'),
-    selfLink: z.string().optional(),
+    selfLink: str('Deprecated and never set.'),
     uid: doc(z.string().optional(), 'Unique identifier set by the server on creation, never reused.'),
     resourceVersion: doc(
       z.string().optional(),
@@ -52,7 +52,7 @@ export const ObjectMetaSchema = named(
     annotations: doc(StringMap.optional(), 'Arbitrary non-identifying key/value metadata.'),
     ownerReferences: mergeList(OwnerReferenceSchema, 'uid', 'Objects this object depends on; used by the garbage collector.').optional(),
     finalizers: setList(z.string(), 'Names of pending tasks that must finish before the object is removed from storage.').optional(),
-    managedFields: doc(z.array(ManagedFieldsEntrySchema).optional(), 'Which field manager owns which fields.'),
+    managedFields: atomicList(ManagedFieldsEntrySchema, 'Which field manager owns which fields (server-side apply).').optional(),
   }),
   `${P}.ObjectMeta`,
   'Metadata that every persisted object has: name, namespace, labels, annotations, version and ownership.',
@@ -62,10 +62,10 @@ export type OwnerReference = z.infer<typeof OwnerReferenceSchema>;
 
 export const ListMetaSchema = named(
   z.object({
-    selfLink: z.string().optional(),
-    resourceVersion: z.string().optional(),
-    continue: z.string().optional(),
-    remainingItemCount: int64().optional(),
+    selfLink: str('Deprecated and never set.'),
+    resourceVersion: str('The version of the storage the list was read at; watch from it to see later changes.'),
+    continue: str('Token to get the next page of a paged list; empty on the last page.'),
+    remainingItemCount: opt(int64(), 'Items not yet returned, when the server can tell (estimates with label or field selectors are not given).'),
   }),
   `${P}.ListMeta`,
   'Metadata of a list: the resourceVersion it was read at and the token for the next page.',
@@ -74,9 +74,9 @@ export type ListMeta = z.infer<typeof ListMetaSchema>;
 
 export const LabelSelectorRequirementSchema = named(
   z.object({
-    key: z.string(),
-    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-    values: z.array(z.string()).optional(),
+    key: req(z.string(), 'Label key the requirement applies to.'),
+    operator: req(z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), 'In, NotIn, Exists or DoesNotExist.'),
+    values: atomicList(z.string(), 'Values for In and NotIn (not empty); empty for Exists and DoesNotExist.').optional(),
   }),
   `${P}.LabelSelectorRequirement`,
   'A key, an operator and values.',
@@ -85,7 +85,7 @@ export const LabelSelectorRequirementSchema = named(
 export const LabelSelectorSchema = named(
   z.object({
     matchLabels: doc(StringMap.optional(), 'Labels that must all be present with these values.'),
-    matchExpressions: doc(z.array(LabelSelectorRequirementSchema).optional(), 'Requirements that must all hold.'),
+    matchExpressions: atomicList(LabelSelectorRequirementSchema, 'Requirements that must all hold.').optional(),
   }),
   `${P}.LabelSelector`,
   'Selects objects by their labels; all requirements are ANDed. An empty selector matches everything.',
@@ -94,12 +94,12 @@ export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
 
 export const ConditionSchema = named(
   z.object({
-    type: z.string(),
-    status: z.enum(['True', 'False', 'Unknown']),
-    observedGeneration: int64().optional(),
-    lastTransitionTime: Time.optional(),
-    reason: z.string().optional(),
-    message: z.string().optional(),
+    type: req(z.string(), 'Type of the condition, in CamelCase or as a domain-prefixed name.'),
+    status: req(z.enum(['True', 'False', 'Unknown']), 'True, False or Unknown.'),
+    observedGeneration: opt(int64(), 'Generation of the object the condition was set for.'),
+    lastTransitionTime: req(Time, 'When the status last changed.'),
+    reason: req(z.string(), 'Machine-readable reason of the last transition, in CamelCase.'),
+    message: req(z.string(), 'Human-readable details of the last transition; may be empty.'),
   }),
   `${P}.Condition`,
   'One aspect of the current state of an object.',

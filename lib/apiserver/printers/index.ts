@@ -1,2 +1,13 @@
 export * from './table.js';
-import './core.js';
+export * from './core.js';
+export * from './apps.js';
+export * from './batch.js';
+export * from './coordination.js';
+export * from './discovery.js';
+export * from './policy.js';
+export * from './events.js';
+export * from './networking.js';
+export * from './scheduling.js';
+export * from './node.js';
+export * from './storage.js';
+export * from './autoscaling.js';

@@ -20,12 +20,13 @@ export interface Printer {
   row(obj: KubeObject, now: number): unknown[];
 }
 
-export const nameColumn: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.' };
+export const nameColumn: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name of the object, unique within its namespace (or the cluster).' };
 export const ageColumn: Column = { name: 'Age', type: 'string', description: 'Time since the object was created.' };
 
 /** Go's duration.HumanDuration: 45s, 5m10s, 3h, 2d4h, 1y... */
 export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
+  // Go truncates toward zero: up to a second in the future still reads as 0s.
+  const seconds = Math.trunc(ms / 1000);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
   if (seconds < 120) return `${seconds}s`;
@@ -47,7 +48,57 @@ export function humanDuration(ms: number): string {
 /** Age of an object for the AGE column; `<unknown>` without a creation time. */
 export function age(ts: string | null | undefined, now: number): string {
   if (!ts) return '<unknown>';
-  return humanDuration(now - Date.parse(ts));
+  const t = Date.parse(ts);
+  if (Number.isNaN(t)) return '<unknown>';
+  return humanDuration(now - t);
+}
+
+/** A label map as `a=b,c=d` (keys sorted), or `<none>`. */
+export function formatLabels(labels: Record<string, string> | undefined | null): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  if (keys.length === 0) return '<none>';
+  return keys.map((k) => `${k}=${labels![k]}`).join(',');
+}
+
+interface SelectorLike {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** A label selector as kubectl shows it (`app=web,tier in (a,b)`), sorted by key; `<none>` when it selects nothing or everything. */
+export function formatSelector(sel: SelectorLike | undefined | null): string {
+  if (!sel) return '<none>';
+  const reqs: { key: string; text: string }[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key: k, text: `${k}=${v}` });
+  for (const e of sel.matchExpressions ?? []) {
+    const values = [...new Set(e.values ?? [])].sort();
+    const text =
+      e.operator === 'In' ? `${e.key} in (${values.join(',')})` :
+      e.operator === 'NotIn' ? `${e.key} notin (${values.join(',')})` :
+      e.operator === 'Exists' ? e.key :
+      e.operator === 'DoesNotExist' ? `!${e.key}` : '<error>';
+    reqs.push({ key: e.key, text });
+  }
+  reqs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const s = reqs.map((r) => r.text).join(',');
+  return s === '' ? '<none>' : s;
+}
+
+/** The CONTAINERS and IMAGES cells of a pod template: names and images, comma separated. */
+export function containerCells(spec: { containers?: { name: string; image?: string }[] } | undefined): [string, string] {
+  const cs = spec?.containers ?? [];
+  return [cs.map((c) => c.name).join(','), cs.map((c) => c.image ?? '').join(',')];
+}
+
+/** Up to `max` items, then `+ N more...`; `empty` when there are none. */
+export function listWithMore(items: string[], total: number, max: number, empty: string): string {
+  if (total > max) return `${items.slice(0, max).join(',')} + ${total - max} more...`;
+  return items.length ? items.join(',') : empty;
+}
+
+/** Go's resource.Quantity String() for the common cases: the value as written, "0" when unset. */
+export function quantityText(q: string | number | undefined): string {
+  return q === undefined ? '0' : String(q);
 }
 
 const printers = new Map<string, Printer>();

@@ -33,7 +33,12 @@ export function strategyFor(rt: AnyResourceType, deps: StrategyDeps): Strategy {
     case '/services':
       return serviceStrategy(deps.allocators);
     case '/events':
+    case 'events.k8s.io/events':
       return { allowCreateOnUpdate: true, ttlSeconds: () => deps.eventTTLSeconds };
+    case '/persistentvolumes':
+      return statusStrategy(rt, (o) => void (o.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }));
+    case '/persistentvolumeclaims':
+      return statusStrategy(rt, (o) => void (o.status = { phase: 'Pending' }));
     case '/endpoints':
     case 'coordination.k8s.io/leases':
     case 'discovery.k8s.io/endpointslices':
