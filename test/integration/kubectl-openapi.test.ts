@@ -152,7 +152,7 @@ describe.each(versions)('kubectl $version', (k: Kubectl) => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('KIND:       Pod');
     expect(r.stdout).toContain('FIELD: containers <[]Container>');
-    expect(r.stdout).toContain('The containers of the pod. At least one.');
+    expect(r.stdout).toContain('The containers of the pod. At least one');
     expect(r.stdout).toContain('A single application container that runs within a pod.');
     expect(r.stdout).toMatch(/^ {2}name\t<string> -required-\n {4}Name of the container, a DNS label unique within the pod\./m);
     expect(r.stdout).toMatch(/^ {2}image\t<string>\n {4}Container image name\./m);
@@ -167,8 +167,8 @@ describe.each(versions)('kubectl $version', (k: Kubectl) => {
     expect(r.stdout).toContain('KIND:       Deployment');
     expect(r.stdout).toContain('FIELD: strategy <DeploymentStrategy>');
     expect(r.stdout).toContain('How old pods are replaced by new ones.');
-    expect(r.stdout).toMatch(/^ {2}rollingUpdate\t<Object>/m);
-    expect(r.stdout).toMatch(/^ {2}type\t<string>\n {2}enum: Recreate, RollingUpdate\n {4}RollingUpdate \(default\) or Recreate\./m);
+    expect(r.stdout).toMatch(/^ {2}rollingUpdate\t<RollingUpdateDeployment>/m);
+    expect(r.stdout).toMatch(/^ {2}type\t<string>\n {2}enum: Recreate, RollingUpdate\n {4}RollingUpdate \(default\): replace pods gradually/m);
   });
 
   test('explain from the v2 document (--output=plaintext-openapiv2)', async () => {
