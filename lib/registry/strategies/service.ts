@@ -115,6 +115,39 @@ function invalid(name: string, p: ReturnType<typeof fieldPath>, value: unknown, 
 const needsNodePorts = (s: Service) => s.spec?.type === 'NodePort' || (s.spec?.type === 'LoadBalancer' && s.spec.allocateLoadBalancerNodePorts !== false);
 const needsClusterIP = (s: Service) => s.spec?.type !== 'ExternalName' && s.spec?.clusterIP !== 'None';
 
+/**
+ * Allocates what `svc` needs and `prev` (the stored service, on update) does not already hold:
+ * a ClusterIP and node ports. Returns the undo that gives them back; on failure nothing stays
+ * allocated.
+ */
+async function allocateMissing(alloc: ServiceAllocators, svc: Service, prev: Service | undefined): Promise<() => Promise<void>> {
+  const spec = (svc.spec ??= {});
+  const name = svc.metadata.name ?? '';
+  const taken: { ip?: string; ports: number[] } = { ports: [] };
+  const undo = async () => {
+    await alloc.releaseIP(taken.ip);
+    for (const p of taken.ports) await alloc.releasePort(p);
+  };
+  try {
+    if (needsClusterIP(svc) && !prev?.spec?.clusterIP) {
+      spec.clusterIP = taken.ip = await alloc.allocateIP(name, spec.clusterIP || spec.clusterIPs?.[0]);
+      spec.clusterIPs = [spec.clusterIP];
+    }
+    if (needsNodePorts(svc)) {
+      const held = new Set((prev?.spec?.ports ?? []).map((p) => p.nodePort).filter((p): p is number => !!p));
+      for (const [i, p] of (spec.ports ?? []).entries()) {
+        if (p.nodePort && held.has(p.nodePort)) continue;
+        p.nodePort = await alloc.allocatePort(name, `spec.ports[${i}].nodePort`, p.nodePort);
+        taken.ports.push(p.nodePort);
+      }
+    }
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+  return undo;
+}
+
 export function serviceStrategy(alloc: ServiceAllocators): Strategy {
   return {
     allowCreateOnUpdate: true,
@@ -147,61 +180,13 @@ export function serviceStrategy(alloc: ServiceAllocators): Strategy {
         if (!stillNodePorts && p.nodePort && p.nodePort === match?.nodePort) delete p.nodePort;
       }
     },
-    async beforeCreate(obj, ctx) {
+    async beforeCreate(obj) {
       const svc = obj as Service;
-      const spec = (svc.spec ??= {});
-      const name = svc.metadata.name ?? '';
-      const taken: { ip?: string; ports: number[] } = { ports: [] };
-      const undo = async () => {
-        await alloc.releaseIP(taken.ip);
-        for (const p of taken.ports) await alloc.releasePort(p);
-      };
-      try {
-        if (needsClusterIP(svc)) {
-          spec.clusterIP = taken.ip = await alloc.allocateIP(name, spec.clusterIP || spec.clusterIPs?.[0]);
-          spec.clusterIPs = [spec.clusterIP];
-        } else if (spec.clusterIP === 'None') spec.clusterIPs = ['None'];
-        if (needsNodePorts(svc)) {
-          for (const [i, p] of (spec.ports ?? []).entries()) {
-            p.nodePort = await alloc.allocatePort(name, `spec.ports[${i}].nodePort`, p.nodePort);
-            taken.ports.push(p.nodePort);
-          }
-        }
-      } catch (err) {
-        await undo();
-        throw err;
-      }
-      void ctx;
-      return undo;
+      if (svc.spec?.clusterIP === 'None') svc.spec.clusterIPs = ['None'];
+      return allocateMissing(alloc, svc, undefined);
     },
     async beforeUpdate(obj, old) {
-      const svc = obj as Service;
-      const prev = old as Service;
-      const spec = (svc.spec ??= {});
-      const name = svc.metadata.name ?? '';
-      const taken: { ip?: string; ports: number[] } = { ports: [] };
-      const undo = async () => {
-        await alloc.releaseIP(taken.ip);
-        for (const p of taken.ports) await alloc.releasePort(p);
-      };
-      try {
-        if (needsClusterIP(svc) && !prev.spec?.clusterIP) {
-          spec.clusterIP = taken.ip = await alloc.allocateIP(name, spec.clusterIP);
-          spec.clusterIPs = [spec.clusterIP];
-        }
-        if (needsNodePorts(svc)) {
-          const held = new Set((prev.spec?.ports ?? []).map((p) => p.nodePort).filter((p): p is number => !!p));
-          for (const [i, p] of (spec.ports ?? []).entries()) {
-            if (p.nodePort && held.has(p.nodePort)) continue;
-            p.nodePort = await alloc.allocatePort(name, `spec.ports[${i}].nodePort`, p.nodePort);
-            taken.ports.push(p.nodePort);
-          }
-        }
-      } catch (err) {
-        await undo();
-        throw err;
-      }
-      return undo;
+      return allocateMissing(alloc, obj as Service, old as Service);
     },
     async afterUpdate(obj, old) {
       const svc = obj as Service;
