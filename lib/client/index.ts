@@ -11,3 +11,4 @@ export * from './lister.js';
 export * from './reflector.js';
 export * from './informer.js';
 export * from './informer-factory.js';
+export * from './fake.js';
