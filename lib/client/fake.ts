@@ -256,7 +256,8 @@ export class FakeClient implements KubeClient {
       }
     }
     this.watchers.add(w);
-    o.signal?.addEventListener('abort', () => w.end(), { once: true });
+    if (o.signal?.aborted) w.end();
+    else o.signal?.addEventListener('abort', () => w.end(), { once: true });
     return {
       stop: () => w.end(),
       async *[Symbol.asyncIterator]() {

@@ -12,3 +12,5 @@ export * from './reflector.js';
 export * from './informer.js';
 export * from './informer-factory.js';
 export * from './fake.js';
+export * from './events.js';
+export * from './leader-election.js';

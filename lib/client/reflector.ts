@@ -161,6 +161,10 @@ export class Reflector<T extends KubeObject> {
       this.log.warn({ resource: this.o.name, err: errText(err) }, 'watch refused; listing again');
       return 'relist';
     }
+    if (signal.aborted) {
+      stream.stop();
+      return 'ended';
+    }
     const started = this.clock.now();
     let received = 0;
     try {

@@ -298,7 +298,8 @@ class RESTResourceClient<T extends KubeObject> implements ResourceClient<T> {
     const path = this.path(this.namespace);
     const res = await this.t.stream({ method: 'GET', path, query: q, signal: opts.signal, timeoutMs: opts.timeoutMs });
     const stream = watchStreamFrom<T>(res, path);
-    if (opts.signal) {
+    if (opts.signal?.aborted) stream.stop();
+    else if (opts.signal) {
       const onAbort = () => stream.stop();
       opts.signal.addEventListener('abort', onAbort, { once: true });
       res.once('close', () => opts.signal!.removeEventListener('abort', onAbort));
