@@ -224,13 +224,13 @@ class RESTResourceClient<T extends KubeObject> implements ResourceClient<T> {
     return decodeBody(res) as R;
   }
 
-  get(name: string, opts: GetOptions = {}): Promise<T> {
+  async get(name: string, opts: GetOptions = {}): Promise<T> {
     const q = new URLSearchParams();
     if (opts.resourceVersion !== undefined) q.set('resourceVersion', opts.resourceVersion);
     return this.send('GET', this.path(this.nsFor(), name), { ...opts, query: q });
   }
 
-  list(opts: ListOptions = {}): Promise<KubeList<T>> {
+  async list(opts: ListOptions = {}): Promise<KubeList<T>> {
     const q = new URLSearchParams();
     setSelectors(q, opts);
     if (opts.limit) q.set('limit', String(opts.limit));
@@ -240,7 +240,7 @@ class RESTResourceClient<T extends KubeObject> implements ResourceClient<T> {
     return this.send('GET', this.path(this.namespace), { ...opts, query: q });
   }
 
-  listAll(opts: ListAllOptions = {}): Promise<KubeList<T>> {
+  async listAll(opts: ListAllOptions = {}): Promise<KubeList<T>> {
     return listAllPages((o) => this.list(o), opts);
   }
 
@@ -249,26 +249,26 @@ class RESTResourceClient<T extends KubeObject> implements ResourceClient<T> {
     return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOfDescriptor(d), kind: obj.kind ?? d.kind };
   }
 
-  create(obj: T, opts?: WriteOptions): Promise<T> {
+  async create(obj: T, opts?: WriteOptions): Promise<T> {
     return this.send('POST', this.path(this.nsFor(obj)), { ...opts, query: writeQuery(opts), body: this.withTypeMeta(obj) });
   }
 
-  update(obj: T, opts?: WriteOptions): Promise<T> {
+  async update(obj: T, opts?: WriteOptions): Promise<T> {
     return this.send('PUT', this.path(this.nsFor(obj), this.nameOf(obj)), { ...opts, query: writeQuery(opts), body: this.withTypeMeta(obj) });
   }
 
-  updateStatus(obj: T, opts?: WriteOptions): Promise<T> {
+  async updateStatus(obj: T, opts?: WriteOptions): Promise<T> {
     return this.send('PUT', this.path(this.nsFor(obj), this.nameOf(obj), 'status'), { ...opts, query: writeQuery(opts), body: this.withTypeMeta(obj) });
   }
 
-  patch(name: string, type: PatchType, patch: unknown, opts: PatchOptions = {}): Promise<T> {
+  async patch(name: string, type: PatchType, patch: unknown, opts: PatchOptions = {}): Promise<T> {
     if (type === 'apply' && !opts.fieldManager) throw new Error(`${this.what}: server-side apply needs a fieldManager`);
     const q = writeQuery(opts);
     if (opts.force !== undefined) q.set('force', String(opts.force));
     return this.send('PATCH', this.path(this.nsFor(), name, opts.subresource), { ...opts, query: q, body: patch, contentType: patchContentTypes[type] });
   }
 
-  apply(obj: T, opts: PatchOptions & { fieldManager: string }): Promise<T> {
+  async apply(obj: T, opts: PatchOptions & { fieldManager: string }): Promise<T> {
     const ns = this.nsFor(obj);
     const q = writeQuery(opts);
     if (opts.force !== undefined) q.set('force', String(opts.force));
@@ -276,12 +276,12 @@ class RESTResourceClient<T extends KubeObject> implements ResourceClient<T> {
     return this.send('PATCH', this.path(ns, this.nameOf(obj), opts.subresource), { ...opts, query: q, body: this.withTypeMeta(obj), contentType: patchContentTypes.apply });
   }
 
-  delete(name: string, opts?: DeleteOptions): Promise<T | Status> {
+  async delete(name: string, opts?: DeleteOptions): Promise<T | Status> {
     const body = deleteBody(opts);
     return this.send('DELETE', this.path(this.nsFor(), name), { ...opts, body });
   }
 
-  deleteCollection(opts: ListOptions = {}, deleteOpts?: DeleteOptions): Promise<KubeList<T>> {
+  async deleteCollection(opts: ListOptions = {}, deleteOpts?: DeleteOptions): Promise<KubeList<T>> {
     const q = new URLSearchParams();
     setSelectors(q, opts);
     if (opts.limit) q.set('limit', String(opts.limit));
@@ -307,15 +307,15 @@ class RESTResourceClient<T extends KubeObject> implements ResourceClient<T> {
     return stream;
   }
 
-  getSubresource<R = unknown>(name: string, subresource: string, opts?: RequestOptions): Promise<R> {
+  async getSubresource<R = unknown>(name: string, subresource: string, opts?: RequestOptions): Promise<R> {
     return this.send('GET', this.path(this.nsFor(), name, subresource), { ...opts });
   }
 
-  updateSubresource<R = T>(name: string, subresource: string, body: unknown, opts?: WriteOptions): Promise<R> {
+  async updateSubresource<R = T>(name: string, subresource: string, body: unknown, opts?: WriteOptions): Promise<R> {
     return this.send('PUT', this.path(this.nsFor(), name, subresource), { ...opts, query: writeQuery(opts), body });
   }
 
-  createSubresource<R = unknown>(name: string, subresource: string, body: unknown, opts?: WriteOptions): Promise<R> {
+  async createSubresource<R = unknown>(name: string, subresource: string, body: unknown, opts?: WriteOptions): Promise<R> {
     return this.send('POST', this.path(this.nsFor(), name, subresource), { ...opts, query: writeQuery(opts), body });
   }
 }
