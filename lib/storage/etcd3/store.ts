@@ -273,10 +273,18 @@ export class Etcd3Storage implements Storage {
   watch(prefix: string, fromRevision: number, handler: WatchHandler): WatchHandle {
     let stopped = false;
     let watcher: Awaited<ReturnType<ReturnType<Etcd3['watch']>['create']>> | undefined;
+    // Set once etcd itself cancelled the watch (e.g. compacted start revision). The client has
+    // forgotten the watcher by then: cancelling it again would send a cancel request whose
+    // reply the etcd3 library cannot match, and it throws from its stream handler, which
+    // takes the whole process down.
+    let cancelledByServer = false;
+    const cancel = () => {
+      if (!cancelledByServer) void watcher?.cancel().catch(() => {});
+    };
     const fail = (err: StorageError) => {
       if (stopped) return;
       stopped = true;
-      void watcher?.cancel().catch(() => {});
+      cancel();
       handler.onError(err);
     };
     const builder = this.client.watch().prefix(prefix).withPreviousKV();
@@ -315,13 +323,16 @@ export class Etcd3Storage implements Storage {
           if (events.length) handler.onEvents(events);
           else handler.onProgress?.(Number(res.header.revision));
         });
-        w.on('error', (err: Error) => fail(this.translate(err, prefix) as StorageError));
+        w.on('error', (err: Error) => {
+          cancelledByServer = true;
+          fail(this.translate(err, prefix) as StorageError);
+        });
       })
       .catch((err: unknown) => fail(this.translate(err, prefix) as StorageError));
     return {
       stop: () => {
         stopped = true;
-        void watcher?.cancel().catch(() => {});
+        cancel();
       },
     };
   }
