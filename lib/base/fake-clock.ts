@@ -29,9 +29,9 @@ export class FakeClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
+      if (signal?.aborted || ms <= 0) return resolve();
       const s: Sleeper = {
-        at: this.t + Math.max(0, ms),
+        at: this.t + ms,
         seq: this.seq++,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);

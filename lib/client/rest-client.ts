@@ -113,7 +113,8 @@ export class RESTClient implements KubeClient {
 
   /** Opens a streamed response (pods/log with follow, for instance). The caller must consume or destroy it. */
   async stream(req: RawRequest): Promise<IncomingMessage> {
-    return this.transport.stream({ ...this.httpRequest(req), timeoutMs: req.timeoutMs ?? 0 });
+    // The timeout bounds the wait for the response headers only; the body may flow for as long as it likes.
+    return this.transport.stream(this.httpRequest(req));
   }
 
   private httpRequest(req: RawRequest): HTTPRequest {
