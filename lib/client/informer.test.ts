@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ConfigMap, KubeObject } from '../api/index.js';
 import { FakeClock } from '../base/index.js';
-import { newInternalError, parseLabelSelector } from '../machinery/index.js';
+import { newForbidden, newInternalError, newServiceUnavailable, parseLabelSelector } from '../machinery/index.js';
 import { FakeClient } from './fake.js';
 import { DeletedFinalStateUnknown, SharedInformer, isTombstone, type EventHandler } from './informer.js';
 import { SharedInformerFactory, listerWatcherFor } from './informer-factory.js';
@@ -142,6 +142,33 @@ describe('SharedInformer', () => {
     expect(inf.stats.lists).toBe(1);
     expect(inf.stats.watches).toBeGreaterThanOrEqual(2);
     expect(cacheState(inf)).toEqual(await serverState(fake));
+    ctl.abort();
+    await running;
+  });
+
+  test('a 503 on re-watch (server shutting down) resumes the watch; a 403 makes it re-list', async () => {
+    const { clock, fake, cms, inf, ctl, run } = setup();
+    const r = recorder();
+    inf.addEventHandler(r.handler);
+    const running = run();
+    await inf.waitForCacheSync();
+    await until(() => fake.openWatches === 1);
+    let refuse: Error | undefined = newServiceUnavailable('the server is shutting down');
+    fake.prependReactor((a) => {
+      if (a.verb === 'watch' && refuse) {
+        const e = refuse;
+        refuse = undefined;
+        throw e;
+      }
+    });
+    fake.closeWatches();
+    await cms.create(cm('a'));
+    await until(() => r.log.length === 1, clock);
+    expect(r.log).toEqual(['add:a']);
+    expect(inf.stats.lists).toBe(1);
+    refuse = newForbidden({ group: '', resource: 'configmaps' }, '', 'no');
+    fake.closeWatches();
+    await until(() => inf.stats.lists === 2 && fake.openWatches === 1, clock);
     ctl.abort();
     await running;
   });

@@ -9,7 +9,8 @@
  *
  * The first list asks for resourceVersion "0" (served from the API server's watch cache);
  * a re-list after 410 asks for "" (a consistent read from etcd); a re-list after other
- * failures asks for "not older than" the last version seen. Failures back off exponentially
+ * refusals (4xx) asks for "not older than" the last version seen. Connection failures, 429 and
+ * 5xx answers resume the watch from the last version instead: they say nothing against it. Failures back off exponentially
  * (800ms doubling to 30s, jittered, as client-go), reset once things work again.
  */
 import type { Logger } from 'pino';
@@ -154,7 +155,9 @@ export class Reflector<T extends KubeObject> {
         this.log.info({ resource: this.o.name, resourceVersion: from }, 'watch: resource version expired; listing again');
         return 'expired';
       }
-      if (isTransportError(err) || isTooManyRequests(err)) {
+      // No answer, too busy, or a server error (e.g. 503 while it shuts down): none of these
+      // says the last version is unusable, so resume the watch rather than pay for a re-list.
+      if (isTransportError(err) || isTooManyRequests(err) || (err instanceof StatusError && err.code >= 500)) {
         this.log.info({ resource: this.o.name, err: errText(err) }, 'watch could not start; retrying');
         return 'retry';
       }

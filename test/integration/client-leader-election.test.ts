@@ -53,6 +53,8 @@ async function freezableProxy(target: URL): Promise<{ url: string; freeze: () =>
 
 // Short periods keep the test quick; their relations are the defaults' (15/10/2 s).
 const timing = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
+/** A lease duration, two jittered retries (x2.2), and slack for a loaded machine. */
+const maxTakeoverMs = timing.leaseDurationMs + 2 * 2.2 * timing.retryPeriodMs + 500;
 
 interface Candidate {
   elector: LeaderElector;
@@ -124,8 +126,9 @@ test('two electors: exactly one leads; when it stops, the other takes over withi
   await leader.running;
   expect(leader.workStoppedAt).toBeDefined();
   await until(() => other.elector.isLeader(), 10_000, 'the other to take over');
-  // The lease had to run out (it was not released), and it did not take much longer.
-  expect(other.startedAt! - stoppedAt).toBeLessThanOrEqual(timing.leaseDurationMs + 2.2 * timing.retryPeriodMs + 500);
+  // The lease had to run out (it was not released); then at most a jittered retry to observe
+  // the last renewal and one to notice the expiry.
+  expect(other.startedAt! - stoppedAt).toBeLessThanOrEqual(maxTakeoverMs);
   const after = await getLease('one');
   expect(after.spec?.holderIdentity).toBe(other === a ? 'a' : 'b');
   expect(after.spec?.leaseTransitions).toBe((before.spec?.leaseTransitions ?? 0) + 1);
@@ -157,5 +160,5 @@ test('a leader that stops renewing (hung) stops leading before the other takes o
   expect(a.workStoppedAt!).toBeLessThan(b.startedAt!);
   expect(a.workStoppedAt! - lastRenew).toBeLessThanOrEqual(timing.renewDeadlineMs + timing.retryPeriodMs);
   expect(b.startedAt! - lastRenew).toBeGreaterThanOrEqual(timing.leaseDurationMs);
-  expect(b.startedAt! - lastRenew).toBeLessThanOrEqual(timing.leaseDurationMs + 2.2 * timing.retryPeriodMs + 1000);
+  expect(b.startedAt! - lastRenew).toBeLessThanOrEqual(maxTakeoverMs);
 });
