@@ -5,3 +5,4 @@ export * from './runnable.js';
 export * from './flags.js';
 export * from './metrics.js';
 export * from './verbosity.js';
+export * from './fake-clock.js';

@@ -22,7 +22,8 @@ export interface TestAPIServer {
 
 export async function startAPIServer(opts: Partial<APIServerOptions> & { etcd?: EtcdCluster; etcdMembers?: number } = {}): Promise<TestAPIServer> {
   const etcd = opts.etcd ?? (await startEtcd({ members: opts.etcdMembers ?? 1 }));
-  const port = await freePort();
+  // A caller may ask for a port (to restart a server where clients expect it).
+  const port = opts.insecurePort ?? (await freePort());
   const log = process.env.TKUBE_TEST_LOG ? createLogger({ component: 'test-apiserver', level: 'debug' }) : silentLogger();
   const server = new APIServer({
     etcdServers: etcd.endpoints,

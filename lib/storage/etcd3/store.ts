@@ -272,10 +272,18 @@ export class Etcd3Storage implements Storage {
   watch(prefix: string, fromRevision: number, handler: WatchHandler): WatchHandle {
     let stopped = false;
     let watcher: Awaited<ReturnType<ReturnType<Etcd3['watch']>['create']>> | undefined;
+    // Set once etcd itself cancelled the watch (e.g. compacted start revision). The client has
+    // forgotten the watcher by then: cancelling it again would send a cancel request whose
+    // reply the etcd3 library cannot match, and it throws from its stream handler, which
+    // takes the whole process down.
+    let cancelledByServer = false;
+    const cancel = () => {
+      if (!cancelledByServer) void watcher?.cancel().catch(() => {});
+    };
     const fail = (err: StorageError) => {
       if (stopped) return;
       stopped = true;
-      void watcher?.cancel().catch(() => {});
+      cancel();
       handler.onError(err);
     };
     const builder = this.client.watch().prefix(prefix).withPreviousKV();
@@ -321,20 +329,18 @@ export class Etcd3Storage implements Storage {
           else handler.onProgress?.(Number(res.header.revision));
         });
         w.on('error', (err: Error) => {
-          // The client has already dropped a watcher it reports an error for; cancelling it
-          // again would make etcd answer for an id the client no longer knows.
-          watcher = undefined;
+          cancelledByServer = true;
           fail(this.translate(err, prefix) as StorageError);
         });
       })
       .catch((err: unknown) => {
-        watcher = undefined;
+        cancelledByServer = true;
         fail(this.translate(err, prefix) as StorageError);
       });
     return {
       stop: () => {
         stopped = true;
-        void watcher?.cancel().catch(() => {});
+        cancel();
       },
     };
   }
