@@ -17,6 +17,7 @@ import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { alwaysAllow, alwaysDeny, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
 import { runBootstrap } from './bootstrap.js';
 import { CRDController } from './crd-controller.js';
+import { componentStatusProvider, defaultComponentProbes, type ComponentProbe } from './component-status.js';
 import { OpenAPIGenerator } from '../api/index.js';
 import { openAPIPathHandler } from './openapi.js';
 import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
@@ -62,6 +63,8 @@ export interface APIServerOptions {
   watchCacheCapacity?: number;
   bookmarkIntervalMs?: number;
   log: Logger;
+  /** What `componentstatuses` probes (default: etcd members, scheduler and controller manager on loopback). */
+  componentProbes?: ComponentProbe[];
   /** Use this storage instead of connecting to etcd (tests). */
   storage?: Storage;
 }
@@ -136,6 +139,7 @@ export class APIServer implements Runnable {
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       pathHandlers: [this.openAPI],
+      componentStatuses: componentStatusProvider(o.componentProbes ?? defaultComponentProbes(o.etcdServers)),
     };
   }
 

@@ -10,3 +10,4 @@ export * from './admission/namespace-lifecycle.js';
 export * from './printers/index.js';
 export * from './openapi.js';
 export * from './crd-controller.js';
+export * from './component-status.js';

@@ -34,7 +34,7 @@ import {
   type Status,
 } from '../machinery/index.js';
 import { bindPod, evictPod, newContext, toScale, updateScale, type Registry, type RequestContext, type Store, type UserInfo } from '../registry/index.js';
-import type { FilteredEvent } from '../storage/index.js';
+import { CachedObject, type FilteredEvent } from '../storage/index.js';
 import { anonymousUser, authorizationAttributes, forbiddenMessage, type Authenticator, type Authorizer } from './auth.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { bodyTypeOf, chooseResponse, parseBody, parseMediaTypes, toYAML, type ResponseForm } from './negotiation.js';
@@ -89,6 +89,8 @@ export interface APIServerConfig {
   pathHandlers?: PathHandler[];
   /** Extra resource types served (CRDs): consulted for discovery on each request. */
   resourceTypes?: () => AnyResourceType[];
+  /** Probes the control-plane components for `componentstatuses` (never stored). */
+  componentStatuses?: () => Promise<KubeObject[]>;
   /** Serve HTTPS with this certificate; client certificates are requested but not required. */
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
 }
@@ -378,6 +380,41 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     return reply.code(code).type('application/json').send(JSON.stringify(obj));
   }
 
+  /** A list in the form the client asked for; JSON lists reuse each object's cached encoding. */
+  function sendList(reply: FastifyReply, form: ResponseForm, rt: AnyResourceType, items: CachedObject[], meta: Record<string, unknown>, query: URLSearchParams) {
+    if (form.kind === 'table') {
+      const include = (query.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata';
+      const t = toTable(
+        rt,
+        items.map((c) => c.object),
+        { includeObject: include, listMeta: meta },
+      );
+      return reply.code(200).type('application/json').send(JSON.stringify(form.version === 'v1' ? t : { ...t, apiVersion: 'meta.k8s.io/v1beta1' }));
+    }
+    if (form.kind === 'metadata') {
+      return reply
+        .code(200)
+        .type('application/json')
+        .send(JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${form.version}`, metadata: meta, items: items.map((c) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: c.object.metadata })) }));
+    }
+    if (form.kind === 'yaml') return reply.code(200).type('application/yaml').send(toYAML({ kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: meta, items: items.map((c) => c.object) }));
+    const head = `{"kind":"${rt.listKind}","apiVersion":"${apiVersionOf(rt)}","metadata":${JSON.stringify(meta)},"items":[`;
+    return reply.code(200).type('application/json').send(head + items.map((c) => c.json).join(',') + ']}');
+  }
+
+  /** componentstatuses: computed on each request by probing the components, never stored. */
+  async function serveComponentStatuses(reply: FastifyReply, info: RequestInfo, query: URLSearchParams, store: Store, form: ResponseForm) {
+    reply.header('Warning', warningHeader('v1 ComponentStatus is deprecated in v1.19+'));
+    const all = (await cfg.componentStatuses!()).map((o) => new CachedObject(`componentstatuses/${o.metadata.name}`, o));
+    if (info.verb === 'get') {
+      const found = all.find((c) => c.object.metadata.name === info.name);
+      if (!found) throw newNotFound(store.gr, info.name);
+      return sendObject(reply, form, store.rt, found.object, 200, query);
+    }
+    if (info.verb === 'list') return sendList(reply, form, store.rt, all, {}, query);
+    throw newMethodNotSupported(store.gr, info.verb);
+  }
+
   function fieldValidation(query: URLSearchParams): 'Ignore' | 'Warn' | 'Strict' {
     const v = query.get('fieldValidation') ?? 'Warn';
     if (v !== 'Ignore' && v !== 'Warn' && v !== 'Strict') throw newBadRequest(`fieldValidation: Unsupported value: ${JSON.stringify(v)}: supported values: "Ignore", "Strict", "Warn"`);
@@ -450,6 +487,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const custom = sub ? cfg.subresources?.[`${rt.group}/${rt.resource}/${sub}`] : undefined;
     if (custom) return custom(req, reply, info, ctx, store);
     if (info.name === '' && (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch' || info.verb === 'delete')) throw notFoundPath(info);
+    if (rt.group === '' && rt.resource === 'componentstatuses' && cfg.componentStatuses) return serveComponentStatuses(reply, info, query, store, form);
 
     switch (info.verb) {
       case 'get': {
@@ -465,24 +503,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
         const meta: Record<string, unknown> = { resourceVersion: res.resourceVersion };
         if (res.continue) meta.continue = res.continue;
         if (res.remainingItemCount !== undefined) meta.remainingItemCount = res.remainingItemCount;
-        if (form.kind === 'table') {
-          const include = (query.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata';
-          const t = toTable(
-            rt,
-            res.items.map((c) => c.object),
-            { includeObject: include, listMeta: meta },
-          );
-          return reply.code(200).type('application/json').send(JSON.stringify(form.version === 'v1' ? t : { ...t, apiVersion: 'meta.k8s.io/v1beta1' }));
-        }
-        if (form.kind === 'metadata') {
-          return reply
-            .code(200)
-            .type('application/json')
-            .send(JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${form.version}`, metadata: meta, items: res.items.map((c) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: c.object.metadata })) }));
-        }
-        const head = `{"kind":"${rt.listKind}","apiVersion":"${apiVersionOf(rt)}","metadata":${JSON.stringify(meta)},"items":[`;
-        if (form.kind === 'yaml') return reply.code(200).type('application/yaml').send(toYAML({ kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: meta, items: res.items.map((c) => c.object) }));
-        return reply.code(200).type('application/json').send(head + res.items.map((c) => c.json).join(',') + ']}');
+        return sendList(reply, form, rt, res.items, meta, query);
       }
       case 'create': {
         if (info.name && !sub) throw newMethodNotSupported(store.gr, 'create');
