@@ -547,6 +547,8 @@ export class Store {
       return { object: this.present(object), created };
     } catch (err) {
       if (pending.undo) await pending.undo().catch(() => {});
+      // A dry run of a create through update stored nothing, which storage reports as not found.
+      if (created && dryRunResult && isStorageError(err, 'KeyNotFound')) return { object: this.present(dryRunResult), created };
       throw this.toAPIError(err, name);
     }
   }

@@ -252,22 +252,57 @@ function mergeAt(l: unknown, r: unknown, t: FieldType, path: PathElement[]): unk
   return structuredClone(r);
 }
 
+/**
+ * Interleaves two keyed lists as upstream does: walking both, an item only the live list has
+ * is kept where it stands; the configuration's items come in its order, each merged with its
+ * live counterpart; a shared item the configuration moved is emitted at its new place.
+ */
 function mergeItems(left: Item[], right: Item[], merge: (l: unknown, r: unknown, pe: PathElement) => unknown): unknown[] {
-  const leftIndex = new Map(left.map((it, i) => [it.pe, i]));
-  const inRight = new Set(right.map((it) => it.pe));
+  const leftByKey = new Map(left.map((it) => [it.pe, it.value]));
+  const rightKeys = new Set(right.map((it) => it.pe));
+  const shared = right.filter((it) => leftByKey.has(it.pe)).map((it) => it.pe);
+  let nextShared = 0;
+  const done = new Set<PathElement>();
   const out: unknown[] = [];
-  let li = 0;
-  const flushLeftOnly = (upTo: number) => {
-    for (; li <= upTo && li < left.length; li++) if (!inRight.has(left[li]!.pe)) out.push(structuredClone(left[li]!.value));
+  const emitRight = (it: Item) => {
+    done.add(it.pe);
+    out.push(leftByKey.has(it.pe) ? merge(leftByKey.get(it.pe), it.value, it.pe) : structuredClone(it.value));
+    if (shared[nextShared] === it.pe) nextShared++;
   };
-  for (const it of right) {
-    const at = leftIndex.get(it.pe);
-    if (at !== undefined) {
-      flushLeftOnly(at);
-      out.push(merge(left[at]!.value, it.value, it.pe));
-    } else out.push(structuredClone(it.value));
+  let li = 0;
+  let ri = 0;
+  while (li < left.length || ri < right.length) {
+    const l = left[li];
+    const r = right[ri];
+    if (l && r) {
+      if (l.pe === r.pe) {
+        emitRight(r);
+        li++;
+        ri++;
+        continue;
+      }
+      // A shared item that comes later in the configuration: not its turn yet.
+      if (rightKeys.has(l.pe) && nextShared < shared.length && shared[nextShared] !== l.pe && !done.has(l.pe)) {
+        li++;
+        continue;
+      }
+    }
+    if (l) {
+      if (!rightKeys.has(l.pe)) {
+        out.push(structuredClone(l.value));
+        li++;
+        continue;
+      }
+      if (done.has(l.pe)) {
+        li++;
+        continue;
+      }
+    }
+    if (r) {
+      emitRight(r);
+      ri++;
+    } else li++;
   }
-  flushLeftOnly(left.length - 1);
   return out;
 }
 
