@@ -191,6 +191,8 @@ describe('mergeValues (configuration over live)', () => {
       { spec: { containers: [{ name: 'sidecar', image: 's' }, { name: 'web', image: 'new', args: ['c'] }, { name: 'extra', image: 'e' }] } },
     ],
     ['the configuration onto nothing is the configuration', undefined, { spec: { replicas: 2 } }, { spec: { replicas: 2 } }],
+    ['live-only items stay where they stand; new ones follow', { spec: { finalizers: ['a', 'x', 'b'] } }, { spec: { finalizers: ['a', 'b', 'c'] } }, { spec: { finalizers: ['a', 'x', 'b', 'c'] } }],
+    ['the configuration decides the order of shared items', { spec: { finalizers: ['a', 'x', 'b'] } }, { spec: { finalizers: ['b', 'a'] } }, { spec: { finalizers: ['x', 'b', 'a'] } }],
   ])('%s', (_n, l, r, want) => {
     expect(mergeValues(l, r, kind)).toEqual(want);
   });
