@@ -236,6 +236,17 @@ describe('server-side apply', () => {
     expect((await api(s.url, 'GET', `${cms}/bad`)).status).toBe(404);
   });
 
+  test('status is applied through the status subresource only', async () => {
+    await apply(deploys, deployment('sta', { replicas: 1 }), 'alice');
+    const main = await apply(deploys, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'sta' }, status: { replicas: 3 } }, 'ctrl');
+    expect(main.body.status?.replicas).toBeUndefined();
+    const st = await api(s.url, 'PATCH', `${deploys}/sta/status?fieldManager=ctrl`, JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'sta' }, spec: { replicas: 9 }, status: { replicas: 3 } }), yaml);
+    expect(st.status).toBe(200);
+    expect(st.body.status.replicas).toBe(3);
+    expect(st.body.spec.replicas).toBe(1);
+    expect(entryOf(st.body, 'ctrl', 'Apply')).toMatchObject({ subresource: 'status', fieldsV1: { 'f:status': { 'f:replicas': {} } } });
+  });
+
   test('dryRun=All computes the result without storing it', async () => {
     const dry = await apply(cms, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dry' }, data: { a: '1' } }, 'm', '&dryRun=All');
     expect(dry.status).toBe(201);
