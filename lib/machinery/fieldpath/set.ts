@@ -43,10 +43,16 @@ export class FieldSet {
     return this.at(path)?.member === true;
   }
 
+  /** Every operation here keeps branches that hold no member out of the trie, so this is O(1). */
   isEmpty(): boolean {
-    if (this.member) return false;
-    for (const c of this.children.values()) if (!c.isEmpty()) return false;
-    return true;
+    return !this.member && this.children.size === 0;
+  }
+
+  /** The child at `e`, created when missing (callers drop it again if it stays empty). */
+  child(e: PathElement): FieldSet {
+    let c = this.children.get(e);
+    if (!c) this.children.set(e, (c = new FieldSet()));
+    return c;
   }
 
   clone(): FieldSet {
@@ -138,8 +144,8 @@ function parseInto(node: FieldSet, json: unknown, root: boolean) {
       continue;
     }
     const e = canonicalElement(k);
-    let c = node.children.get(e);
-    if (!c) node.children.set(e, (c = new FieldSet()));
+    const c = node.child(e);
     parseInto(c, v, false);
+    if (c.isEmpty()) node.children.delete(e);
   }
 }

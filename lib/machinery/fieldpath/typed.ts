@@ -14,7 +14,7 @@
  * lists, maps and structs are single leaves; an associative list item is named by its keys.
  */
 import { jsonEqual } from '../json.js';
-import { fieldElement, keyElement, pathText, valueElement, type Path, type PathElement } from './path.js';
+import { fieldElement, pathText, valueElement, type Path, type PathElement } from './path.js';
 import { FieldSet } from './set.js';
 import { untypedType, type FieldType, type ListType } from './types.js';
 
@@ -54,19 +54,26 @@ type Shape =
 
 const leaf: Shape = { kind: 'leaf' };
 
+const sortedKeysOf = new WeakMap<ListType, string[]>();
+
 function keyItems(list: ListType, arr: unknown[], path: Path): Item[] {
   const seen = new Set<PathElement>();
+  let sorted = sortedKeysOf.get(list);
+  if (!sorted) sortedKeysOf.set(list, (sorted = [...list.keys].sort()));
   return arr.map((item) => {
     if (!isObj(item)) throw new FieldTypeError(path, 'associative list with keys has an element that is not a map');
     const keys: Record<string, Scalar> = {};
-    for (const k of list.keys) {
+    let text = '';
+    for (const k of sorted) {
       let v = item[k];
       if (v === undefined) v = list.keyDefault?.(k);
       if (v === undefined) throw new FieldTypeError(path, `associative list with keys has an element that omits key field ${JSON.stringify(k)} (and doesn't have default value)`);
       if (!isScalar(v)) throw new FieldTypeError(path, `associative list with keys has an element whose key field ${JSON.stringify(k)} is not a scalar`);
       keys[k] = v;
+      text += `${text ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(v)}`;
     }
-    const pe = keyElement(keys);
+    // The same text keyElement(keys) makes, without sorting per item.
+    const pe = `k:{${text}}`;
     if (seen.has(pe)) throw new FieldTypeError(path, `duplicate entries for key ${keyText(keys)}`);
     seen.add(pe);
     return { pe, value: item };
@@ -140,37 +147,44 @@ export function fieldSetOf(value: unknown, type: FieldType, strict = false): Fie
 }
 
 /**
- * Adds the paths `v` sets under `path`. `everyNode` also adds every struct, map and list item
- * on the way (the paths a whole new or removed subtree touches, as a comparison reports them).
+ * Adds what `v` sets to `node`, the set's node for `path`. `everyNode` also adds every
+ * struct, map and list item on the way (the paths a whole new or removed subtree touches, as a
+ * comparison reports them). Children that end up holding nothing are dropped again.
  */
-function collect(v: unknown, t: FieldType, path: PathElement[], set: FieldSet, strict: boolean, everyNode: boolean) {
+function collect(v: unknown, t: FieldType, path: PathElement[], node: FieldSet, strict: boolean, everyNode: boolean) {
   const s = shapeOf(t, v, path, strict);
   const top = path.length === 0;
   switch (s.kind) {
     case 'leaf':
-      if (!top) set.insert(path);
+      if (!top) node.member = true;
       return;
     case 'fields':
-      if (everyNode && !top) set.insert(path);
+      if (everyNode && !top) node.member = true;
       for (const [k, cv] of Object.entries(v as Obj)) {
         if (cv === undefined) continue;
         const c = s.child(k);
-        const p = [...path, fieldElement(k)];
-        collect(cv, c.type, p, set, strict, everyNode);
-        if (cv === null || emptyObject(cv) || !c.declared) set.insert(p);
+        const e = fieldElement(k);
+        const n = node.child(e);
+        path.push(e);
+        collect(cv, c.type, path, n, strict, everyNode);
+        path.pop();
+        if (cv === null || emptyObject(cv) || !c.declared) n.member = true;
+        if (n.isEmpty()) node.children.delete(e);
       }
       return;
     case 'set':
-      if (everyNode && !top) set.insert(path);
-      for (const it of s.items) set.insert([...path, it.pe]);
+      if (everyNode && !top) node.member = true;
+      for (const it of s.items) node.child(it.pe).member = true;
       return;
     case 'assoc': {
-      if (everyNode && !top) set.insert(path);
+      if (everyNode && !top) node.member = true;
       const itemType = s.list.item();
       for (const it of s.items) {
-        const p = [...path, it.pe];
-        collect(it.value, itemType, p, set, strict, everyNode);
-        set.insert(p);
+        const n = node.child(it.pe);
+        path.push(it.pe);
+        collect(it.value, itemType, path, n, strict, everyNode);
+        path.pop();
+        n.member = true;
       }
       return;
     }
@@ -190,10 +204,30 @@ export function compareValues(lhs: unknown, rhs: unknown, type: FieldType): Comp
   return c;
 }
 
+/** Collects a whole new or removed subtree at `path` into `set`. */
+function collectSubtree(v: unknown, t: FieldType, path: PathElement[], set: FieldSet) {
+  const sub = new FieldSet();
+  collect(v, t, [...path], sub, false, true);
+  if (!path.length) {
+    for (const [e, c] of sub.children) set.children.set(e, c);
+    return;
+  }
+  let n = set;
+  for (const e of path.slice(0, -1)) n = n.child(e);
+  sub.member = true;
+  n.children.set(path[path.length - 1]!, sub);
+}
+
+const isPrimitive = (v: unknown) => v === null || typeof v !== 'object';
+
 function compareAt(l: unknown, r: unknown, t: FieldType, path: PathElement[], c: Comparison) {
   if (l === undefined && r === undefined) return;
-  if (l === undefined) return collect(r, t, path, c.added, false, true);
-  if (r === undefined) return collect(l, t, path, c.removed, false, true);
+  if (l === undefined) return collectSubtree(r, t, path, c.added);
+  if (r === undefined) return collectSubtree(l, t, path, c.removed);
+  if (isPrimitive(l) && isPrimitive(r)) {
+    if (l !== r && path.length) c.modified.insert(path);
+    return;
+  }
   const sl = shapeOf(t, l, path, false);
   const sr = shapeOf(t, r, path, false);
   if (sl.kind !== sr.kind || sl.kind === 'leaf') {
@@ -203,7 +237,11 @@ function compareAt(l: unknown, r: unknown, t: FieldType, path: PathElement[], c:
   if (sl.kind === 'fields' && sr.kind === 'fields') {
     const lo = l as Obj;
     const ro = r as Obj;
-    for (const k of new Set([...Object.keys(lo), ...Object.keys(ro)])) compareAt(lo[k], ro[k], sl.child(k).type, [...path, fieldElement(k)], c);
+    for (const k of new Set([...Object.keys(lo), ...Object.keys(ro)])) {
+      path.push(fieldElement(k));
+      compareAt(lo[k], ro[k], sl.child(k).type, path, c);
+      path.pop();
+    }
     return;
   }
   if (sl.kind === 'set' && sr.kind === 'set') {
@@ -217,7 +255,11 @@ function compareAt(l: unknown, r: unknown, t: FieldType, path: PathElement[], c:
     const itemType = sl.list.item();
     const lm = new Map(sl.items.map((i) => [i.pe, i.value]));
     const rm = new Map(sr.items.map((i) => [i.pe, i.value]));
-    for (const e of new Set([...lm.keys(), ...rm.keys()])) compareAt(lm.get(e), rm.get(e), itemType, [...path, e], c);
+    for (const e of new Set([...lm.keys(), ...rm.keys()])) {
+      path.push(e);
+      compareAt(lm.get(e), rm.get(e), itemType, path, c);
+      path.pop();
+    }
   }
 }
 
