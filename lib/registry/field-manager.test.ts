@@ -166,11 +166,14 @@ describe('applyConfiguration (server-side apply)', () => {
     expect(d.metadata.managedFields![0]!.fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
   });
 
-  test('a configuration apply cannot key is a 400 naming the list', () => {
+  test('a configuration apply cannot key fails as upstream: 500, naming the object and the list', () => {
     const err = conflictOf(() =>
       applyConfiguration(deployRT, null, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [{ image: 'x' }] } } } }, { manager: 'a', apiVersion: 'apps/v1', subresource: '', force: false }),
     );
-    expect(err.status.code).toBe(400);
-    expect(err.status.message).toContain('.spec.template.spec.containers: associative list with keys has an element that omits key field "name"');
+    expect(err.status).toMatchObject({
+      code: 500,
+      reason: '',
+      message: `failed to create typed patch object (/d; apps/v1, Kind=Deployment): .spec.template.spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn't have default value)`,
+    });
   });
 });

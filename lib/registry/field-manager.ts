@@ -28,14 +28,13 @@ import {
   jsonEqual,
   mergeValues,
   newApplyConflict,
-  newBadRequest,
   pathText,
   removeFields,
   stableStringify,
+  StatusError,
   withNamedFields,
   type FieldType,
   type StatusCause,
-  type StatusError,
 } from '../machinery/index.js';
 
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -320,8 +319,8 @@ function lastAppliedOf(config: Obj): string {
 /**
  * Server-side apply of `config` (already checked for apiVersion, kind, name and unknown fields)
  * by `req.manager`. Returns the new object with its managedFields; throws a 409 StatusError on
- * conflicts unless `force`, and a 400 when the configuration cannot be applied (a keyed list
- * item without its key, duplicate items).
+ * conflicts unless `force`, and upstream's 500 when the configuration cannot be typed (a keyed
+ * list item without its key, duplicate items).
  */
 export function applyConfiguration(rt: AnyResourceType, live: KubeObject | null, config: Obj, req: FieldManagerRequest & { force: boolean }, now = rfc3339()): KubeObject {
   const type = fieldTypeOf(rt);
@@ -337,7 +336,12 @@ export function applyConfiguration(rt: AnyResourceType, live: KubeObject | null,
   try {
     appliedSet = fieldSetOf(applied, type, true).difference(neverOwned);
   } catch (err) {
-    if (err instanceof FieldTypeError) throw newBadRequest(`failed to create typed patch object (${rt.group ? `${rt.group}/` : ''}${rt.version}, Kind=${rt.kind}): ${err.message}`);
+    if (err instanceof FieldTypeError) {
+      // Upstream answers these with a plain error: 500, reason unknown, this message.
+      const m = (config.metadata ?? {}) as { name?: string; namespace?: string };
+      const message = `failed to create typed patch object (${m.namespace ?? ''}/${m.name ?? ''}; ${rt.group}/${rt.version}, Kind=${rt.kind}): ${err.message}`;
+      throw new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: '', code: 500 });
+    }
     throw err;
   }
   let merged = mergeValues(liveBody, applied, type) as Obj;

@@ -228,8 +228,8 @@ describe('server-side apply', () => {
     expect(renamed.body.message).toBe('the name of the object (other) does not match the name on the URL (bad)');
     expect((await apply(cms, { ...cm, metadata: { name: 'bad', namespace: 'default' } }, 'm')).body.message).toBe('the namespace of the provided object does not match the namespace sent on the request');
     const dup = await apply(deploys, deployment('dup', { template: { spec: { containers: [{ name: 'a' }, { name: 'a' }] } } }), 'm');
-    expect(dup.status).toBe(400);
-    expect(dup.body.message).toContain('.spec.template.spec.containers: duplicate entries for key [name="a"]');
+    expect(dup.status).toBe(500);
+    expect(dup.body.message).toBe('failed to create typed patch object (ssa/dup; apps/v1, Kind=Deployment): .spec.template.spec.containers: duplicate entries for key [name="a"]');
     const strict = await apply(cms, { ...cm, bogus: 1 }, 'm', '&fieldValidation=Strict');
     expect(strict.status).toBe(400);
     expect(strict.body.message).toContain('unknown field "bogus"');

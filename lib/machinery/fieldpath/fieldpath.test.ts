@@ -150,7 +150,7 @@ describe('fieldSetOf (what a configuration claims)', () => {
   });
 
   test.each([
-    [{ spec: { containers: [{ image: 'x' }] } }, '.spec.containers: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)'],
+    [{ spec: { containers: [{ image: 'x' }] } }, '.spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)'],
     [{ spec: { containers: [{ name: 'a' }, { name: 'a' }] } }, '.spec.containers: duplicate entries for key [name="a"]'],
     [{ spec: { finalizers: ['x', 'x'] } }, '.spec.finalizers: duplicate entries for key [="x"]'],
   ])('refuses %j in a configuration', (value, msg) => {

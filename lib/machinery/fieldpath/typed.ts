@@ -60,15 +60,16 @@ function keyItems(list: ListType, arr: unknown[], path: Path): Item[] {
   const seen = new Set<PathElement>();
   let sorted = sortedKeysOf.get(list);
   if (!sorted) sortedKeysOf.set(list, (sorted = [...list.keys].sort()));
-  return arr.map((item) => {
-    if (!isObj(item)) throw new FieldTypeError(path, 'associative list with keys has an element that is not a map');
+  return arr.map((item, i) => {
+    if (item === null) throw new FieldTypeError(path, `element ${i}: associative list with keys may not have a null element`);
+    if (!isObj(item)) throw new FieldTypeError(path, `element ${i}: associative list with keys may not have non-map elements`);
     const keys: Record<string, Scalar> = {};
     let text = '';
     for (const k of sorted) {
       let v = item[k];
       if (v === undefined) v = list.keyDefault?.(k);
-      if (v === undefined) throw new FieldTypeError(path, `associative list with keys has an element that omits key field ${JSON.stringify(k)} (and doesn't have default value)`);
-      if (!isScalar(v)) throw new FieldTypeError(path, `associative list with keys has an element whose key field ${JSON.stringify(k)} is not a scalar`);
+      if (v === undefined) throw new FieldTypeError(path, `element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(k)} (and doesn't have default value)`);
+      if (!isScalar(v)) throw new FieldTypeError(path, `element ${i}: associative list with keys has an element whose key field ${JSON.stringify(k)} is not a scalar`);
       keys[k] = v;
       text += `${text ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(v)}`;
     }
@@ -89,8 +90,8 @@ function keyText(keys: Record<string, Scalar>): string {
 
 function setItems(arr: unknown[], path: Path): Item[] {
   const seen = new Set<PathElement>();
-  return arr.map((v) => {
-    if (!isScalar(v)) throw new FieldTypeError(path, 'a set may only hold scalar values');
+  return arr.map((v, i) => {
+    if (!isScalar(v)) throw new FieldTypeError(path, `element ${i}: associative list without keys has an element that's a ${Array.isArray(v) ? 'list' : 'map'} type`);
     const pe = valueElement(v);
     if (seen.has(pe)) throw new FieldTypeError(path, `duplicate entries for key [=${JSON.stringify(v)}]`);
     seen.add(pe);
