@@ -21,3 +21,4 @@ export * from './scheduling/v1.js';
 export * from './node/v1.js';
 export * from './storage/v1.js';
 export * from './autoscaling/v2.js';
+export * from './field-types.js';

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { MetricsRegistry } from '../base/index.js';
 import type { AnyResourceType, Binding, DeleteOptions, Eviction, KubeObject } from '../api/index.js';
-import { DeleteOptionsSchema, ObjectMetaSchema, decodeWith, findUnknownFields, unknownFieldsOf, type JSONSchemaProps } from '../api/index.js';
+import { DeleteOptionsSchema, ObjectMetaSchema, decodeWith, fieldTypeOf, findUnknownFields, unknownFieldsOf, type JSONSchemaProps } from '../api/index.js';
 
 /** Unknown fields of a custom object: against its structural schema, and ObjectMeta for metadata. */
 function unknownCustomFields(raw: unknown, schema: JSONSchemaProps): string[] {
@@ -20,8 +20,11 @@ function unknownCustomFields(raw: unknown, schema: JSONSchemaProps): string[] {
 }
 import {
   StatusError,
+  dropUnknownFields,
+  fieldPath,
   newBadRequest,
   newForbidden,
+  newInvalid,
   newMethodNotSupported,
   newNotFound,
   newRequestEntityTooLarge,
@@ -31,9 +34,22 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   toStatusError,
+  type FieldError,
   type Status,
 } from '../machinery/index.js';
-import { bindPod, evictPod, newContext, toScale, updateScale, type Registry, type RequestContext, type Store, type UserInfo } from '../registry/index.js';
+import {
+  applyConfiguration,
+  bindPod,
+  evictPod,
+  maxFieldManagerLength,
+  newContext,
+  toScale,
+  updateScale,
+  type Registry,
+  type RequestContext,
+  type Store,
+  type UserInfo,
+} from '../registry/index.js';
 import { CachedObject, type FilteredEvent } from '../storage/index.js';
 import { anonymousUser, authorizationAttributes, forbiddenMessage, type Authenticator, type Authorizer } from './auth.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
@@ -44,6 +60,11 @@ import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { WatchStream } from './watch-stream.js';
 
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
+
+/** Go's unicode.IsPrint, near enough: no control characters and no separators but the space. */
+function isPrintable(ch: string): boolean {
+  return !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u.test(ch) && (ch === ' ' || !/\p{Zs}/u.test(ch));
+}
 
 export interface VersionInfo {
   major: string;
@@ -336,7 +357,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     return reply.code(ok ? 200 : 500).type('text/plain; charset=utf-8').send(body);
   }
 
-  function contextOf(info: RequestInfo, query: URLSearchParams, user: UserInfo, store: Store): RequestContext {
+  function contextOf(info: RequestInfo, query: URLSearchParams, user: UserInfo, store: Store, userAgent?: string): RequestContext {
     const dryRun = query.getAll('dryRun');
     for (const d of dryRun) if (d !== 'All') throw newBadRequest(`dryRun: Unsupported value: ${JSON.stringify(d)}: supported values: "All"`);
     if (store.rt.namespaced === false && info.namespace && info.resource !== 'namespaces') throw notFoundPath(info);
@@ -344,9 +365,30 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       user,
       namespace: store.rt.namespaced ? info.namespace : '',
       dryRun: dryRun.length > 0,
-      fieldManager: query.get('fieldManager') ?? undefined,
+      fieldManager: fieldManagerOf(info, query, userAgent),
       subresource: info.subresource,
     });
+  }
+
+  /**
+   * The field manager of a write: `?fieldManager=`, else the User-Agent up to its first "/"
+   * (`kubectl/v1.31.9 (linux/amd64) ...` is "kubectl"), as upstream.
+   */
+  function fieldManagerOf(info: RequestInfo, query: URLSearchParams, userAgent?: string): string | undefined {
+    const explicit = query.get('fieldManager');
+    if (explicit) {
+      const p = fieldPath('fieldManager');
+      const errs: FieldError[] = [];
+      if (explicit.length > maxFieldManagerLength) errs.push(p.tooLong(maxFieldManagerLength));
+      [...explicit].forEach((ch, i) => {
+        if (!isPrintable(ch)) errs.push(p.invalid(explicit, `invalid character ${JSON.stringify(ch)} (at position ${i})`));
+      });
+      const options = info.verb === 'create' ? 'CreateOptions' : info.verb === 'update' ? 'UpdateOptions' : 'PatchOptions';
+      if (errs.length) throw newInvalid('meta.k8s.io', options, '', errs);
+      return explicit;
+    }
+    if (!userAgent) return undefined;
+    return [...(userAgent.split('/')[0] ?? '')].filter(isPrintable).slice(0, maxFieldManagerLength).join('');
   }
 
   function listParams(query: URLSearchParams) {
@@ -455,6 +497,41 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     return raw as KubeObject;
   }
 
+  /** `?force=` of a patch: only apply patches take it (upstream's PatchOptions validation). */
+  function patchForce(query: URLSearchParams, type: string): boolean {
+    const v = query.get('force');
+    if (v === null) return false;
+    if (type !== 'apply-patch') throw newInvalid('meta.k8s.io', 'PatchOptions', '', [fieldPath('force').forbidden('may not be specified for non-apply patch')]);
+    if (v !== 'true' && v !== 'false' && v !== '') throw newBadRequest(`force: invalid value ${JSON.stringify(v)}: must be true or false`);
+    return v === 'true';
+  }
+
+  /**
+   * Checks an apply patch as upstream does (a field manager, the kind's apiVersion and kind, no
+   * managedFields, the name and namespace of the URL) and returns it without the fields the
+   * kind does not have, after reporting or refusing them per fieldValidation.
+   */
+  function applyConfigurationOf(patch: unknown, rt: AnyResourceType, info: RequestInfo, ctx: RequestContext, query: URLSearchParams): Record<string, unknown> {
+    if (!query.get('fieldManager')) throw newInvalid('meta.k8s.io', 'PatchOptions', '', [fieldPath('fieldManager').required('is required for apply patch')]);
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw newBadRequest('error decoding YAML: the apply configuration must be an object');
+    const config = patch as Record<string, unknown>;
+    const want = apiVersionOf(rt);
+    if (config.apiVersion !== want) throw newBadRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof config.apiVersion === 'string' ? config.apiVersion : ''}, expected: ${want}`);
+    if (config.kind !== rt.kind) throw newBadRequest(`Incorrect kind specified in apply patch. Specified patch kind: ${typeof config.kind === 'string' ? config.kind : ''}, expected: ${rt.kind}`);
+    const meta = config.metadata;
+    if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta))) throw newBadRequest('metadata must be an object');
+    const m = { ...((meta as Record<string, unknown> | undefined) ?? {}) };
+    if (m.managedFields !== undefined && m.managedFields !== null) throw newBadRequest('metadata.managedFields must be nil');
+    delete m.managedFields;
+    if (m.name !== undefined && m.name !== info.name) throw newBadRequest(`the name of the object (${String(m.name)}) does not match the name on the URL (${info.name})`);
+    if (rt.namespaced && m.namespace !== undefined && m.namespace !== '' && m.namespace !== ctx.namespace) throw newBadRequest('the namespace of the provided object does not match the namespace sent on the request');
+    m.name = info.name;
+    if (rt.namespaced) m.namespace = ctx.namespace;
+    else delete m.namespace;
+    checkUnknownFields({ ...config, metadata: m }, rt, query, ctx);
+    return dropUnknownFields({ ...config, metadata: m }, fieldTypeOf(rt)) as Record<string, unknown>;
+  }
+
   function deleteOptionsOf(req: FastifyRequest, query: URLSearchParams): DeleteOptions {
     let opts: DeleteOptions = {};
     const body = req.body as Buffer | undefined;
@@ -479,7 +556,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
 
   async function serveResource(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, store: Store, user: UserInfo) {
     const rt = store.rt;
-    const ctx = contextOf(info, query, user, store);
+    const ctx = contextOf(info, query, user, store, req.headers['user-agent']);
     (req as FastifyRequest & { warnings?: string[] }).warnings = ctx.warnings;
     const form = chooseResponse(req.headers.accept);
     const sub = info.subresource;
@@ -539,28 +616,30 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       case 'patch': {
         if (!rt.verbs.includes('patch')) throw newMethodNotSupported(store.gr, 'patch');
         const type = bodyTypeOf(req.headers['content-type'], true);
+        const force = patchForce(query, type);
         const patch = parseBody(req.body as Buffer | undefined, type);
-        // An apply patch is the caller's whole intent for its fields: check it as it is.
-        if (type === 'apply-patch' && sub !== 'scale') checkUnknownFields(patch, rt, query, ctx);
+        if (type === 'apply-patch' && sub !== 'scale') {
+          // Server-side apply: the body is the manager's whole intent for its fields.
+          const config = applyConfigurationOf(patch, rt, info, ctx, query);
+          const { object, created } = await store.update(
+            ctx,
+            info.name,
+            (cur) => store.decode(applyConfiguration(rt, cur, config, { manager: ctx.fieldManager ?? '', apiVersion: apiVersionOf(rt), subresource: sub, force })),
+            { forceAllowCreate: true, applied: true },
+          );
+          return sendObject(reply, form, rt, object, created ? 201 : 200, query);
+        }
         if (sub === 'scale') {
           const scaled = await updateScale(store, ctx, info.name, (cur) => applyPatch(cur as unknown as KubeObject, patch, type, undefined) as KubeObject);
           return sendObject(reply, form, rt, scaled);
         }
         if (sub && sub !== 'status') throw newMethodNotSupported(store.gr, 'patch');
-        const { object, created } = await store.update(
-          ctx,
-          info.name,
-          (cur) => {
-            if (!cur) {
-              if (type === 'apply-patch') return store.decode(patch as KubeObject);
-              throw newNotFound(store.gr, info.name);
-            }
-            const patched = applyPatch(cur, patch, type, rt);
-            if (type !== 'apply-patch') checkUnknownFields(patched, rt, query, ctx);
-            return store.decode(patched);
-          },
-          { forceAllowCreate: type === 'apply-patch' },
-        );
+        const { object, created } = await store.update(ctx, info.name, (cur) => {
+          if (!cur) throw newNotFound(store.gr, info.name);
+          const patched = applyPatch(cur, patch, type, rt);
+          checkUnknownFields(patched, rt, query, ctx);
+          return store.decode(patched);
+        });
         return sendObject(reply, form, rt, object, created ? 201 : 200, query);
       }
       case 'delete': {

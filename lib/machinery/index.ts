@@ -7,3 +7,4 @@ export * from './gvk.js';
 export * from './patch/index.js';
 export * from './json.js';
 export * from './jsonpath.js';
+export * from './fieldpath/index.js';
