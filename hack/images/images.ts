@@ -142,10 +142,10 @@ export interface EnsureImageOptions {
   progress?: (line: string) => void;
 }
 
-async function labelOf(docker: Docker, name: string): Promise<string | undefined> {
+async function presentImage(docker: Docker, name: string): Promise<{ id: string; hash: string } | undefined> {
   try {
     const info = await docker.getImage(name).inspect();
-    return info.Config?.Labels?.[contentHashLabel] ?? '';
+    return { id: info.Id, hash: info.Config?.Labels?.[contentHashLabel] ?? '' };
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return undefined;
     throw err;
@@ -157,8 +157,8 @@ export async function ensureImage(spec: ImageSpec, opts: EnsureImageOptions = {}
   const docker = opts.docker ?? new Docker();
   const progress = opts.progress ?? (() => {});
   const hash = await contentHash(spec);
-  const existing = await labelOf(docker, spec.name);
-  if (!opts.force && existing === hash) {
+  const existing = await presentImage(docker, spec.name);
+  if (!opts.force && existing?.hash === hash) {
     progress(`${spec.name}: present (content ${hash.slice(0, 12)}), skipped`);
     return 'present';
   }
@@ -189,8 +189,10 @@ export async function ensureImage(spec: ImageSpec, opts: EnsureImageOptions = {}
       );
     });
     await tar;
-    const after = await labelOf(docker, spec.name);
-    if (after !== hash) throw new Error(`docker build of ${spec.name} finished but the image has no matching ${contentHashLabel} label`);
+    const after = await presentImage(docker, spec.name);
+    if (after?.hash !== hash) throw new Error(`docker build of ${spec.name} finished but the image has no matching ${contentHashLabel} label`);
+    // The replaced build is now untagged; drop it unless a container still uses it.
+    if (existing && existing.id !== after.id) await docker.getImage(existing.id).remove().catch(() => undefined);
     progress(`${spec.name}: built (content ${hash.slice(0, 12)})`);
     return 'built';
   } finally {

@@ -82,8 +82,13 @@ describe('HostLocalIPAM', () => {
   it('garbage-collects the addresses of pods that no longer exist', async () => {
     const a = ipam();
     for (const u of ['alive', 'gone-1', 'gone-2']) await a.allocate({ podUID: u });
+    // A claim half-written by a process that died long ago, and one being written right now.
+    await fs.writeFile(path.join(dir, '.tmp-dead'), '{}');
+    await fs.utimes(path.join(dir, '.tmp-dead'), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    await fs.writeFile(path.join(dir, '.tmp-fresh'), '{}');
     const freed = await a.garbageCollect(['alive']);
     expect(freed.map((f) => f.podUID).sort()).toEqual(['gone-1', 'gone-2']);
+    expect((await fs.readdir(dir)).filter((f) => f.startsWith('.tmp-'))).toEqual(['.tmp-fresh']);
     expect((await a.list()).map((x) => x.podUID)).toEqual(['alive']);
   });
 

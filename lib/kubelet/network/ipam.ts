@@ -143,6 +143,7 @@ export class HostLocalIPAM {
         freed.push(a);
       }
       if (freed.length) this.log?.info({ freed: freed.map((a) => `${a.ip}=${a.podUID}`) }, 'pod IPs of gone pods released');
+      await this.removeStaleTempFiles();
       return freed;
     });
   }
@@ -180,6 +181,16 @@ export class HostLocalIPAM {
       out.push(parseAllocation(name, text));
     }
     return out.sort((a, b) => parseIPv4(a.ip)! - parseIPv4(b.ip)!);
+  }
+
+  /** Temporary files left by a process that died between writing and linking a claim. */
+  private async removeStaleTempFiles(): Promise<void> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
+      const p = path.join(this.dir, name);
+      const st = await fs.stat(p).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 60_000) await fs.rm(p, { force: true });
+    }
   }
 
   private async readLastReserved(): Promise<number | undefined> {
