@@ -152,16 +152,54 @@ async function presentImage(docker: Docker, name: string): Promise<{ id: string;
   }
 }
 
+/**
+ * Holds a lock folder for one image so that two processes (two test workers, a test and a
+ * person) do not build it at the same time; a lock older than `staleMs` is taken over.
+ */
+async function withBuildLock<T>(name: string, fn: () => Promise<T>, staleMs = 300_000, waitMs = 180_000): Promise<T> {
+  const lock = path.join(os.tmpdir(), `tkube-image-${name.replace(/[^a-zA-Z0-9.-]/g, '_')}.lock`);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      await fs.mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = await fs.stat(lock).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > staleMs) await fs.rm(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`another build of ${name} holds ${lock}; remove it if no build is running`);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.rm(lock, { recursive: true, force: true });
+  }
+}
+
 /** Builds one image unless it is present with the same content hash. */
 export async function ensureImage(spec: ImageSpec, opts: EnsureImageOptions = {}): Promise<ImageOutcome> {
   const docker = opts.docker ?? new Docker();
   const progress = opts.progress ?? (() => {});
   const hash = await contentHash(spec);
-  const existing = await presentImage(docker, spec.name);
-  if (!opts.force && existing?.hash === hash) {
+  const before = await presentImage(docker, spec.name);
+  if (!opts.force && before?.hash === hash) {
     progress(`${spec.name}: present (content ${hash.slice(0, 12)}), skipped`);
     return 'present';
   }
+  return withBuildLock(spec.name, async () => {
+    // Someone else may have built it while we waited for the lock.
+    const existing = await presentImage(docker, spec.name);
+    if (!opts.force && existing?.hash === hash) {
+      progress(`${spec.name}: built meanwhile by another process (content ${hash.slice(0, 12)})`);
+      return 'present';
+    }
+    return build(spec, hash, existing, docker, progress);
+  });
+}
+
+async function build(spec: ImageSpec, hash: string, existing: { id: string; hash: string } | undefined, docker: Docker, progress: (line: string) => void): Promise<ImageOutcome> {
   progress(existing === undefined ? `${spec.name}: building` : `${spec.name}: content changed, rebuilding`);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tkube-image-'));
   try {
