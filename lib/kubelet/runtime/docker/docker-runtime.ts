@@ -92,6 +92,13 @@ function wrap(err: unknown, what: string, overrides: Partial<Record<number, Runt
 
 const short = (id: string) => id.slice(0, 12);
 
+/** The parts of GET /containers/{id}/stats that are read (cgroup v1 and v2 field names). */
+interface DockerStats {
+  read?: string;
+  cpu_stats?: { cpu_usage?: { total_usage?: number } };
+  memory_stats?: { usage?: number; stats?: Partial<Record<'total_inactive_file' | 'inactive_file' | 'total_rss' | 'rss' | 'anon', number>> };
+}
+
 function labelFilters(labels: Record<string, string | undefined>): string[] {
   return Object.entries(labels)
     .filter((e): e is [string, string] => e[1] !== undefined)
@@ -508,21 +515,20 @@ export class DockerRuntime implements ContainerRuntime {
 
   async stats(containerId: string): Promise<ContainerStats> {
     const info = await this.inspectRaw(containerId, 'container');
-    let s: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    let s: DockerStats;
     try {
-      s = (await this.docker.getContainer(info.Id).stats({ stream: false, 'one-shot': true } as { stream: false })) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      s = (await this.docker.getContainer(info.Id).stats({ stream: false, 'one-shot': true } as { stream: false })) as DockerStats;
     } catch (err) {
       throw wrap(err, `reading stats of container ${short(info.Id)}`);
     }
-    const mem = s.memory_stats ?? {};
-    const ms = mem.stats ?? {};
-    const usage = Number(mem.usage ?? 0);
+    const ms = s.memory_stats?.stats ?? {};
+    const usage = Number(s.memory_stats?.usage ?? 0);
     // cgroup v1 reports total_inactive_file, v2 inactive_file.
     const inactive = Number(ms.total_inactive_file ?? ms.inactive_file ?? 0);
     const rss = ms.total_rss ?? ms.rss ?? ms.anon;
     return {
       id: info.Id,
-      timestamp: s.read && !String(s.read).startsWith('0001') ? new Date(s.read) : new Date(),
+      timestamp: s.read && !s.read.startsWith('0001') ? new Date(s.read) : new Date(),
       cpuUsageCoreNanoSeconds: Number(s.cpu_stats?.cpu_usage?.total_usage ?? 0),
       memoryUsageBytes: usage,
       memoryWorkingSetBytes: Math.max(0, usage - inactive),
