@@ -147,6 +147,8 @@ describe('DockerRuntime (real Docker)', () => {
     await fs.writeFile(path.join(data, 'greeting'), 'from-the-host\n');
     const hosts = path.join(tmp, 'hosts');
     await fs.writeFile(hosts, '127.0.0.1 localhost\n10.1.2.3 my-alias\n');
+    const resolv = path.join(tmp, 'resolv.conf');
+    await fs.writeFile(resolv, 'nameserver 10.96.0.10\nsearch e2e.svc.cluster.local svc.cluster.local\noptions ndots:5\n');
     const sleeper = await startContainer(pod.id, {
       name: 'limited',
       command: ['sleep', '3600'],
@@ -154,6 +156,7 @@ describe('DockerRuntime (real Docker)', () => {
       security: { readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } },
       mounts: [{ hostPath: data, containerPath: '/data', readOnly: true }],
       hostsPath: hosts,
+      resolvConfPath: resolv,
     });
     const raw = await docker.getContainer(sleeper).inspect();
     expect(raw.HostConfig).toMatchObject({ CpuShares: 256, CpuQuota: 50_000, CpuPeriod: 100_000, Memory: 67_108_864, ReadonlyRootfs: true });
@@ -163,6 +166,7 @@ describe('DockerRuntime (real Docker)', () => {
     expect(await sh('touch /x 2>&1; echo rc=$?')).toMatch(/Read-only file system\s+rc=1/);
     expect(await sh('cat /data/greeting; touch /data/y 2>&1 | grep -c Read-only')).toBe('from-the-host\n1');
     expect(await sh('grep my-alias /etc/hosts')).toBe('10.1.2.3 my-alias');
+    expect(await sh('cat /etc/resolv.conf')).toBe('nameserver 10.96.0.10\nsearch e2e.svc.cluster.local svc.cluster.local\noptions ndots:5');
     expect((await rt.inspectContainer(sleeper)).mounts).toContainEqual({ hostPath: data, containerPath: '/data', readOnly: true });
 
     const nobody = await startContainer(pod.id, { name: 'nobody', command: ['id'], security: { runAsUser: 65534, runAsGroup: 65534, supplementalGroups: [1234] } });
