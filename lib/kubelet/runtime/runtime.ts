@@ -353,7 +353,10 @@ export interface ContainerRuntime {
   listImages(): Promise<ImageInfo[]>;
   removeImage(ref: string): Promise<void>;
 
-  /** The container's output (stdout and stderr interleaved as written) as a byte stream. */
+  /**
+   * The container's output as a byte stream: stdout and stderr interleaved in the order the
+   * engine recorded them (Docker keeps each stream's order, not the order between the two).
+   */
   logs(containerId: string, opts?: LogOptions): Promise<Readable>;
   exec(containerId: string, opts: ExecOptions): Promise<StreamSession>;
   /** Runs a command to completion and collects its output (exec probes). */

@@ -37,7 +37,7 @@ export class DockerDemuxer extends Writable {
   }
 }
 
-/** Demultiplexes into one merged byte stream (for logs: stdout and stderr interleaved as written). */
+/** Demultiplexes into one merged byte stream (for logs: the frames of both streams in arrival order). */
 export class DockerMergedDemux extends Transform {
   private pending: Buffer = Buffer.alloc(0);
 
