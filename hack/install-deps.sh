@@ -5,7 +5,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-packages=(etcd-server etcd-client docker.io iptables iproute2 busybox-static conntrack openssl ca-certificates procps psmisc shellcheck vagrant)
+packages=(etcd-server etcd-client docker.io iptables iproute2 busybox-static gcc libc6-dev tar util-linux conntrack openssl ca-certificates procps psmisc shellcheck vagrant)
 
 missing=()
 for p in "${packages[@]}"; do
