@@ -117,7 +117,12 @@ describe('DockerRuntime (real Docker)', () => {
     expect(st.startedAt!.getTime()).toBeLessThanOrEqual(st.finishedAt!.getTime());
     expect(st.imageId).toMatch(/^sha256:/);
     // Docker copies stdout and stderr separately: lines keep their order within a stream only.
-    const lines = (await readAll(await rt.logs(ok))).trimEnd().split('\n');
+    // Its log copier may still be writing just after the exit, so wait for all four lines.
+    let lines: string[] = [];
+    await waitFor('all log lines', async () => {
+      lines = (await readAll(await rt.logs(ok))).trimEnd().split('\n');
+      return lines.length >= 4;
+    });
     expect(lines.filter((l) => l !== 'to-stderr')).toEqual(['foo=bar baz', '/tmp', 'my-pod-host']);
     expect(lines).toContain('to-stderr');
 
