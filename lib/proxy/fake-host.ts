@@ -56,8 +56,11 @@ export class FakeProxyHost implements ProxyHost {
     const t = this.tables.get(table);
     if (!t) return '';
     const lines = [`*${table}`];
-    for (const c of t.keys()) lines.push(`:${c} ${(builtinChains[table] ?? []).includes(c) ? 'ACCEPT' : '-'} [0:0]`);
-    for (const [c, rules] of t) for (const r of rules) lines.push(['-A', c, ...r.map(quote)].join(' '));
+    // Built-in chains first, then user chains sorted by name, as iptables-legacy-save prints them.
+    const builtins = builtinChains[table] ?? [];
+    const order = [...builtins, ...[...t.keys()].filter((c) => !builtins.includes(c)).sort()];
+    for (const c of order) lines.push(`:${c} ${builtins.includes(c) ? 'ACCEPT' : '-'} [0:0]`);
+    for (const c of order) for (const r of t.get(c)!) lines.push(['-A', c, ...r.map(quote)].join(' '));
     lines.push('COMMIT', '');
     return lines.join('\n');
   }

@@ -7,7 +7,7 @@
  * `createServiceTopology` builds the picture of one node:
  *
  *      client (192.168.77.2) ──veth── node ns (192.168.77.1, cbr0 10.244.1.1/24) ──bridge── pod-a 10.244.1.2
- *                                                                                 ├──────── pod-b 10.244.1.3
+ *                                     (default route: uplink0, to nowhere)          ├──────── pod-b 10.244.1.3
  *                                                                                 └──────── pod-c 10.244.1.4
  * Each pod runs `busybox nc -ll` answering every TCP connection with its own name.
  */
@@ -132,8 +132,14 @@ export async function createServiceTopology(opts: { pods?: string[]; podPort?: n
     await client.run(['ip', 'addr', 'add', '192.168.77.2/24', 'dev', 'eth0']);
     await client.run(['ip', 'link', 'set', 'eth0', 'up']);
     await client.run(['ip', 'route', 'add', 'default', 'via', '192.168.77.1']);
-    // The node's own route to the service range (and anything else): out through the client link.
-    await n('route', 'add', 'default', 'via', '192.168.77.2');
+    // The node's default route leads to "the rest of the world", a link to nowhere (a veth pair
+    // with both ends here; no dummy module on every host): service IPs are routable (DNAT happens
+    // before the packet gets there) and nothing bounces back to the client.
+    await n('link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'uplink1');
+    await n('link', 'set', 'uplink1', 'up');
+    await n('addr', 'add', '203.0.113.1/24', 'dev', 'uplink0');
+    await n('link', 'set', 'uplink0', 'up');
+    await n('route', 'add', 'default', 'via', '203.0.113.254', 'dev', 'uplink0');
 
     const pods: PodNs[] = [];
     const names = opts.pods ?? ['pod-a', 'pod-b', 'pod-c'];
@@ -143,6 +149,9 @@ export async function createServiceTopology(opts: { pods?: string[]; podPort?: n
       const veth = `veth-${i}`;
       await n('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.path);
       await n('link', 'set', veth, 'master', 'cbr0', 'up');
+      // As kubelet's hairpin-veth mode: with br_netfilter, a pod reaching itself through a service
+      // is DNATed on the bridge and must be sent back out the port it came in on.
+      await n('link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on');
       await ns.run(['ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
       await ns.run(['ip', 'link', 'set', 'eth0', 'up']);
       await ns.run(['ip', 'route', 'add', 'default', 'via', '10.244.1.1']);
@@ -178,7 +187,7 @@ export async function createServiceTopology(opts: { pods?: string[]; podPort?: n
  */
 export const connectManySource = `
 import net from 'node:net';
-const [host, port, count, timeoutMs, localAddress] = process.argv.slice(2);
+const [host, port, count, timeoutMs, localAddress] = process.argv.slice(1);
 const answers = [];
 let failures = 0;
 for (let i = 0; i < Number(count); i++) {
