@@ -8,7 +8,7 @@
  * Host side effects go through a ProxyHost (ExecProxyHost, or FakeProxyHost in tests).
  */
 export type { Proxier } from './proxier.js';
-export { ProxyStateStore, type ProxyState, type ProxyStateSink } from './state.js';
+export { ProxyStateStore, StoreBackedSink, type ProxyState, type ProxyStateSink } from './state.js';
 export {
   buildServicePorts,
   proxiedClusterIP,
@@ -50,3 +50,7 @@ export {
 export { renderRestore, parseSave, type RenderOptions, type SavedTables } from './iptables/restore.js';
 export { renderCleanup } from './iptables/cleanup.js';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './iptables/proxier.js';
+export { SyncRunner, type SyncRunnerOptions } from './sync-runner.js';
+export { UserspaceProxier, type UserspaceProxierOptions } from './userspace/proxier.js';
+export { RoundRobinBalancer } from './userspace/round-robin.js';
+export { generateUserspaceRules, renderUserspaceRestore, userspaceJumpRules, type ProxiedPort, type UserspaceRules } from './userspace/rules.js';

@@ -95,3 +95,35 @@ export class ProxyStateStore implements ProxyStateSink {
     this.changed();
   }
 }
+
+/** Forwards the ProxyStateSink methods to a store; proxiers extend it. */
+export abstract class StoreBackedSink implements ProxyStateSink {
+  protected abstract readonly store: ProxyStateStore;
+  setState(state: ProxyState): void {
+    this.store.setState(state);
+  }
+  onServiceAdd(svc: Service): void {
+    this.store.onServiceAdd(svc);
+  }
+  onServiceUpdate(oldSvc: Service | undefined, svc: Service): void {
+    this.store.onServiceUpdate(oldSvc, svc);
+  }
+  onServiceDelete(svc: Service): void {
+    this.store.onServiceDelete(svc);
+  }
+  onServicesSynced(): void {
+    this.store.onServicesSynced();
+  }
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    this.store.onEndpointSliceAdd(slice);
+  }
+  onEndpointSliceUpdate(oldSlice: EndpointSlice | undefined, slice: EndpointSlice): void {
+    this.store.onEndpointSliceUpdate(oldSlice, slice);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    this.store.onEndpointSliceDelete(slice);
+  }
+  onEndpointSlicesSynced(): void {
+    this.store.onEndpointSlicesSynced();
+  }
+}

@@ -14,14 +14,14 @@
  */
 import type { Logger } from '../../base/index.js';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '../../base/index.js';
-import type { EndpointSlice, Service } from '../../api/index.js';
 import type { ProxyHost } from '../host.js';
-import { ProxyStateStore, type ProxyState } from '../state.js';
+import { ProxyStateStore, StoreBackedSink } from '../state.js';
 import type { Proxier } from '../proxier.js';
 import { KUBE_FIREWALL } from './chain-names.js';
 import { changedServices, generateRules, natChainsOf, type RuleGeneratorOptions, type RuleModel, type ServicePortRules } from './rules.js';
 import { jumpsIntoOwnedChains, missingJumps, ownedChains, parseSave, renderRestore, type SavedTables } from './restore.js';
 import { renderCleanup } from './cleanup.js';
+import { SyncRunner } from '../sync-runner.js';
 
 export interface IptablesProxierOptions extends RuleGeneratorOptions {
   host: ProxyHost;
@@ -47,8 +47,8 @@ export interface SyncResult {
 /** Upstream's sync latency buckets: 1 ms doubling up to about 16 s. */
 const latencyBuckets = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 
-export class IptablesProxier implements Proxier {
-  private readonly store: ProxyStateStore;
+export class IptablesProxier extends StoreBackedSink implements Proxier {
+  protected readonly store: ProxyStateStore;
   private readonly host: ProxyHost;
   private readonly log: Logger;
   private readonly syncPeriodMs: number;
@@ -58,13 +58,7 @@ export class IptablesProxier implements Proxier {
   /** The model the kernel holds since the last successful sync. */
   private applied: RuleModel | undefined;
   private needFullSync = true;
-  private lastSyncStart = 0;
-  private consecutiveFailures = 0;
-  /** Syncs and cleanups run one at a time, in call order. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private periodic: NodeJS.Timeout | undefined;
-  private started = false;
+  private readonly runner: SyncRunner;
   private sysctlsDone = false;
 
   readonly metrics: MetricsRegistry;
@@ -81,13 +75,22 @@ export class IptablesProxier implements Proxier {
   lastSyncTime: number | undefined;
 
   constructor(opts: IptablesProxierOptions) {
+    super();
     const { host, log, metrics, syncPeriodMs, minSyncPeriodMs, ...gen } = opts;
     this.host = host;
     this.log = log.child({ proxier: 'iptables' });
     this.syncPeriodMs = syncPeriodMs ?? 30_000;
     this.minSyncPeriodMs = minSyncPeriodMs ?? 1_000;
     this.genOpts = gen;
-    this.store = new ProxyStateStore(() => this.requestSync());
+    this.store = new ProxyStateStore(() => this.runner.request());
+    this.runner = new SyncRunner({
+      run: () => this.syncOnce(),
+      minIntervalMs: this.minSyncPeriodMs,
+      periodMs: this.syncPeriodMs,
+      onPeriodic: () => {
+        this.needFullSync = true;
+      },
+    });
     this.metrics = metrics ?? new MetricsRegistry();
     const m = this.metrics;
     this.mSyncLatency = m.histogram('kubeproxy_sync_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds', latencyBuckets);
@@ -100,35 +103,6 @@ export class IptablesProxier implements Proxier {
     this.mRulesLastSync = m.gauge('kubeproxy_sync_proxy_rules_iptables_last', 'Number of iptables rules written by kube-proxy in last sync');
   }
 
-  // ---- state input (see ProxyStateSink) ----
-  setState(state: ProxyState): void {
-    this.store.setState(state);
-  }
-  onServiceAdd(svc: Service): void {
-    this.store.onServiceAdd(svc);
-  }
-  onServiceUpdate(oldSvc: Service | undefined, svc: Service): void {
-    this.store.onServiceUpdate(oldSvc, svc);
-  }
-  onServiceDelete(svc: Service): void {
-    this.store.onServiceDelete(svc);
-  }
-  onServicesSynced(): void {
-    this.store.onServicesSynced();
-  }
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.store.onEndpointSliceAdd(slice);
-  }
-  onEndpointSliceUpdate(oldSlice: EndpointSlice | undefined, slice: EndpointSlice): void {
-    this.store.onEndpointSliceUpdate(oldSlice, slice);
-  }
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.store.onEndpointSliceDelete(slice);
-  }
-  onEndpointSlicesSynced(): void {
-    this.store.onEndpointSlicesSynced();
-  }
-
   /** The model the kernel holds since the last successful sync. */
   get appliedModel(): RuleModel | undefined {
     return this.applied;
@@ -136,59 +110,23 @@ export class IptablesProxier implements Proxier {
 
   /**
    * Runs until `signal` aborts: syncs as soon as the initial state is known, then on changes (at
-   * most once per minSyncPeriod) and fully every syncPeriod. Failed syncs are retried; they never
-   * end the loop. Rules stay in place after a stop (like upstream); `cleanup()` removes them.
+   * most once per minSyncPeriod) and fully every syncPeriod. Failed syncs are retried with
+   * backoff; they never end the loop. Rules stay in place after a stop (like upstream);
+   * `cleanup()` removes them.
    */
   async start(signal: AbortSignal): Promise<void> {
-    if (this.started) throw new Error('IptablesProxier.start called twice');
-    this.started = true;
     this.needFullSync = true;
-    this.periodic = setInterval(() => {
-      this.needFullSync = true;
-      this.requestSync(true);
-    }, this.syncPeriodMs);
-    this.requestSync(true);
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    this.started = false;
-    clearInterval(this.periodic);
-    clearTimeout(this.timer);
-    this.timer = this.periodic = undefined;
-    await this.queue;
-  }
-
-  /** Schedules a sync, no sooner than minSyncPeriod after the previous one (now, when `immediate`). */
-  private requestSync(immediate = false): void {
-    if (!this.started) return;
-    if (this.timer) {
-      if (!immediate) return;
-      clearTimeout(this.timer);
-    }
-    const wait = immediate ? 0 : Math.max(0, this.lastSyncStart + this.minSyncPeriodMs - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.sync().catch(() => undefined);
-    }, wait);
+    await this.runner.start(signal);
   }
 
   /**
-   * Syncs now (waiting for a sync in progress first). Resolves with what was written, or
-   * undefined when the initial state is not known yet; rejects when iptables-restore failed (the
-   * next sync is then a full one, retried with backoff when the loop runs).
+   * Syncs now (after a sync in progress). Resolves with what was written, or undefined when the
+   * initial state is not known yet; rejects when iptables-restore failed (the next sync is then a
+   * full one; the loop, when running, retries by itself).
    */
   sync(opts: { full?: boolean } = {}): Promise<SyncResult | undefined> {
-    return this.serialized(() => {
-      if (opts.full) this.needFullSync = true;
-      return this.syncOnce();
-    });
-  }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.queue.then(fn);
-    this.queue = p.catch(() => undefined);
-    return p;
+    if (opts.full) this.needFullSync = true;
+    return this.runner.runNow() as Promise<SyncResult | undefined>;
   }
 
   private async syncOnce(): Promise<SyncResult | undefined> {
@@ -197,7 +135,6 @@ export class IptablesProxier implements Proxier {
       return undefined;
     }
     const startedAt = performance.now();
-    this.lastSyncStart = Date.now();
     const full = this.needFullSync || !this.applied;
     const next = generateRules(this.store.snapshot(), this.genOpts);
     const prev = this.applied;
@@ -209,23 +146,15 @@ export class IptablesProxier implements Proxier {
       }
       result = full ? await this.fullSync(next) : await this.partialSync(prev!, next);
     } catch (err) {
+      // The kernel may hold anything now: only a full sync knows.
       this.needFullSync = true;
-      this.consecutiveFailures++;
       this.mRestoreFailures.inc();
       if (!full) this.mPartialRestoreFailures.inc();
-      const retryMs = Math.min(this.syncPeriodMs, Math.max(this.minSyncPeriodMs, 500) * 2 ** (this.consecutiveFailures - 1));
-      this.log.error({ err, full, retryMs }, 'sync failed');
-      if (this.started && !this.timer) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          void this.sync().catch(() => undefined);
-        }, retryMs);
-      }
+      this.log.error({ err, full }, 'sync failed');
       throw err;
     }
     this.applied = next;
     this.needFullSync = false;
-    this.consecutiveFailures = 0;
     this.lastSyncTime = Date.now();
     const seconds = (performance.now() - startedAt) / 1000;
     this.mSyncLatency.observe({}, seconds);
@@ -311,7 +240,7 @@ export class IptablesProxier implements Proxier {
    * from scratch.
    */
   cleanup(): Promise<void> {
-    return this.serialized(async () => {
+    return this.runner.serialized(async () => {
       const saved = parseSave(await this.host.save(['filter', 'nat']));
       const payload = renderCleanup(saved);
       if (payload) await this.host.restore(payload);
