@@ -7,13 +7,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/base/index.js';
 import { ExecProxyHost, IptablesProxier, makeEndpointSlice, makeService, type ProxyState } from '../../lib/proxy/index.js';
-import { connectMany, createServiceTopology, netnsAvailable, tally, type ServiceTopology } from '../support/netns.js';
+import { connectMany, createServiceTopology, netnsAvailable, tally, udpAsk, type ServiceTopology } from '../support/netns.js';
 
 const clusterIP = '10.96.0.10';
 const selfIP = '10.96.0.11';
 const stickyIP = '10.96.0.12';
 const emptyIP = '10.96.0.13';
+const whoamiIP = '10.96.0.14';
+const udpIP = '10.96.0.15';
+const internalLocalIP = '10.96.0.16';
+const externalIP = '198.51.100.7';
 const nodePort = 30080;
+const whoamiNodePort = 30081;
+const localNodePort = 30082;
 
 async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -30,11 +36,18 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
   const ctl = new AbortController();
   let loop: Promise<void>;
 
-  const state = (backends: string[]): ProxyState => {
+  /** `backends`: pods behind `web`; `udpBackends`: pods behind the UDP service. */
+  const state = (backends: string[], udpBackends = ['pod-a', 'pod-b', 'pod-c']): ProxyState => {
     const pods = topo.pods.filter((p) => backends.includes(p.name));
+    // For the Local policies: pod-b runs on this node for `local`, pod-c for `internal-local`.
+    const on = (local: string) => topo.pods.map((p) => ({ ip: p.ip, nodeName: p.name === local ? 'node-1' : 'node-2' }));
     return {
       services: [
-        makeService('default', 'web', { clusterIP, type: 'NodePort', ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort }] }),
+        makeService('default', 'web', { clusterIP, type: 'NodePort', ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort }], externalIPs: [externalIP] }),
+        makeService('default', 'whoami', { clusterIP: whoamiIP, type: 'NodePort', ports: [{ port: 81, targetPort: 8081, nodePort: whoamiNodePort }] }),
+        makeService('default', 'local', { clusterIP: '10.96.0.17', type: 'NodePort', ports: [{ port: 81, targetPort: 8081, nodePort: localNodePort }], externalTrafficPolicy: 'Local' }),
+        makeService('default', 'internal-local', { clusterIP: internalLocalIP, ports: [{ port: 81, targetPort: 8081 }], internalTrafficPolicy: 'Local' }),
+        makeService('default', 'udp', { clusterIP: udpIP, ports: [{ port: 5353, protocol: 'UDP', targetPort: 8082 }] }),
         makeService('default', 'self', { clusterIP: selfIP, ports: [{ port: 80, targetPort: 8080 }] }),
         makeService('default', 'sticky', { clusterIP: stickyIP, ports: [{ port: 80, targetPort: 8080 }], sessionAffinity: 'ClientIP', sessionAffinitySeconds: 600 }),
         makeService('default', 'empty', { clusterIP: emptyIP, ports: [{ port: 80, targetPort: 8080 }] }),
@@ -44,6 +57,15 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
         makeEndpointSlice('default', 'self', [{ ip: topo.pods[0]!.ip, nodeName: 'node-1' }], [{ port: topo.podPort }]),
         makeEndpointSlice('default', 'sticky', topo.pods.map((p) => ({ ip: p.ip, nodeName: 'node-1' })), [{ port: topo.podPort }]),
         makeEndpointSlice('default', 'empty', [], [{ port: topo.podPort }]),
+        makeEndpointSlice('default', 'whoami', topo.pods.map((p) => ({ ip: p.ip, nodeName: 'node-1' })), [{ port: topo.whoamiPort }]),
+        makeEndpointSlice('default', 'local', on('pod-b'), [{ port: topo.whoamiPort }]),
+        makeEndpointSlice('default', 'internal-local', on('pod-c'), [{ port: topo.whoamiPort }]),
+        makeEndpointSlice(
+          'default',
+          'udp',
+          topo.pods.filter((p) => udpBackends.includes(p.name)).map((p) => ({ ip: p.ip, nodeName: 'node-1' })),
+          [{ port: topo.udpPort, protocol: 'UDP' }],
+        ),
       ],
     };
   };
@@ -134,6 +156,58 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
     // A pod is another client: it gets a pin of its own, and keeps it.
     const fromPod = await connectMany(topo.pods[1]!.ns, stickyIP, 80, 10);
     expect(new Set(fromPod.answers).size).toBe(1);
+  });
+
+  it('answers on an external IP', async () => {
+    const r = await connectMany(topo.client, externalIP, 80, 12);
+    expect(r.failures).toBe(0);
+    expect(new Set(r.answers).size).toBeGreaterThan(1);
+  });
+
+  it('masquerades traffic from outside the cluster CIDR, and keeps the source of pod traffic', async () => {
+    const fromClient = await connectMany(topo.client, whoamiIP, 81, 12);
+    expect(fromClient.failures).toBe(0);
+    expect(new Set(fromClient.answers.map((a) => a.split(' ')[1]))).toEqual(new Set([topo.bridgeIP]));
+    const podB = topo.pods[1]!;
+    const fromPod = await connectMany(podB.ns, whoamiIP, 81, 30);
+    expect(fromPod.failures).toBe(0);
+    for (const a of fromPod.answers) {
+      const [who, source] = a.split(' ');
+      // Its own answers came back through the hairpin masquerade; the others saw the pod itself.
+      expect(source, a).toBe(who === podB.name ? topo.bridgeIP : podB.ip);
+    }
+  });
+
+  it('masquerades node port traffic with external policy Cluster', async () => {
+    const r = await connectMany(topo.client, topo.nodeIP, whoamiNodePort, 12);
+    expect(r.failures).toBe(0);
+    expect(new Set(r.answers.map((a) => a.split(' ')[1]))).toEqual(new Set([topo.bridgeIP]));
+  });
+
+  it('sends node port traffic only to local endpoints, keeping the client address, with external policy Local', async () => {
+    const r = await connectMany(topo.client, topo.nodeIP, localNodePort, 12);
+    expect(r.failures).toBe(0);
+    expect(new Set(r.answers)).toEqual(new Set([`pod-b ${topo.clientIP}`]));
+  });
+
+  it('sends cluster IP traffic only to local endpoints with internal policy Local', async () => {
+    const r = await connectMany(topo.client, internalLocalIP, 81, 12);
+    expect(r.failures).toBe(0);
+    expect(new Set(r.answers.map((a) => a.split(' ')[0]))).toEqual(new Set(['pod-c']));
+  });
+
+  it('deletes the conntrack entry of a UDP flow whose endpoint is removed', async () => {
+    const first = (await udpAsk(topo.client, udpIP, 5353, 40000)).split(' ')[0]!;
+    expect(first).toMatch(/^pod-/);
+    // The flow sticks to its endpoint while the entry lives.
+    expect((await udpAsk(topo.client, udpIP, 5353, 40000)).split(' ')[0]).toBe(first);
+    proxier.setState(state(['pod-a', 'pod-b', 'pod-c'], ['pod-a', 'pod-b', 'pod-c'].filter((p) => p !== first)));
+    await nextSync();
+    const after = (await udpAsk(topo.client, udpIP, 5353, 40000)).split(' ')[0];
+    expect(after).toMatch(/^pod-/);
+    expect(after).not.toBe(first);
+    proxier.setState(state(['pod-a', 'pod-b', 'pod-c']));
+    await nextSync();
   });
 
   it('rejects connections to a service without endpoints at once', async () => {

@@ -9,7 +9,9 @@
  *      client (192.168.77.2) ──veth── node ns (192.168.77.1, cbr0 10.244.1.1/24) ──bridge── pod-a 10.244.1.2
  *                                     (default route: uplink0, to nowhere)          ├──────── pod-b 10.244.1.3
  *                                                                                 └──────── pod-c 10.244.1.4
- * Each pod runs `busybox nc -ll` answering every TCP connection with its own name.
+ * Each pod runs `busybox nc -ll` answering every TCP connection on `podPort` with its own name,
+ * and a small Node.js "whoami" server answering `<name> <client address>` on TCP `whoamiPort`
+ * and UDP `udpPort`, to see which source address a backend gets.
  */
 import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
@@ -102,8 +104,12 @@ export interface ServiceTopology {
   bridgeIP: string;
   clientIP: string;
   clusterCIDR: string;
-  /** Port the pods' servers listen on. */
+  /** Port the pods' `busybox nc` servers listen on. */
   podPort: number;
+  /** TCP port of the whoami servers (answer `<name> <client address>`). */
+  whoamiPort: number;
+  /** UDP port of the whoami servers. */
+  udpPort: number;
   destroy(): Promise<void>;
 }
 
@@ -117,6 +123,8 @@ export async function createServiceTopology(opts: { pods?: string[]; podPort?: n
     return ns;
   };
   const podPort = opts.podPort ?? 8080;
+  const whoamiPort = 8081;
+  const udpPort = 8082;
   try {
     const node = await make('node');
     const client = await make('cl');
@@ -156,10 +164,14 @@ export async function createServiceTopology(opts: { pods?: string[]; podPort?: n
       await ns.run(['ip', 'link', 'set', 'eth0', 'up']);
       await ns.run(['ip', 'route', 'add', 'default', 'via', '10.244.1.1']);
       ns.spawn(['busybox', 'nc', '-ll', '-p', String(podPort), '-e', 'echo', name]);
+      ns.spawn([process.execPath, '--input-type=module', '-e', whoamiSource, '--', name, String(whoamiPort), String(udpPort)]);
       pods.push({ name, ns, ip });
     }
     // Wait until every server answers from the node.
-    for (const p of pods) await waitForAnswer(node, p.ip, podPort, p.name);
+    for (const p of pods) {
+      await waitForAnswer(node, p.ip, podPort, p.name);
+      await waitForAnswer(node, p.ip, whoamiPort, `${p.name} 10.244.1.1`);
+    }
 
     return {
       node,
@@ -170,6 +182,8 @@ export async function createServiceTopology(opts: { pods?: string[]; podPort?: n
       clientIP: '192.168.77.2',
       clusterCIDR: '10.244.0.0/16',
       podPort,
+      whoamiPort,
+      udpPort,
       destroy: async () => {
         for (const ns of made.reverse()) await ns.destroy();
       },
@@ -179,6 +193,17 @@ export async function createServiceTopology(opts: { pods?: string[]; podPort?: n
     throw err;
   }
 }
+
+/** The whoami server: `<name> <client address>` over TCP and UDP. */
+const whoamiSource = `
+import net from 'node:net';
+import dgram from 'node:dgram';
+const [name, tcpPort, udpPort] = process.argv.slice(1);
+net.createServer((s) => { s.on('error', () => {}); s.end(name + ' ' + s.remoteAddress.replace(/^::ffff:/, '') + '\\n'); }).listen(Number(tcpPort), '0.0.0.0');
+const u = dgram.createSocket('udp4');
+u.on('message', (m, r) => u.send(name + ' ' + r.address, r.port, r.address));
+u.bind(Number(udpPort), '0.0.0.0');
+`;
 
 /**
  * Node.js source that makes `count` TCP connections to host:port one after another, reads what
@@ -214,6 +239,26 @@ export interface ConnectResult {
 export async function connectMany(from: Netns, host: string, port: number, count: number, opts: { timeoutMs?: number; localAddress?: string } = {}): Promise<ConnectResult> {
   const out = await from.node(connectManySource, [host, String(port), String(count), String(opts.timeoutMs ?? 2000), opts.localAddress ?? ''], 120_000);
   return JSON.parse(out) as ConnectResult;
+}
+
+/**
+ * Node.js source sending one UDP datagram from a fixed local port and printing the reply (or
+ * "timeout"): the same source port twice gives the same conntrack entry.
+ */
+const udpAskSource = `
+import dgram from 'node:dgram';
+const [host, port, localPort, timeoutMs] = process.argv.slice(1);
+const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+s.bind(Number(localPort), () => {
+  const t = setTimeout(() => { process.stdout.write('timeout'); s.close(); }, Number(timeoutMs));
+  s.on('message', (m) => { clearTimeout(t); process.stdout.write(String(m)); s.close(); });
+  s.send('ping', Number(port), host);
+});
+`;
+
+/** One UDP request/reply from `from`, sent from `localPort`. */
+export async function udpAsk(from: Netns, host: string, port: number, localPort: number, timeoutMs = 2000): Promise<string> {
+  return from.node(udpAskSource, [host, String(port), String(localPort), String(timeoutMs)]);
 }
 
 export function tally(answers: readonly string[]): Record<string, number> {
