@@ -3,10 +3,10 @@
  * namespace (its listeners must live there), REDIRECT rules send service traffic to them, and
  * it relays each connection to the next backend in turn.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEndpointSlice, makeService, type ProxyState } from '../../lib/proxy/index.js';
 import { compileEntry, type Compiled } from '../support/compile.js';
+import { IpcChild } from '../support/ipc-child.js';
 import { connectMany, createServiceTopology, netnsAvailable, tally, type ServiceTopology } from '../support/netns.js';
 
 const clusterIP = '10.96.0.10';
@@ -16,16 +16,8 @@ const nodePort = 30080;
 describe.skipIf(!netnsAvailable())('userspace proxier in network namespaces', () => {
   let topo: ServiceTopology;
   let compiled: Compiled;
-  let child: ChildProcess;
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }>();
-
-  const call = (msg: Record<string, unknown>) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      child.send({ ...msg, id });
-    });
+  let child: IpcChild;
+  const call = (msg: Record<string, unknown>) => child.call(msg);
 
   const state = (backends: string[]): ProxyState => {
     const pods = topo.pods.filter((p) => backends.includes(p.name));
@@ -43,27 +35,12 @@ describe.skipIf(!netnsAvailable())('userspace proxier in network namespaces', ()
 
   beforeAll(async () => {
     [topo, compiled] = await Promise.all([createServiceTopology(), compileEntry('test/support/userspace-child.ts')]);
-    child = fork(compiled.entry, [], { execPath: 'nsenter', execArgv: [`--net=${topo.node.path}`, process.execPath], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`proxy child exited with ${code}`)));
-      child.on('message', (raw) => {
-        const m = raw as { type: string; id?: number; message?: string };
-        if (m.type === 'ready') return resolve();
-        const p = m.id !== undefined ? pending.get(m.id) : undefined;
-        if (!p) return;
-        pending.delete(m.id!);
-        if (m.type === 'error') p.reject(new Error(m.message));
-        else p.resolve(m);
-      });
-    });
+    ({ child } = await IpcChild.start(compiled.entry, topo.node.path));
     await call({ type: 'state', state: state(['pod-a', 'pod-b', 'pod-c']) });
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-    }
+    child?.kill();
     await topo?.destroy();
     await compiled?.remove();
   });
