@@ -6,10 +6,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
-const repo = join(import.meta.dirname, '..', '..');
+/** The repository root: the nearest directory up with a package.json (also when run from dist/). */
+function findRepo(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'lib'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no repository above ${start}`);
+  }
+}
+
+const repo = findRepo(import.meta.dirname);
 
 export interface Compiled {
   /** Absolute path of the compiled entry point. */
