@@ -241,6 +241,11 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
     expect(Date.now() - flushedAt).toBeLessThan(2000 + 2000);
     const r = await connectMany(topo.client, clusterIP, 80, 20);
     expect(r.failures).toBe(0);
+    // Many periodic full syncs ran by now: the jumps from the built-in chains are there once each.
+    const saved = String((await topo.node.run(['iptables-save'])).stdout);
+    const jumps = saved.split('\n').filter((l) => /^-A (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) .*-j KUBE-/.test(l));
+    expect(jumps.length).toBe(12);
+    expect(new Set(jumps).size).toBe(12);
   });
 
   it('cleanup leaves no KUBE-* chain of its own', async () => {

@@ -165,10 +165,10 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     this.mRulesTotal.set({ table: 'filter' }, next.filter.rules.length);
     const written = result.payload.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith('-I '));
     this.mRulesLastSync.set({ table: 'all' }, written.length);
-    this.log.info(
-      { full, services: next.services.length, changed: result.changedServices.length, deleted: result.deletedChains.length, seconds },
-      'synced iptables rules',
-    );
+    const fields = { full, services: next.services.length, changed: result.changedServices.length, deleted: result.deletedChains.length, seconds };
+    // Periodic syncs that change nothing are routine: keep them out of the info log.
+    if (result.changedServices.length || result.deletedChains.length || !prev) this.log.info(fields, 'synced iptables rules');
+    else this.log.debug(fields, 'synced iptables rules');
     await this.cleanConntrack(prev, next);
     return result;
   }
