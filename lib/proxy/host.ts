@@ -4,7 +4,7 @@
  * a network namespace (`ExecProxyHost` with `netns`) or swap in `FakeProxyHost` (fake-host.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import type { Logger } from '../base/index.js';
 
 /** Which conntrack entries to delete, as `conntrack -D` filters. Protocol defaults to udp. */
@@ -71,24 +71,26 @@ export class ExecProxyHost implements ProxyHost {
     this.wait = String(opts.lockWaitSeconds ?? 5);
   }
 
-  private run(argv: string[], input?: string): ResultPromise<{ reject: false; input?: string }> {
+  /** Runs a command to completion; never rejects on a non-zero exit (callers decide). */
+  private async run(argv: string[], input?: string): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
     const [cmd, ...args] = [...this.prefix, ...argv];
-    return execa(cmd!, args, { reject: false, ...(input !== undefined ? { input } : {}) }) as ResultPromise<{ reject: false; input?: string }>;
+    const r = await execa(cmd!, args, { reject: false, ...(input !== undefined ? { input } : {}) });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
   }
 
   async save(tables: readonly string[]): Promise<string> {
     let out = '';
     for (const t of tables) {
       const r = await this.run(['iptables-save', '-t', t]);
-      if (r.exitCode !== 0) throw new HostCommandError(`iptables-save -t ${t}`, String(r.stderr), r.exitCode);
-      out += String(r.stdout) + '\n';
+      if (r.exitCode !== 0) throw new HostCommandError(`iptables-save -t ${t}`, r.stderr, r.exitCode);
+      out += r.stdout + '\n';
     }
     return out;
   }
 
   async restore(payload: string): Promise<void> {
     const r = await this.run(['iptables-restore', '-w', this.wait, '--noflush'], payload);
-    if (r.exitCode !== 0) throw new HostCommandError('iptables-restore --noflush', String(r.stderr), r.exitCode);
+    if (r.exitCode !== 0) throw new HostCommandError('iptables-restore --noflush', r.stderr, r.exitCode);
   }
 
   async deleteConntrack(f: ConntrackFilter): Promise<number> {
@@ -97,11 +99,11 @@ export class ExecProxyHost implements ProxyHost {
     if (f.origPortDst) args.push('--dport', String(f.origPortDst));
     if (f.dstNat) args.push('--dst-nat', f.dstNat);
     const r = await this.run(args);
-    const text = `${String(r.stdout)}\n${String(r.stderr)}`;
+    const text = `${r.stdout}\n${r.stderr}`;
     const m = /(\d+) flow entries have been deleted/.exec(text);
     // conntrack exits 1 when nothing matched; that is success for us.
     if (r.exitCode === 0 || (m && Number(m[1]) === 0)) return m ? Number(m[1]) : 0;
-    throw new HostCommandError(args.join(' '), String(r.stderr), r.exitCode);
+    throw new HostCommandError(args.join(' '), r.stderr, r.exitCode);
   }
 
   async setSysctl(name: string, value: string): Promise<void> {
@@ -113,6 +115,6 @@ export class ExecProxyHost implements ProxyHost {
       return;
     }
     const r = await this.run(['sh', '-c', `echo ${value} > ${path}`]);
-    if (r.exitCode !== 0) throw new HostCommandError(`sysctl ${name}=${value}`, String(r.stderr), r.exitCode);
+    if (r.exitCode !== 0) throw new HostCommandError(`sysctl ${name}=${value}`, r.stderr, r.exitCode);
   }
 }

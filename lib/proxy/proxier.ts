@@ -17,4 +17,11 @@ export interface Proxier extends ProxyStateSink, Runnable {
   cleanup(): Promise<void>;
   /** Time (ms since epoch) of the last successful sync, if any. */
   readonly lastSyncTime: number | undefined;
+  /** Bumped by every state change. */
+  readonly stateGeneration: number;
+  /**
+   * The state generation the last successful sync programmed: once it reaches the value
+   * `stateGeneration` had after a change, that change is in the kernel.
+   */
+  readonly syncedGeneration: number;
 }

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, netnsAvailable, testPrefix } from '../support/netns.js';
-import { generateRules, makeEndpointSlice, makeService, renderRestore } from '../../lib/proxy/index.js';
+import { ExecProxyHost, HostCommandError, generateRules, makeEndpointSlice, makeService, renderRestore } from '../../lib/proxy/index.js';
 
 const testdata = join(import.meta.dirname, '../../lib/proxy/iptables/testdata');
 
@@ -61,5 +61,23 @@ describe.skipIf(!netnsAvailable())('golden payloads load into the kernel', () =>
     expect(saved).not.toContain('10.244.3.4');
     expect(saved).toContain('--to-destination 10.244.2.9:6379');
     expect(saved.match(/-j KUBE-SEP-/g)?.length).toBe(3);
+  });
+
+  it('ExecProxyHost reports a rejected payload with its line, and leaves the table as it was', async () => {
+    await reset();
+    const host = new ExecProxyHost({ netns: ns.name });
+    await host.restore('*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n');
+    const bad = '*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j KUBE-SVC-DOESNOTEXIST0000\nCOMMIT\n';
+    const err = await host.restore(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostCommandError);
+    // The rule's line, or (nf_tables backend, which checks jumps when committing) the COMMIT after it.
+    expect([3, 4]).toContain((err as HostCommandError).line);
+    expect(await host.save(['nat'])).toContain('-A KUBE-SERVICES -j RETURN');
+  });
+
+  it('ExecProxyHost deletes conntrack entries, and treats "none matched" as success', async () => {
+    const host = new ExecProxyHost({ netns: ns.name });
+    expect(await host.deleteConntrack({ protocol: 'udp', origDst: '10.96.0.53', dstNat: '10.244.1.5' })).toBe(0);
+    await expect(new ExecProxyHost({ netns: `${ns.name}-missing` }).deleteConntrack({ origDst: '10.96.0.53' })).rejects.toBeInstanceOf(HostCommandError);
   });
 });

@@ -70,10 +70,10 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
     };
   };
 
-  /** Waits for the loop to finish a sync started after now. */
+  /** Waits until the loop has programmed the state as it is now. */
   const nextSync = async () => {
-    const t = Date.now();
-    await until(() => (proxier.lastSyncTime ?? 0) > t, 10_000, 'a sync');
+    const want = proxier.stateGeneration;
+    await until(() => proxier.syncedGeneration >= want, 10_000, 'a sync of the current state');
   };
 
   beforeAll(async () => {
@@ -228,10 +228,9 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
   });
 
   it('re-creates a flushed nat table within one sync period', async () => {
+    // (No check that the flush broke the service: the loop may repair it before we could look.)
     await topo.node.run(['iptables', '-t', 'nat', '-F']);
     await topo.node.run(['iptables', '-t', 'nat', '-X']);
-    const broken = await connectMany(topo.client, clusterIP, 80, 1, { timeoutMs: 500 });
-    expect(broken.answers).toEqual([]);
     const flushedAt = Date.now();
     await until(
       async () => String((await topo.node.run(['iptables-save', '-t', 'nat'])).stdout).includes('-j KUBE-SERVICES'),

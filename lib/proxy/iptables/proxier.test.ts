@@ -83,6 +83,23 @@ describe('IptablesProxier', () => {
     expect(host.restores).toHaveLength(1);
   });
 
+  it('tells which state generation the kernel holds', async () => {
+    const host = new FakeProxyHost();
+    const p = newProxier(host);
+    p.setState(state(['10.244.1.2']));
+    const g1 = p.stateGeneration;
+    expect(p.syncedGeneration).toBeLessThan(g1);
+    await p.sync();
+    expect(p.syncedGeneration).toBe(g1);
+    p.setState(state(['10.244.1.3']));
+    expect(p.stateGeneration).toBeGreaterThan(g1);
+    host.failNextRestores(1);
+    await expect(p.sync()).rejects.toThrow();
+    expect(p.syncedGeneration).toBe(g1);
+    await p.sync();
+    expect(p.syncedGeneration).toBe(p.stateGeneration);
+  });
+
   it('first sync is full: chains, rules and the jumps from the built-in chains', async () => {
     const host = new FakeProxyHost();
     const p = newProxier(host);

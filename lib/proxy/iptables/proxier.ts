@@ -73,6 +73,10 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
 
   /** Time (ms since epoch) of the last successful sync. */
   lastSyncTime: number | undefined;
+  syncedGeneration = -1;
+  get stateGeneration(): number {
+    return this.store.generation;
+  }
 
   constructor(opts: IptablesProxierOptions) {
     super();
@@ -136,6 +140,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     }
     const startedAt = performance.now();
     const full = this.needFullSync || !this.applied;
+    const generation = this.store.generation;
     const next = generateRules(this.store.snapshot(), this.genOpts);
     const prev = this.applied;
     let result: SyncResult;
@@ -155,6 +160,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     }
     this.applied = next;
     this.needFullSync = false;
+    this.syncedGeneration = generation;
     this.lastSyncTime = Date.now();
     const seconds = (performance.now() - startedAt) / 1000;
     this.mSyncLatency.observe({}, seconds);

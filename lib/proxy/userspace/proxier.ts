@@ -51,6 +51,10 @@ export class UserspaceProxier extends StoreBackedSink implements Proxier {
   private readonly log: Logger;
   private needFullSync = true;
   lastSyncTime: number | undefined;
+  syncedGeneration = -1;
+  get stateGeneration(): number {
+    return this.store.generation;
+  }
 
   constructor(private readonly opts: UserspaceProxierOptions) {
     super();
@@ -89,6 +93,7 @@ export class UserspaceProxier extends StoreBackedSink implements Proxier {
 
   private async syncOnce(): Promise<void> {
     if (!this.store.ready) return;
+    const generation = this.store.generation;
     const state = this.store.snapshot();
     const ports = buildServicePorts(state.services).filter((p) => p.protocol === 'TCP' || p.protocol === 'UDP');
     const endpoints = buildEndpointsMap(state.endpointSlices, this.opts.nodeName);
@@ -141,6 +146,7 @@ export class UserspaceProxier extends StoreBackedSink implements Proxier {
       await l.socket.close();
       this.log.info({ servicePort: l.info.name, protocol: l.info.protocol }, 'closed proxy port');
     }
+    this.syncedGeneration = generation;
     this.lastSyncTime = Date.now();
   }
 
