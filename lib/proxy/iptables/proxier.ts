@@ -28,9 +28,9 @@ export interface IptablesProxierOptions extends RuleGeneratorOptions {
   log: Logger;
   /** Registry for the sync metrics; a private one when omitted (see `metrics`). */
   metrics?: MetricsRegistry;
-  /** Full resync period (upstream `--iptables-sync-period`). Default 30 s. */
+  /** Full resync period (upstream `--sync-period`, formerly `--iptables-sync-period`). Default 30 s. */
   syncPeriodMs?: number;
-  /** Minimum time between two syncs (upstream `--iptables-min-sync-period`). Default 1 s. */
+  /** Minimum time between two syncs (upstream `--min-sync-period`, formerly `--iptables-min-sync-period`). Default 1 s. */
   minSyncPeriodMs?: number;
 }
 
