@@ -234,10 +234,11 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
     const flushedAt = Date.now();
     await until(
       async () => String((await topo.node.run(['iptables-save', '-t', 'nat'])).stdout).includes('-j KUBE-SERVICES'),
-      2000 + 3000,
+      2000 + 10_000,
       'the nat table to come back',
     );
-    expect(Date.now() - flushedAt).toBeLessThan(2000 + 2000);
+    // One sync period (2 s), plus room for a machine busy with the rest of the suite.
+    expect(Date.now() - flushedAt).toBeLessThan(2000 + 6000);
     const r = await connectMany(topo.client, clusterIP, 80, 20);
     expect(r.failures).toBe(0);
     // Many periodic full syncs ran by now: the jumps from the built-in chains are there once each.

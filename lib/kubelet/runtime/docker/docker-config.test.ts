@@ -173,6 +173,12 @@ describe('containerStatusFrom', () => {
     expect(st.finishedAt?.toISOString()).toBe('2024-05-01T10:00:02.000Z');
   });
 
+  it('never reports a start after the finish (Docker can stamp it late for an instant exit)', () => {
+    const st = containerStatusFrom(inspectInfo({ StartedAt: '2024-05-01T10:00:02.014Z', FinishedAt: '2024-05-01T10:00:02Z' }));
+    expect(st.startedAt?.toISOString()).toBe('2024-05-01T10:00:02.000Z');
+    expect(st.finishedAt?.toISOString()).toBe('2024-05-01T10:00:02.000Z');
+  });
+
   it('reads metadata from labels, falls back to the name for the restart count, and leaves unset times undefined', () => {
     const st = containerStatusFrom(inspectInfo({ Status: 'created' }, { 'io.kubernetes.container.name': 'app', 'io.kubernetes.pod.uid': 'u-1', 'annotation.hash': 'h' }));
     expect(st).toMatchObject({ state: 'created', metadata: { name: 'app', attempt: 4 }, podUID: 'u-1', annotations: { hash: 'h' }, imageId: 'sha256:abc', image: 'tkube/busybox:1.36' });

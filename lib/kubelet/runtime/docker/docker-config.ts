@@ -202,6 +202,9 @@ export function containerStatusFrom(info: Docker.ContainerInspectInfo): Containe
   if (state === 'exited') {
     const finished = dockerTime(info.State.FinishedAt);
     if (finished) st.finishedAt = finished;
+    // Docker stamps StartedAt after the process is running; one that exits at once can carry
+    // a start a few milliseconds after its finish. Nothing finishes before it starts.
+    if (finished && started && started > finished) st.startedAt = finished;
     st.exitCode = info.State.ExitCode;
     if (info.State.OOMKilled) st.reason = 'OOMKilled';
     else if (info.State.Error) {
