@@ -6,6 +6,7 @@ import { flagUsages } from './cli/flags.js';
 import type { IOStreams } from './cli/io.js';
 import { globalFlags } from './factory.js';
 import { getCommand } from './commands/get.js';
+import { createCommand, exposeCommand, runCommand } from './commands/create.js';
 
 const optionsCommand: Command = {
   name: 'options',
@@ -24,7 +25,7 @@ export function rootCommand(): Command {
 
  Find more information at the tkube README.`,
     usage: '[flags] [options]',
-    subcommands: [getCommand, optionsCommand],
+    subcommands: [createCommand, exposeCommand, runCommand, getCommand, optionsCommand],
   };
 }
 
