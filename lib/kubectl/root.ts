@@ -7,6 +7,9 @@ import type { IOStreams } from './cli/io.js';
 import { globalFlags } from './factory.js';
 import { getCommand } from './commands/get.js';
 import { createCommand, exposeCommand, runCommand } from './commands/create.js';
+import { deleteCommand } from './commands/delete.js';
+import { annotateCommand, labelCommand } from './commands/label.js';
+import { patchCommand, scaleCommand } from './commands/patch.js';
 
 const optionsCommand: Command = {
   name: 'options',
@@ -25,7 +28,7 @@ export function rootCommand(): Command {
 
  Find more information at the tkube README.`,
     usage: '[flags] [options]',
-    subcommands: [createCommand, exposeCommand, runCommand, getCommand, optionsCommand],
+    subcommands: [createCommand, exposeCommand, runCommand, getCommand, deleteCommand, scaleCommand, labelCommand, annotateCommand, patchCommand, optionsCommand],
   };
 }
 

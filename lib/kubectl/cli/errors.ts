@@ -40,9 +40,38 @@ export function serverErrorText(err: StatusError, action?: string): string {
   return reason ? `Error from server (${reason}): ${body}` : `Error from server: ${body}`;
 }
 
-/** The message of any error, as kubectl would print it (one line per error, no trailing newline). */
+/** kubectl's AddSourceToErr: a Status whose message names what was being done to which file. */
+export function withSource(err: unknown, verb: string, source: string): unknown {
+  if (!(err instanceof StatusError)) return err;
+  return new StatusError({ ...err.status, message: `error when ${verb} "${source}": ${err.status.message ?? ''}` });
+}
+
+/** kubectl's standard line for a Status: `Error from server (Reason): message`. */
+export function standardErrorText(err: unknown, commandPath = 'tkubectl'): string {
+  if (err instanceof StatusError) {
+    if (err.status.reason === 'Unauthorized') return `error: You must be logged in to the server (${err.status.message ?? 'Unauthorized'})`;
+    return serverErrorText(err);
+  }
+  return errorText(err, commandPath);
+}
+
+/**
+ * The message of an error that ends a command, as kubectl's CheckErr prints it: an Invalid
+ * Status lists its causes (`The Deployment "web" is invalid: spec.replicas: ...`).
+ */
 export function errorText(err: unknown, commandPath = 'tkubectl'): string {
-  if (err instanceof StatusError) return serverErrorText(err);
+  if (err instanceof StatusError && err.status.reason === 'Invalid') {
+    const d = err.status.details;
+    if (!d) return 'The request is invalid';
+    let s = 'The request is invalid';
+    if (d.kind || d.name) s = `The ${d.kind ?? ''} ${JSON.stringify(d.name ?? '')} is invalid`;
+    const causes = d.causes ?? [];
+    if (causes.length === 0) return s;
+    const lines = causes.map((c) => `${c.field}: ${c.message}`);
+    if (lines.length === 1) return `${s}: ${lines[0]}`;
+    return `${s}: \n${lines.map((l) => `* ${l}`).join('\n')}`;
+  }
+  if (err instanceof StatusError) return standardErrorText(err);
   if (err instanceof UsageError) return `error: ${err.message}\nSee '${commandPath} -h' for help and examples`;
   if (err instanceof FlagParseError) return `error: ${err.message}\nSee '${commandPath} --help' for usage.`;
   if (err instanceof PlainError) return err.message;

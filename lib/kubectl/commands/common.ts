@@ -4,7 +4,7 @@
  * label selectors, and collecting per-object errors the way kubectl reports them.
  */
 import type { CommandContext } from '../cli/command.js';
-import { CommandError, ReportedError, errorText } from '../cli/errors.js';
+import { CommandError, ReportedError, errorText, standardErrorText } from '../cli/errors.js';
 import { f, type FlagDefs } from '../cli/flags.js';
 import { kindPrefix, type APIResource } from '../discovery.js';
 import { formatObjects, parseOutput, type ObjectLike, type Output } from '../printers/index.js';
@@ -82,17 +82,25 @@ export function targetName(r: APIResource, name: string): string {
   return `${kindPrefix(r)}/${name}`;
 }
 
-/** Collects errors of individual objects: printed at once, remembered for the exit code. */
+/**
+ * Collects the errors of individual objects while a command carries on with the others, and
+ * prints them at the end as kubectl does: one error as CheckErr prints it, several one per line.
+ */
 export class ErrorReporter {
-  count = 0;
+  private readonly errors: unknown[] = [];
   constructor(private readonly ctx: CommandContext) {}
-  report(err: unknown): void {
-    this.count++;
-    this.ctx.err(`${errorText(err, this.ctx.path)}\n`);
+  get count(): number {
+    return this.errors.length;
   }
-  /** Throws (exit 1) if anything was reported. */
+  report(err: unknown): void {
+    this.errors.push(err);
+  }
+  /** Prints what was collected and throws (exit 1) if anything was. */
   finish(): void {
-    if (this.count > 0) throw new ReportedError(1);
+    if (this.errors.length === 0) return;
+    if (this.errors.length === 1) this.ctx.err(`${errorText(this.errors[0], this.ctx.path)}\n`);
+    else for (const e of this.errors) this.ctx.err(`${standardErrorText(e, this.ctx.path)}\n`);
+    throw new ReportedError(1);
   }
 }
 

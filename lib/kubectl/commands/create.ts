@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command, CommandContext } from '../cli/command.js';
-import { CommandError, PlainError, UsageError, serverErrorText } from '../cli/errors.js';
+import { CommandError, UsageError, withSource } from '../cli/errors.js';
 import { f, type FlagDefs } from '../cli/flags.js';
 import { StatusError, applyStrategicMergePatch } from '../../machinery/index.js';
 import { builtinResources, schemaNode } from '../../api/index.js';
@@ -77,8 +77,7 @@ async function runCreateFiles(ctx: CommandContext): Promise<number> {
       }
       printMutation(ctx, out, created, 'created', dry);
     } catch (err) {
-      if (err instanceof StatusError) errors.report(new PlainError(serverErrorText(err, `error when creating "${m.source}"`)));
-      else errors.report(err);
+      errors.report(withSource(err, 'creating', m.source));
     }
   }
   errors.finish();
