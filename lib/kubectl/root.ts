@@ -8,6 +8,7 @@ import { globalFlags } from './factory.js';
 import { getCommand } from './commands/get.js';
 import { createCommand, exposeCommand, runCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
+import { applyCommand } from './commands/apply.js';
 import { annotateCommand, labelCommand } from './commands/label.js';
 import { patchCommand, scaleCommand } from './commands/patch.js';
 
@@ -28,7 +29,7 @@ export function rootCommand(): Command {
 
  Find more information at the tkube README.`,
     usage: '[flags] [options]',
-    subcommands: [createCommand, exposeCommand, runCommand, getCommand, deleteCommand, scaleCommand, labelCommand, annotateCommand, patchCommand, optionsCommand],
+    subcommands: [createCommand, exposeCommand, runCommand, getCommand, deleteCommand, scaleCommand, labelCommand, annotateCommand, patchCommand, applyCommand, optionsCommand],
   };
 }
 
