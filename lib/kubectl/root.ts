@@ -11,6 +11,13 @@ import { deleteCommand } from './commands/delete.js';
 import { applyCommand } from './commands/apply.js';
 import { annotateCommand, labelCommand } from './commands/label.js';
 import { patchCommand, scaleCommand } from './commands/patch.js';
+import { describeCommand } from './commands/describe.js';
+import { editCommand, explainCommand } from './commands/edit.js';
+import { apiResourcesCommand, apiVersionsCommand, attachCommand, clusterInfoCommand, execCommand, portForwardCommand, versionCommand } from './commands/info.js';
+import { configCommand } from './commands/config.js';
+import { cordon, drainCommand, taintCommand, uncordon } from './commands/node.js';
+import { logsCommand, rolloutCommand, setCommand, waitCommand } from './commands/workloads.js';
+import { traceCommand } from './commands/trace.js';
 
 const optionsCommand: Command = {
   name: 'options',
@@ -25,11 +32,41 @@ export function rootCommand(): Command {
   return {
     name: 'tkubectl',
     short: 'tkubectl controls a tkube (or any Kubernetes) cluster.',
-    long: `tkubectl controls the tkube cluster manager: kubectl's commands and flags, plus a few that show how the cluster works.
-
- Find more information at the tkube README.`,
+    long: `tkubectl controls the tkube cluster manager: kubectl's commands and flags, plus a few that show how the cluster works (trace, coloured get --watch).`,
     usage: '[flags] [options]',
-    subcommands: [createCommand, exposeCommand, runCommand, getCommand, deleteCommand, scaleCommand, labelCommand, annotateCommand, patchCommand, applyCommand, optionsCommand],
+    subcommands: [
+      createCommand,
+      exposeCommand,
+      runCommand,
+      setCommand,
+      explainCommand,
+      getCommand,
+      editCommand,
+      deleteCommand,
+      rolloutCommand,
+      scaleCommand,
+      clusterInfoCommand,
+      cordon,
+      uncordon,
+      drainCommand,
+      taintCommand,
+      describeCommand,
+      logsCommand,
+      attachCommand,
+      execCommand,
+      portForwardCommand,
+      traceCommand,
+      applyCommand,
+      patchCommand,
+      waitCommand,
+      labelCommand,
+      annotateCommand,
+      configCommand,
+      apiResourcesCommand,
+      apiVersionsCommand,
+      versionCommand,
+      optionsCommand,
+    ],
   };
 }
 

@@ -4,24 +4,28 @@
  * widest cell plus the padding within each block of consecutive lines that have that column.
  */
 
-const minWidth = 6;
-const padding = 3;
+/** kubectl get's settings; describe uses minWidth 0 and padding 2. */
+export interface TabOptions {
+  minWidth: number;
+  padding: number;
+}
+const getOptions: TabOptions = { minWidth: 6, padding: 3 };
 
 const width = (s: string) => [...s].length;
 
 /** Aligns tab-separated text (lines end with `\n`). */
-export function alignTabs(text: string): string {
+export function alignTabs(text: string, o: TabOptions = getOptions): string {
   const rawLines = text.split('\n');
   const trailingNewline = rawLines[rawLines.length - 1] === '';
   if (trailingNewline) rawLines.pop();
   const lines = rawLines.map((l) => l.split('\t'));
   const out: string[] = [];
-  formatAll(lines, [], out);
+  formatAll(lines, [], out, o);
   return out.join('\n') + (trailingNewline ? '\n' : '');
 }
 
 /** Go tabwriter's format() over all lines. */
-function formatAll(lines: string[][], widths: number[], out: string[]): void {
+function formatAll(lines: string[][], widths: number[], out: string[], o: TabOptions): void {
   const writeLines = (from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const cells = lines[i]!;
@@ -43,11 +47,11 @@ function formatAll(lines: string[][], widths: number[], out: string[]): void {
       }
       writeLines(line0, t);
       line0 = t;
-      let w = minWidth;
+      let w = o.minWidth;
       for (; t < line1; t++) {
         const cells = lines[t]!;
         if (column >= cells.length - 1) break;
-        w = Math.max(w, width(cells[column]!) + padding);
+        w = Math.max(w, width(cells[column]!) + o.padding);
       }
       widths.push(w);
       format(line0, t);
