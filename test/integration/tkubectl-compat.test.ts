@@ -130,8 +130,9 @@ beforeAll(async () => {
     count: 1,
     type: 'Normal',
   });
-  fs.writeFileSync(path.join(dir, 'cols.txt'), 'POD NODE\nmetadata.name spec.nodeName\n');
-  fs.writeFileSync(path.join(dir, 'tpl.txt'), '{range .items[*]}{.metadata.name}={.spec.nodeName}{"\\n"}{end}');
+  // Absolute paths: kubectl runs in this process's directory, tkubectl in \`dir\`.
+  fs.writeFileSync(path.join(os.tmpdir(), 'tkubectl-compat-cols.txt'), 'POD NODE\nmetadata.name spec.nodeName\n');
+  fs.writeFileSync(path.join(os.tmpdir(), 'tkubectl-compat-tpl.txt'), '{range .items[*]}{.metadata.name}={.spec.nodeName}{"\\n"}{end}');
 });
 afterAll(async () => {
   await s?.stop();
@@ -152,9 +153,9 @@ describe('get: the same output as kubectl', () => {
     [['get', 'pods', '-n', ns, '-o', 'jsonpath={.items[*].metadata.name}']],
     [['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.containers[*].image}{"\\n"}{end}']],
     [['get', 'pod', 'web-2', '-n', ns, '-o', 'jsonpath={.metadata.labels}']],
-    [['get', 'pods', '-n', ns, '-o', 'jsonpath-file=tpl.txt']],
+    [['get', 'pods', '-n', ns, '-o', `jsonpath-file=${path.join(os.tmpdir(), 'tkubectl-compat-tpl.txt')}`]],
     [['get', 'po', '-o', 'custom-columns=POD:metadata.name,NODE:spec.nodeName', '--sort-by', 'spec.nodeName', '-n', ns]],
-    [['get', 'pods', '-n', ns, '-o', 'custom-columns-file=cols.txt', '--no-headers']],
+    [['get', 'pods', '-n', ns, '-o', `custom-columns-file=${path.join(os.tmpdir(), 'tkubectl-compat-cols.txt')}`, '--no-headers']],
     [['get', 'pods', '-n', ns, '-o', 'custom-columns=N:.metadata.name,L:.metadata.labels,C:.spec.containers[*].name,X:.nope']],
     [['get', 'pods', '-n', ns, '--sort-by=.spec.nodeName']],
     [['get', 'pods', '-n', ns, '-l', 'app=web,tier in (front)', '-L', 'tier', '--show-labels']],

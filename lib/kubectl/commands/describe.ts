@@ -101,7 +101,7 @@ async function runDescribe(ctx: CommandContext): Promise<number> {
   const { namespace } = ctx.f.namespace();
   const mapper = await ctx.f.mapper();
   const client = ctx.f.client();
-  const items: { r: APIResource; obj: Obj }[] = [];
+  const items: { r: APIResource; obj: Obj; byPrefix?: boolean }[] = [];
   const errors = new ErrorReporter(ctx);
   if (files.length) {
     for (const m of await readManifests(files, ctx.flags.recursive as boolean, ctx.io)) {
@@ -129,7 +129,7 @@ async function runDescribe(ctx: CommandContext): Promise<number> {
         // No exact match: every object whose name starts with it.
         const list = (await listObjects(ctx, t.resource, ns)).filter((o) => String(o.metadata?.name).startsWith(t.name!));
         if (list.length === 0) errors.report(newNotFound({ group: t.resource.group, resource: t.resource.resource }, t.name));
-        for (const obj of list) items.push({ r: t.resource, obj });
+        for (const obj of list) items.push({ r: t.resource, obj, byPrefix: true });
       }
     }
     if (items.length === 0 && errors.count === 0) {
@@ -137,9 +137,11 @@ async function runDescribe(ctx: CommandContext): Promise<number> {
     }
   }
   let first = true;
-  for (const { r, obj } of items) {
+  for (const { r, obj, byPrefix } of items) {
     const text = await describeOne(ctx, r, obj, showEvents);
-    ctx.out(first ? text : `\n\n${text}`);
+    // kubectl separates objects with two newlines, but ends each prefix match with one.
+    if (byPrefix) ctx.out(`${text}\n`);
+    else ctx.out(first ? text : `\n\n${text}`);
     first = false;
   }
   errors.finish();

@@ -120,7 +120,7 @@ export async function runGet(ctx: CommandContext): Promise<number> {
         rows.push(...fetched[i]!.table!.rows);
         if (fetched[i]!.table!.columnDefinitions.length) columns = fetched[i]!.table!.columnDefinitions;
       }
-      const table: Table = { columnDefinitions: columns, rows: sortBy ? sortByPath(rows, sortBy, (row) => row.object) : rows };
+      const table: Table = { columnDefinitions: columns, rows: sortBy ? sortRows(rows, sortBy) : rows };
       const text = renderTable(ctx, table, r, out.wide, all, printWithKind);
       if (text === '') continue;
       if (!first && !(ctx.flags['no-headers'] as boolean) && written > 0) ctx.out('\n');
@@ -140,6 +140,16 @@ export async function runGet(ctx: CommandContext): Promise<number> {
   }
   errors.finish();
   return 0;
+}
+
+/** Table rows by --sort-by; kubectl prints no rows at all when no object has the field. */
+function sortRows(rows: Table['rows'], sortBy: string): Table['rows'] {
+  try {
+    return sortByPath(rows, sortBy, (row) => row.object);
+  } catch (err) {
+    if (err instanceof CommandError && /couldn't find any field/.test(err.message)) return [];
+    throw err;
+  }
 }
 
 function tableOptions(ctx: CommandContext, r: APIResource, wide: boolean, all: boolean, withKind: boolean): TableOptions {

@@ -123,7 +123,9 @@ export const traceCommand: Command = {
     const rows: Row[] = [];
     for (const [, o] of chain.objects) if (o.created) rows.push(createdRow(o.kind, o.name, o.created, now));
     for (const e of list.items ?? []) if (chain.objects.has(e.involvedObject?.uid)) rows.push(eventRow(e, now));
-    rows.sort((a, b) => a.time.localeCompare(b.time) || (a.type === 'Created' ? -1 : b.type === 'Created' ? 1 : 0));
+    // Within one second, an object's creation comes before what was done to it (the sort is stable).
+    const rank = (x: Row) => (x.type === 'Created' ? 0 : 1);
+    rows.sort((a, b) => a.time.localeCompare(b.time) || rank(a) - rank(b));
     const kinds = [...new Set([...chain.objects.values()].map((o) => o.kind))];
     ctx.out(`Tracing ${r.kind}/${name} in ${namespace}: ${[...chain.objects.values()].length} objects (${kinds.map((k) => `${[...chain.objects.values()].filter((o) => o.kind === k).length} ${k}`).join(', ')})\n\n`);
     if (rows.length) ctx.out(paint(rows, true));
@@ -139,6 +141,9 @@ export const traceCommand: Command = {
       });
       if (!res) return 0;
       const lines = new LineSplitter();
+      // The signal only covers the wait for the headers: end the stream itself on Ctrl-C.
+      const onAbort = () => res.destroy();
+      ctx.io.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         for await (const chunk of res) {
           for (const line of lines.push(chunk as Buffer)) {
@@ -172,6 +177,8 @@ export const traceCommand: Command = {
       } catch (err) {
         if (ctx.io.signal?.aborted) return 0;
         throw err;
+      } finally {
+        ctx.io.signal?.removeEventListener('abort', onAbort);
       }
       if (ctx.io.signal?.aborted) return 0;
     }

@@ -400,7 +400,7 @@ export function describeService(svc: Obj, w: DescribeWriter, endpoints: Obj | un
       const port = (s.ports ?? []).find((x: Obj) => (x.name ?? '') === (p.name ?? '')) ?? (s.ports ?? [])[0];
       for (const a of s.addresses ?? []) eps.push(`${a.ip}:${port?.port ?? ''}`);
     }
-    w.field(0, 'Endpoints', eps.length ? eps.join(',') : '');
+    w.field(0, 'Endpoints', eps.length ? eps.join(',') : '<none>');
   }
   w.field(0, 'Session Affinity', spec.sessionAffinity ?? 'None');
   if (spec.externalTrafficPolicy) w.field(0, 'External Traffic Policy', spec.externalTrafficPolicy);

@@ -26,7 +26,7 @@ export type Output =
   | { kind: 'yaml' }
   | { kind: 'name' }
   | { kind: 'jsonpath'; template: string; asJSON: boolean }
-  | { kind: 'custom-columns'; columns: CustomColumn[] };
+  | { kind: 'custom-columns'; columns: CustomColumn[]; fromFile?: boolean };
 
 const allowedFormats = 'custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml';
 
@@ -69,7 +69,7 @@ export function parseOutput(output: string, opts: { template?: string; cwd: stri
     case 'custom-columns':
       return { kind: 'custom-columns', columns: parseCustomColumns(arg) };
     case 'custom-columns-file':
-      return { kind: 'custom-columns', columns: parseCustomColumnsFile(read(arg)) };
+      return { kind: 'custom-columns', columns: parseCustomColumnsFile(read(arg)), fromFile: true };
     case 'go-template':
     case 'go-template-file':
     case 'template':
@@ -124,7 +124,8 @@ export function formatObjects(out: Output, objs: ObjectLike[], single: boolean, 
     }
     case 'custom-columns': {
       const rows = objs.map((o) => customColumnCells(o, out.columns));
-      if (!opts.noHeaders) rows.unshift(out.columns.map((c) => c.header));
+      // kubectl's file form prints its header even with --no-headers.
+      if (!opts.noHeaders || out.fromFile) rows.unshift(out.columns.map((c) => c.header));
       return alignRows(rows);
     }
     case 'table':
