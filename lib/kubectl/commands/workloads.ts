@@ -135,6 +135,10 @@ const rolloutHistory: Command = {
         ctx.out(`${targetName(t.resource, t.name)} with revision #${rev}\n${describePodTemplate(rs.spec.template)}\n`);
         continue;
       }
+      if (rss.length === 0) {
+        ctx.out(`${targetName(t.resource, t.name)} \nNo rollout history found.\n`);
+        continue;
+      }
       const rows = rss.map((rs) => [String(revisionOf(rs)), rs.metadata.annotations?.['kubernetes.io/change-cause'] ?? '<none>']);
       ctx.out(`${targetName(t.resource, t.name)} \n${alignRows([['REVISION', 'CHANGE-CAUSE'], ...rows])}\n`);
     }
