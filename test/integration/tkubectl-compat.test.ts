@@ -137,6 +137,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  for (const f of ['tkubectl-compat-cols.txt', 'tkubectl-compat-tpl.txt']) fs.rmSync(path.join(os.tmpdir(), f), { force: true });
 });
 
 describe('get: the same output as kubectl', () => {
