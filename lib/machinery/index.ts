@@ -8,3 +8,4 @@ export * from './patch/index.js';
 export * from './json.js';
 export * from './jsonpath.js';
 export * from './fieldpath/index.js';
+export * from './duration.js';
