@@ -119,7 +119,84 @@ const busyboxSpec: ImageSpec = {
   },
 };
 
-export const imageSpecs: readonly ImageSpec[] = [pauseSpec, busyboxSpec];
+/** The tkube programs as an image, for the parts that run as pods (the cluster DNS add-on). */
+export const tkubeImage = 'tkube/tkube:0.1.0';
+
+const repoRoot = path.resolve(here, '..', '..', '..');
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else if (e.isFile() && !e.name.endsWith('.map')) out.push(p);
+  }
+  return out.sort();
+}
+
+/** The shared libraries a dynamically linked binary needs, as ldd lists them. */
+async function sharedLibraries(bin: string): Promise<string[]> {
+  const { stdout } = await execa('ldd', [bin]);
+  return stdout
+    .split('\n')
+    .map((l) => /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(l)?.[1])
+    .filter((x): x is string => !!x);
+}
+
+/** The installed production packages (no dev dependencies), as folders under node_modules. */
+async function productionPackages(): Promise<string[]> {
+  const { stdout } = await execa('npm', ['ls', '--omit=dev', '--parseable', '--all'], { cwd: repoRoot, reject: false });
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(path.join(repoRoot, 'node_modules') + path.sep));
+}
+
+const tkubeSpec: ImageSpec = {
+  name: tkubeImage,
+  description: 'the tkube programs (Node.js, dist/ and production node_modules) with a busybox shell',
+  async inputs() {
+    const dist = path.join(repoRoot, 'dist');
+    try {
+      await fs.access(path.join(dist, 'cmd'));
+    } catch {
+      throw new Error(`${dist} has no build; run "npm run build" first`);
+    }
+    const files = [...(await listFiles(path.join(dist, 'cmd'))), ...(await listFiles(path.join(dist, 'lib')))];
+    const parts: (string | Buffer)[] = [await fs.readFile(process.execPath), await fs.readFile(path.join(repoRoot, 'package-lock.json'))];
+    for (const f of files) parts.push(path.relative(dist, f), await fs.readFile(f));
+    return parts;
+  },
+  async stage(rootfs) {
+    const node = process.execPath;
+    await fs.mkdir(path.join(rootfs, 'usr/local/bin'), { recursive: true });
+    await fs.copyFile(node, path.join(rootfs, 'usr/local/bin/node'));
+    for (const lib of await sharedLibraries(node)) {
+      await fs.mkdir(path.join(rootfs, path.dirname(lib)), { recursive: true });
+      await fs.copyFile(await fs.realpath(lib), path.join(rootfs, lib));
+    }
+    await fs.mkdir(path.join(rootfs, 'bin'), { recursive: true });
+    await fs.copyFile(busyboxPath, path.join(rootfs, 'bin/busybox'));
+    for (const applet of ['sh', 'ls', 'cat', 'nslookup', 'wget', 'ps']) await fs.symlink('busybox', path.join(rootfs, 'bin', applet));
+    await fs.mkdir(path.join(rootfs, 'etc'), { recursive: true });
+    await fs.writeFile(path.join(rootfs, 'etc/passwd'), passwd);
+    await fs.writeFile(path.join(rootfs, 'etc/group'), group);
+    await fs.mkdir(path.join(rootfs, 'tmp'), { mode: 0o1777 });
+    const opt = path.join(rootfs, 'opt/tkube');
+    await fs.mkdir(opt, { recursive: true });
+    await fs.cp(path.join(repoRoot, 'dist/cmd'), path.join(opt, 'dist/cmd'), { recursive: true });
+    await fs.cp(path.join(repoRoot, 'dist/lib'), path.join(opt, 'dist/lib'), { recursive: true });
+    await fs.copyFile(path.join(repoRoot, 'package.json'), path.join(opt, 'package.json'));
+    for (const pkg of await productionPackages()) {
+      const dest = path.join(opt, path.relative(repoRoot, pkg));
+      // Nested node_modules are packages of their own in the list: copy each package without them.
+      await fs.cp(pkg, dest, { recursive: true, dereference: true, filter: (src) => !path.relative(pkg, src).split(path.sep).includes('node_modules') });
+    }
+    return ['ENV PATH=/usr/local/bin:/bin', 'WORKDIR /opt/tkube', 'USER 65534:65534'];
+  },
+};
+
+export const imageSpecs: readonly ImageSpec[] = [pauseSpec, busyboxSpec, tkubeSpec];
 
 export async function contentHash(spec: ImageSpec): Promise<string> {
   const h = createHash('sha256');

@@ -6,3 +6,4 @@
 export { DnsServer, type DnsServerOptions } from './server.js';
 export { ClusterDnsRecords, reverseName, dashedIP, schemaVersion, type ClusterDnsOptions, type DnsState, type LookupResult } from './records.js';
 export { Forwarder, ForwardError, parseResolvConf, readResolvConf, parseUpstream, type Upstream, type ForwarderOptions } from './forwarder.js';
+export { DnsAddon, type DnsAddonOptions } from './addon.js';

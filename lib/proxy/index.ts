@@ -54,3 +54,4 @@ export { SyncRunner, type SyncRunnerOptions } from './sync-runner.js';
 export { UserspaceProxier, type UserspaceProxierOptions } from './userspace/proxier.js';
 export { RoundRobinBalancer } from './userspace/round-robin.js';
 export { generateUserspaceRules, renderUserspaceRestore, userspaceJumpRules, type ProxiedPort, type UserspaceRules } from './userspace/rules.js';
+export { ProxyServer, newProxier, nodeAddresses, type ProxyMode, type ProxyServerOptions } from './server.js';
