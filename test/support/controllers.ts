@@ -41,13 +41,15 @@ export function fakeEnv(clock?: Clock): FakeEnv {
 }
 
 /** Polls `fn` until it returns a truthy value (or stops throwing); fails with the last error after `timeoutMs`. */
-export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 20): Promise<NonNullable<T>> {
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 20): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v as Truthy<T>;
       last = new Error(`condition still false: ${String(v)}`);
     } catch (e) {
       last = e;
