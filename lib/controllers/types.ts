@@ -53,9 +53,12 @@ export interface ControllerManagerOptions {
   discoveryPeriodMs?: number;
 }
 
-/** The worker count of the controller `name`: its own flag if given, else `concurrentSyncs`. */
-export function concurrentSyncsFor(options: ControllerManagerOptions, name: string): number {
-  return Math.max(1, options.concurrentSyncsByController?.[name] ?? options.concurrentSyncs);
+/**
+ * The worker count of the controller `name`: its own flag if given, else `fallback` (the
+ * controller's upstream default), else `concurrentSyncs`.
+ */
+export function concurrentSyncsFor(options: ControllerManagerOptions, name: string, fallback?: number): number {
+  return Math.max(1, options.concurrentSyncsByController?.[name] ?? fallback ?? options.concurrentSyncs);
 }
 
 /** One resource the API server serves, as discovery describes it. */

@@ -12,12 +12,11 @@
  */
 import type { EndpointSlice, Pod, Service } from '../../api/index.js';
 import { jsonEqual } from '../../machinery/index.js';
-import { findPort, hostnameFor, isHeadless, isPodReady, podIPv4, shouldPodBeInEndpoints } from '../endpoints/index.js';
+import { findPort, headlessLabel, hostnameFor, isHeadless, isPodReady, podIPv4, shouldPodBeInEndpoints } from '../endpoints/index.js';
 
 export const managedByLabel = 'endpointslice.kubernetes.io/managed-by';
 export const controllerName = 'endpointslice-controller.k8s.io';
 export const serviceNameLabel = 'kubernetes.io/service-name';
-export const headlessLabel = 'service.kubernetes.io/headless';
 export const zoneLabel = 'topology.kubernetes.io/zone';
 
 export type SliceEndpoint = EndpointSlice['endpoints'][number];
