@@ -64,12 +64,18 @@ class SliceTracker {
     if (m.size === 0) this.pending.delete(svcKey);
   }
 
-  /** True when every write for the service has shown up (or waited too long to matter). */
-  caughtUp(svcKey: string): boolean {
+  /**
+   * True when every write for the service shows in the cache (or waited too long to matter).
+   * The cache is looked at too: its event may have come before our write's answer.
+   */
+  caughtUp(svcKey: string, cached: (name: string) => EndpointSlice | undefined): boolean {
     const m = this.pending.get(svcKey);
     if (!m) return true;
     const now = this.clock.now();
-    for (const [k, e] of m) if (now - e.at > staleWriteTimeoutMs) m.delete(k);
+    for (const [k, e] of m) {
+      const seen = cached(k);
+      if (now - e.at > staleWriteTimeoutMs || (e.deleted ? !seen : e.rv !== undefined && newerOrEqual(seen?.metadata.resourceVersion, e.rv))) m.delete(k);
+    }
     if (m.size === 0) this.pending.delete(svcKey);
     return m.size === 0;
   }
@@ -162,8 +168,8 @@ export class EndpointSliceController implements Runnable {
   }
 
   async sync(key: string): Promise<ReconcileResult> {
-    if (!this.tracker.caughtUp(key)) return { requeueAfterMs: 100 };
     const { namespace, name } = splitMetaNamespaceKey(key);
+    if (!this.tracker.caughtUp(key, (slice) => this.slices.get(`${namespace}/${slice}`))) return { requeueAfterMs: 100 };
     const client = this.o.client.resource(Resources.endpointSlices, namespace);
     const existing = this.managedSlices(namespace!, name);
     const svc = this.services.get(key);
