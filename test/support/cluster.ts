@@ -13,6 +13,8 @@ export interface TestCluster {
   api: TestAPIServer;
   client: RESTClient;
   manager?: ControllerManager;
+  /** Stops the manager the cluster started with (to restart or replace it). */
+  stopManager(): Promise<void>;
   sim?: SimNodes;
   /** Starts (another) controller manager; stopped with the cluster or by the returned function. */
   startManager(o?: Partial<ControllerManagerConfig>): { manager: ControllerManager; stop: () => Promise<void>; done: Promise<unknown> };
@@ -63,13 +65,21 @@ export async function startCluster(o: { controllers?: string[]; options?: Partia
       stops.push(stop);
       return { manager, stop, done };
     },
+    async stopManager() {
+      await first?.stop();
+    },
     async stop() {
       for (const s of stops.splice(0).reverse()) await s();
       client.close();
       await api.stop();
     },
   };
-  if (o.manager !== false) cluster.manager = cluster.startManager().manager;
+  let first: { stop: () => Promise<void> } | undefined;
+  if (o.manager !== false) {
+    const h = cluster.startManager();
+    cluster.manager = h.manager;
+    first = h;
+  }
   if (o.sim) {
     const sim = new SimNodes({ client: clientFor(api, 'simnode'), log: testLogger('simnode'), ...o.sim });
     const ctl = new AbortController();

@@ -72,6 +72,10 @@ describe('RateLimitedTimedQueue', () => {
     await clock.advance(5_000);
     await take();
     expect(done).toEqual(['a', 'b']);
+    // A handled node is not queued again until it is removed (it became healthy in between).
+    expect(q.add('a', 'a')).toBe(false);
+    expect(q.remove('a')).toBe(true);
+    expect(q.add('a', 'a')).toBe(true);
     q.swapLimiter(0);
     await clock.advance(60_000);
     await take();

@@ -3,6 +3,9 @@
  * they were added, at most `qps` per second (burst 1), which is what --node-eviction-rate
  * limits. A node that could not be handled is retried after the delay its handler returns.
  * A rate of 0 stops the queue (a zone in disruption taints nothing).
+ *
+ * A node is handled once: after success it leaves the queue but stays known, and `add` refuses
+ * it until `remove` forgets it (when the node is healthy again), as upstream's UniqueQueue.
  */
 import type { Clock } from '../../base/index.js';
 
@@ -38,6 +41,8 @@ class Limiter {
 
 export class RateLimitedTimedQueue {
   private items: TimedValue[] = [];
+  /** Every node queued or handled since it was last removed. */
+  private readonly known = new Set<string>();
   private limiter: Limiter;
 
   constructor(
@@ -51,21 +56,23 @@ export class RateLimitedTimedQueue {
     return this.limiter.qps;
   }
 
-  /** Adds a node unless it is queued already; returns whether it was added. */
+  /** Adds a node unless it is queued or was handled already; returns whether it was added. */
   add(value: string, uid: string): boolean {
-    if (this.items.some((i) => i.value === value)) return false;
+    if (this.known.has(value)) return false;
     const now = this.clock.now();
     this.items.push({ value, uid, addedAt: now, processAt: now });
+    this.known.add(value);
     return true;
   }
 
-  /** Removes a node; returns whether it was queued. */
+  /** Forgets a node (queued or handled), so that it can be added again; returns whether it was known. */
   remove(value: string): boolean {
-    const before = this.items.length;
+    if (!this.known.delete(value)) return false;
     this.items = this.items.filter((i) => i.value !== value);
-    return this.items.length !== before;
+    return true;
   }
 
+  /** Whether the node waits in the queue. */
   has(value: string): boolean {
     return this.items.some((i) => i.value === value);
   }
