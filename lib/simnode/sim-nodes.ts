@@ -164,6 +164,10 @@ export class SimNodes implements Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     this.signal = signal;
+    // One listener for every node's loops (thousands of nodes would be thousands of listeners).
+    signal.addEventListener('abort', () => {
+      for (const st of this.nodes.values()) st.loops?.abort();
+    }, { once: true });
     const informing = this.informers.start(signal);
     await this.informers.waitForCacheSync(signal);
     await parallel([...this.nodes.values()], 16, (st) => this.register(st));
@@ -394,7 +398,7 @@ export class SimNodes implements Runnable {
   private startLoops(st: NodeState): void {
     const ctl = new AbortController();
     st.loops = ctl;
-    this.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
+    if (this.signal?.aborted) ctl.abort();
     const renewEvery = this.o.leaseRenewIntervalMs ?? 10_000;
     const statusEvery = this.o.statusReportIntervalMs ?? 5 * 60_000;
     void (async () => {

@@ -185,8 +185,12 @@ export class GarbageCollector implements Runnable {
     while (!signal.aborted) {
       if (this.events.length === 0) {
         await new Promise<void>((resolve) => {
-          this.wakeGraph = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          const onAbort = () => resolve();
+          this.wakeGraph = () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
         });
         this.wakeGraph = undefined;
         continue;
