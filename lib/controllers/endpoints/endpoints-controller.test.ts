@@ -112,6 +112,24 @@ describe('EndpointsController', () => {
     expect(await endpointsOf(e, 'kubernetes')).toBeUndefined();
   });
 
+  test('endpoints left over from a service deleted while the controller was down are removed at start', async () => {
+    env = fakeEnv();
+    const eps = env.client.resource(Resources.endpoints, 'default');
+    await eps.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'gone', namespace: 'default' } });
+    await eps.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'lock', namespace: 'default', annotations: { 'control-plane.alpha.kubernetes.io/leader': '{}' } } });
+    const c = new EndpointsController({ client: env.client, informers: env.informers });
+    await env.startInformers();
+    running = c.start(env.signal);
+    await eventually(async () => (await endpointsOf(env!, 'gone')) === undefined);
+    expect(await endpointsOf(env, 'lock')).toBeDefined();
+    // While running, Endpoints written by hand without a service are not touched.
+    await eps.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual', namespace: 'default' } });
+    const m = (await endpointsOf(env, 'manual'))!;
+    await eps.update({ ...m, subsets: [{ addresses: [{ ip: '192.0.2.7' }], ports: [{ port: 80 }] }] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await endpointsOf(env, 'manual')).toBeDefined();
+  });
+
   test('puts back endpoints someone deleted, and retries after a failed write', async () => {
     const e = await startController();
     let failures = 2;

@@ -27,6 +27,8 @@ import { findPort, hostnameFor, isHeadless, isManagedService, isPodReady, podCha
 export const maxEndpointsCapacity = 1000;
 export const overCapacityAnnotation = 'endpoints.kubernetes.io/over-capacity';
 export const headlessLabel = 'service.kubernetes.io/headless';
+/** Old-style leader election kept its record in this annotation of an Endpoints object. */
+export const leaderElectionAnnotation = 'control-plane.alpha.kubernetes.io/leader';
 
 export type EndpointSubset = NonNullable<Endpoints['subsets']>[number];
 export type EndpointAddress = NonNullable<EndpointSubset['addresses']>[number];
@@ -173,15 +175,19 @@ export class EndpointsController implements Runnable {
       },
       onDelete: (p) => enqueueFor(deletedObject(p)),
     });
-    // Someone else changed or removed an Endpoints object of ours: put it back.
+    // Someone removed an Endpoints object of ours: put it back (as upstream, only deletions are watched).
     epInf.addEventHandler({
-      onUpdate: (_o, ep) => this.queue.add(metaNamespaceKey(ep)),
       onDelete: (ep) => this.queue.add(metaNamespaceKey(deletedObject(ep))),
     });
   }
 
   async start(signal: AbortSignal): Promise<void> {
     if (!(await waitForCacheSync(signal, ...this.informers))) return;
+    // Upstream's checkLeftoverEndpoints: Endpoints whose service went while the controller was
+    // down are removed (those holding a leader-election record are not endpoints of a service).
+    for (const ep of this.endpoints.list()) {
+      if (ep.metadata.annotations?.[leaderElectionAnnotation] === undefined) this.queue.add(metaNamespaceKey(ep));
+    }
     this.log.info('starting');
     await runWorkers(this.queue, this.o.workers ?? 5, (key) => this.sync(key), signal, { log: this.log, name: 'endpoint' });
     this.log.info('stopped');
