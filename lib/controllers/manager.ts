@@ -13,6 +13,7 @@
  * Several replicas may run; one leads and the others wait. Each leadership term gets fresh
  * informers, so a replica that takes over starts from a consistent view.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -189,7 +190,21 @@ export class ControllerManager implements Runnable {
   }
 
   /** One leadership term: informers, then every enabled controller, until `signal` aborts. */
-  private async run(signal: AbortSignal): Promise<void> {
+  private async run(outer: AbortSignal): Promise<void> {
+    // Every informer, queue and loop listens to this signal: many more than Node's default of 10.
+    const term = new AbortController();
+    setMaxListeners(0, term.signal);
+    const onAbort = () => term.abort();
+    if (outer.aborted) term.abort();
+    else outer.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.runTerm(term.signal);
+    } finally {
+      outer.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runTerm(signal: AbortSignal): Promise<void> {
     const informers = new SharedInformerFactory({ client: this.cfg.client, log: this.log, clock: this.cfg.clock, informerOptions: this.cfg.informerOptions });
     const broadcaster = new EventBroadcaster({ client: this.cfg.client, log: this.log, clock: this.cfg.clock });
     const ctx: ControllerContext = {

@@ -10,6 +10,7 @@
  * `setNodeReady(name, false)` makes a live kubelet report Ready=False instead.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Lease, Node, NodeCondition, Pod, Taint } from '../api/index.js';
 import { realClock, rfc3339, rfc3339Micro, silentLogger, type Clock, type Runnable } from '../base/index.js';
@@ -162,7 +163,21 @@ export class SimNodes implements Runnable {
     return [...this.nodes.keys()];
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  async start(outer: AbortSignal): Promise<void> {
+    // The informers, queue and loops all listen to this signal: more than Node's default of 10.
+    const ctl = new AbortController();
+    setMaxListeners(0, ctl.signal);
+    const onAbort = () => ctl.abort();
+    if (outer.aborted) ctl.abort();
+    else outer.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.run(ctl.signal);
+    } finally {
+      outer.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
     this.signal = signal;
     // One listener for every node's loops (thousands of nodes would be thousands of listeners).
     signal.addEventListener('abort', () => {

@@ -62,7 +62,7 @@ describe('tkube-simnode program', () => {
       expect(nodes.filter((n) => n.metadata.labels!['topology.kubernetes.io/zone'] === 'a')).toHaveLength(6);
       expect(nodes[0]!.spec!.taints).toEqual([{ key: 'dedicated', value: 'lab', effect: 'NoSchedule' }]);
       const leases = client.resource(Resources.leases, 'kube-node-lease');
-      const t0 = (await leases.get('lab-03')).spec!.renewTime;
+      const t0 = (await eventually(() => leases.get('lab-03'), 5000)).spec!.renewTime;
       await eventually(async () => (await leases.get('lab-03')).spec!.renewTime !== t0, 5000);
       const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
       p.kill('SIGTERM');

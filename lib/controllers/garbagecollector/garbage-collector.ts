@@ -23,6 +23,7 @@
  * Owners are always checked against the API server (by uid) before a dependent is deleted: a
  * reference to an object re-created under the same name is dangling.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { KubeObject, OwnerReference } from '../../api/index.js';
 import { realClock, silentLogger, type Clock, type Counter, type MetricsRegistry, type Runnable } from '../../base/index.js';
@@ -494,6 +495,7 @@ export class GarbageCollector implements Runnable {
       return;
     }
     const timeout = new AbortController();
+    setMaxListeners(0, timeout.signal); // one waiter per resource
     const onAbort = () => timeout.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => timeout.abort(), this.o.syncTimeoutMs ?? 60_000);
