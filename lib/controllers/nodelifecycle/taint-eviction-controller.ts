@@ -33,8 +33,6 @@ interface ScheduledEviction {
   done: boolean;
 }
 
-type Item = { kind: 'node'; name: string } | { kind: 'pod'; key: string; node: string };
-
 export class TaintEvictionController implements Runnable {
   private readonly log: Logger;
   private readonly clock: Clock;
