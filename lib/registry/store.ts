@@ -209,6 +209,7 @@ export class Store {
       user: ctx.user,
       dryRun: ctx.dryRun,
       options,
+      warnings: ctx.warnings,
     };
   }
 
