@@ -12,12 +12,11 @@ import type { Logger } from 'pino';
 import { MetricsRegistry, waitForAbort, type Runnable } from '../base/index.js';
 import { Etcd3Storage, type Storage } from '../storage/index.js';
 import { Registry } from '../registry/index.js';
-import { AdmissionChain, selectPlugins, type AdmissionPlugin } from './admission/chain.js';
-import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
-import { alwaysAllow, alwaysDeny, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
+import { alwaysAllow, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
+import { Security, type SecurityOptions } from './security.js';
 import { runBootstrap } from './bootstrap.js';
 import { CRDController } from './crd-controller.js';
-import { OpenAPIGenerator } from '../api/index.js';
+import { OpenAPIGenerator, reviewResources } from '../api/index.js';
 import { openAPIPathHandler } from './openapi.js';
 import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
 
@@ -37,7 +36,7 @@ export function versionInfo(): VersionInfo {
   };
 }
 
-export interface APIServerOptions {
+export interface APIServerOptions extends SecurityOptions {
   etcdServers: string[];
   etcdPrefix: string;
   serviceClusterIPRange: string;
@@ -62,6 +61,16 @@ export interface APIServerOptions {
   watchCacheCapacity?: number;
   bookmarkIntervalMs?: number;
   log: Logger;
+  /** --encryption-provider-config: resources encrypted at rest (lib/storage/encryption). */
+  encryptionProviderConfig?: string;
+  /**
+   * Credentials towards kubelets (--kubelet-client-certificate, --kubelet-client-key,
+   * --kubelet-certificate-authority), for the node proxy and pods/log, exec, attach, port-forward
+   * once the kubelet serves them: dial with lib/apiserver/proxy/upgrade.ts.
+   */
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletCertificateAuthority?: string;
   /** Use this storage instead of connecting to etcd (tests). */
   storage?: Storage;
 }
@@ -71,14 +80,14 @@ export function isLoopback(addr: string): boolean {
   return addr === 'localhost' || addr === '::1' || /^127\.\d+\.\d+\.\d+$/.test(addr);
 }
 
-export const defaultAdmissionPlugins = ['NamespaceLifecycle'];
-
 export class APIServer implements Runnable {
   readonly metrics = new MetricsRegistry();
   readonly storage: Storage;
   readonly registry: Registry;
   readonly app: FastifyInstance;
   private secureApp?: FastifyInstance;
+  /** Authentication, authorization, admission and their loops (security.ts). */
+  readonly security: Security;
   private readonly log: Logger;
   /** Ports actually bound (useful with port 0 in tests). */
   insecureAddress?: { host: string; port: number };
@@ -88,7 +97,7 @@ export class APIServer implements Runnable {
   /** /openapi/v2 and /openapi/v3: documents of whatever the registry serves at the time of the request. */
   private readonly openAPI = openAPIPathHandler({
     generator: new OpenAPIGenerator({ title: 'tkube', version: versionInfo().gitVersion }),
-    resourceTypes: () => this.registry.all().map((s) => s.rt),
+    resourceTypes: () => [...this.registry.all().map((s) => s.rt), ...reviewResources],
   });
 
   constructor(private readonly o: APIServerOptions) {
@@ -107,8 +116,8 @@ export class APIServer implements Runnable {
       eventTTLSeconds: o.eventTTLSeconds,
       watchCacheCapacity: o.watchCacheCapacity,
     });
-    const plugins: AdmissionPlugin[] = [namespaceLifecycle(this.registry)];
-    this.registry.setAdmission(new AdmissionChain(selectPlugins(plugins, defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins)));
+    this.security = new Security(o, this.registry, o.log.child({ part: 'security' }));
+    this.registry.setAdmission(this.security.admission);
     this.ready = new Promise((r) => (this.resolveReady = r));
     const objects = this.metrics.gauge('apiserver_storage_objects', 'Objects held in the watch cache, by resource.');
     objects.collect(() => this.registry.all().map((s) => [{ resource: s.rt.group ? `${s.rt.resource}.${s.rt.group}` : s.rt.resource }, s.cache?.size ?? 0]));
@@ -136,14 +145,10 @@ export class APIServer implements Runnable {
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       pathHandlers: [this.openAPI],
+      resourceTypes: () => reviewResources,
+      virtualResources: this.security.virtualResources(),
+      subresources: this.security.subresources(),
     };
-  }
-
-  private authorizerFromModes(): Authorizer {
-    const modes = this.o.authorizationMode;
-    if (modes.includes('AlwaysAllow')) return alwaysAllow;
-    if (modes.includes('AlwaysDeny')) return alwaysDeny;
-    throw new Error(`--authorization-mode=${modes.join(',')}: only AlwaysAllow and AlwaysDeny are available in this build`);
   }
 
   private tlsMaterial(): { cert: Buffer; key: Buffer } {
@@ -169,6 +174,8 @@ export class APIServer implements Runnable {
     const crds = new CRDController(this.registry, this.log.child({ part: 'crd-controller' }));
     await crds.syncAll();
     const crdLoop = crds.start(signal);
+    await this.security.bootstrapPolicy(signal);
+    const securityLoops = this.security.runControllers(signal);
     this.resolveReady();
     const bootstrap = runBootstrap(
       { registry: this.registry, log: this.log.child({ part: 'bootstrap' }), advertiseAddress: o.advertiseAddress, advertisePort: o.securePort || o.insecurePort },
@@ -182,7 +189,12 @@ export class APIServer implements Runnable {
     }
     if (o.securePort > 0) {
       const tls = this.tlsMaterial();
-      this.secureApp = createAPIServer({ ...this.config([], o.anonymousAuth, this.authorizerFromModes()), tls });
+      const sec = this.security;
+      this.secureApp = createAPIServer({
+        ...this.config(sec.authenticators(), o.anonymousAuth, sec.authorizer),
+        impersonate: sec.impersonator(),
+        tls: { ...tls, ca: sec.clientCA },
+      });
       await this.secureApp.listen({ host: o.bindAddress, port: o.securePort });
       const server = this.secureApp.server;
       const a = server.address() as { address: string; port: number };
@@ -193,6 +205,7 @@ export class APIServer implements Runnable {
     await waitForAbort(signal);
     await bootstrap;
     await crdLoop;
+    await Promise.all(securityLoops);
     this.registry.stop();
     await this.app.close();
     await this.secureApp?.close();
