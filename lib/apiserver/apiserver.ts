@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { MetricsRegistry, waitForAbort, type Runnable } from '../base/index.js';
-import { Etcd3Storage, type Storage } from '../storage/index.js';
+import { Etcd3Storage, encryptionTransformer, loadEncryptionConfig, type Storage } from '../storage/index.js';
 import { Registry } from '../registry/index.js';
 import { alwaysAllow, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
 import { Security, type SecurityOptions } from './security.js';
@@ -106,7 +106,9 @@ export class APIServer implements Runnable {
       throw new Error(`--insecure-bind-address=${o.insecureBindAddress} is refused: the insecure port has no authentication and may only listen on loopback (127.0.0.1)`);
     }
     const etcdLatency = this.metrics.histogram('etcd_request_duration_seconds', 'etcd request latency by operation.');
-    this.storage = o.storage ?? new Etcd3Storage({ endpoints: o.etcdServers, log: o.log.child({ part: 'etcd' }), observe: (op, s) => etcdLatency.observe({ operation: op }, s) });
+    // Encryption at rest: the key of a value names its resource (resolved once the registry exists).
+    const transformer = o.encryptionProviderConfig ? encryptionTransformer(loadEncryptionConfig(o.encryptionProviderConfig), (key) => this.resourceOfKey(key)) : undefined;
+    this.storage = o.storage ?? new Etcd3Storage({ endpoints: o.etcdServers, log: o.log.child({ part: 'etcd' }), observe: (op, s) => etcdLatency.observe({ operation: op }, s), transformer });
     this.registry = new Registry({
       storage: this.storage,
       log: o.log.child({ part: 'registry' }),
@@ -122,6 +124,12 @@ export class APIServer implements Runnable {
     const objects = this.metrics.gauge('apiserver_storage_objects', 'Objects held in the watch cache, by resource.');
     objects.collect(() => this.registry.all().map((s) => [{ resource: s.rt.group ? `${s.rt.resource}.${s.rt.group}` : s.rt.resource }, s.cache?.size ?? 0]));
     this.app = createAPIServer(this.config([fixedUserAuthenticator(insecureUser)], true, alwaysAllow));
+  }
+
+  /** The resource an etcd key belongs to, by the registry's key layout. */
+  private resourceOfKey(key: string): { resource: string; group: string } | undefined {
+    const store = this.registry?.all().find((s) => key.startsWith(s.prefix));
+    return store ? { resource: store.rt.resource, group: store.rt.group } : undefined;
   }
 
   private config(authenticators: Authenticator[], anonymous: boolean, authorizer: Authorizer): APIServerConfig {
