@@ -72,7 +72,7 @@ export function unionAuthorizer(list: Authorizer[]): Authorizer {
  * `fieldSelector=metadata.name=x` is authorized as a request for that object (so that rules
  * with resourceNames and the Node authorizer can allow it).
  */
-export function authorizationAttributes(user: UserInfo, info: RequestInfo, query?: URLSearchParams): AuthorizationAttributes {
+export function authorizationAttributes(user: UserInfo, info: RequestInfo, query?: URLSearchParams, method?: string): AuthorizationAttributes {
   const fieldSelector = query?.get('fieldSelector') ?? undefined;
   const labelSelector = query?.get('labelSelector') ?? undefined;
   let name = info.name;
@@ -83,11 +83,17 @@ export function authorizationAttributes(user: UserInfo, info: RequestInfo, query
       /* a bad selector fails later, with a 400 from the store */
     }
   }
+  // Streaming subresources (exec, attach, portforward, proxy) are authorized by their HTTP
+  // verb, as upstream: POST is create, GET is get (what RBAC rules name).
+  let verb: string = info.verb;
+  if ((verb === 'connect' || verb === 'proxy') && info.subresource && method) verb = httpVerb(method);
+  // Outside the resource space the verb is the HTTP method in lower case (get, post, put...).
+  if (!info.isResourceRequest && method) verb = method.toLowerCase();
   return {
     fieldSelector,
     labelSelector,
     user,
-    verb: info.verb,
+    verb,
     isResourceRequest: info.isResourceRequest,
     path: info.path,
     namespace: info.namespace,
@@ -97,6 +103,21 @@ export function authorizationAttributes(user: UserInfo, info: RequestInfo, query
     subresource: info.subresource,
     name,
   };
+}
+
+function httpVerb(method: string): string {
+  switch (method.toUpperCase()) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'get';
+  }
 }
 
 /** The 403 message upstream writes for a denied request. */

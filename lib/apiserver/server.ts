@@ -213,7 +213,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       let user = await authenticate(req);
       if (cfg.impersonate) user = await cfg.impersonate(req.raw, user);
       // Every request is authorized, health and version included (system:public-info-viewer allows those).
-      const attrs = authorizationAttributes(user, info, query);
+      const attrs = authorizationAttributes(user, info, query, req.method);
       const decision = await cfg.authorizer.authorize(attrs);
       if (decision.decision !== 'allow') {
         throw newForbidden(
@@ -279,6 +279,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     if (!rt.namespaced && info.namespace) throw notFoundPath(info);
     const raw = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw newBadRequest('the body of the request must be an object');
+    raw.metadata ??= {};
     const want = apiVersionOf(rt);
     if (raw.apiVersion !== undefined && raw.apiVersion !== want) throw newBadRequest(`the API version in the data (${String(raw.apiVersion)}) does not match the expected API version (${want})`);
     if (raw.kind !== undefined && raw.kind !== rt.kind) throw newBadRequest(`${String(raw.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the expected kind (${rt.kind})`);

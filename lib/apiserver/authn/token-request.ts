@@ -32,7 +32,7 @@ export function tokenRequestHandler(o: TokenRequestOptions): SubresourceHandler 
     if (!o.issuer) throw newServiceUnavailable('the API server cannot issue service account tokens: it was started without --service-account-signing-key-file');
     const raw = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
     if (raw.kind !== undefined && raw.kind !== 'TokenRequest') throw newBadRequest(`${String(raw.kind)} in version "v1" cannot be handled as a TokenRequest`);
-    const tr = decodeWith(TokenRequestSchema, raw, 'authentication.k8s.io', 'TokenRequest', 'v1');
+    const tr = decodeWith(TokenRequestSchema, { ...raw, metadata: raw.metadata ?? {} }, 'authentication.k8s.io', 'TokenRequest', 'v1');
     const spec = (tr.spec ??= {});
     spec.audiences = spec.audiences?.length ? spec.audiences : [...o.audiences];
     spec.expirationSeconds ??= defaultExpirationSeconds;
