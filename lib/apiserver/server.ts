@@ -280,6 +280,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const raw = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw newBadRequest('the body of the request must be an object');
     raw.metadata ??= {};
+    // A review's status is the answer: whatever the client sent there is ignored.
+    delete raw.status;
     const want = apiVersionOf(rt);
     if (raw.apiVersion !== undefined && raw.apiVersion !== want) throw newBadRequest(`the API version in the data (${String(raw.apiVersion)}) does not match the expected API version (${want})`);
     if (raw.kind !== undefined && raw.kind !== rt.kind) throw newBadRequest(`${String(raw.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the expected kind (${rt.kind})`);
