@@ -18,13 +18,13 @@ function itemsOf(registry: Registry, namespace: string, type: string): Item[] {
   return listCached<LimitRange>(registry, '', 'limitranges', namespace).flatMap((lr) => (lr.spec?.limits ?? []).filter((i) => i.type === type));
 }
 
+/** Upstream's checks: one message per constraint and resource, the first that fails. */
 function minCheck(errs: string[], what: string, min: ResourceList | undefined, req: ResourceList, lim: ResourceList) {
   for (const [r, m] of Object.entries(min ?? {})) {
     const q = req[r];
     if (q === undefined) errs.push(`minimum ${r} usage per ${what} is ${m}.  No request is specified`);
     else if (quantityToNumber(q) < quantityToNumber(m)) errs.push(`minimum ${r} usage per ${what} is ${m}, but request is ${q}`);
-    const l = lim[r];
-    if (l !== undefined && quantityToNumber(l) < quantityToNumber(m)) errs.push(`minimum ${r} usage per ${what} is ${m}, but limit is ${l}`);
+    else if (lim[r] !== undefined && quantityToNumber(lim[r]!) < quantityToNumber(m)) errs.push(`minimum ${r} usage per ${what} is ${m}, but limit is ${lim[r]}`);
   }
 }
 
@@ -33,8 +33,7 @@ function maxCheck(errs: string[], what: string, max: ResourceList | undefined, r
     const l = lim[r];
     if (l === undefined) errs.push(`maximum ${r} usage per ${what} is ${m}.  No limit is specified`);
     else if (quantityToNumber(l) > quantityToNumber(m)) errs.push(`maximum ${r} usage per ${what} is ${m}, but limit is ${l}`);
-    const q = req[r];
-    if (q !== undefined && quantityToNumber(q) > quantityToNumber(m)) errs.push(`maximum ${r} usage per ${what} is ${m}, but request is ${q}`);
+    else if (req[r] !== undefined && quantityToNumber(req[r]!) > quantityToNumber(m)) errs.push(`maximum ${r} usage per ${what} is ${m}, but request is ${req[r]}`);
   }
 }
 

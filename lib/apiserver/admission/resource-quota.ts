@@ -239,9 +239,9 @@ export class QuotaUsageReconciler {
     private readonly registry: Registry,
     private readonly tracker: QuotaTracker,
     private readonly log: Logger,
-    private readonly intervalMs = 5000,
+    private readonly intervalMs = 3000,
     /** How long after an admission charge a quota's usage is not lowered (the new object may not be cached yet). */
-    private readonly graceMs = 5000,
+    private readonly graceMs = 2000,
   ) {}
 
   async syncOnce(): Promise<void> {
