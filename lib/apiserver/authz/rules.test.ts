@@ -79,7 +79,7 @@ describe('covering (escalation checks)', () => {
 describe('aggregation', () => {
   const cr = (name: string, labels: Record<string, string>, rules: PolicyRule[]) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules });
   test('the union of the selected roles\' rules, in name order, without duplicates or itself', () => {
-    const agg = { ...cr('agg', { x: 'true' }, [r(['*'], ['*'], ['*'])]), aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'true' } }, { matchLabels: { y: 'true' } }] } };
+    const agg = { ...cr('agg', { x: 'true' }, [r(['*'], ['*'], ['*'])]), aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'true' } as Record<string, string> }, { matchLabels: { y: 'true' } as Record<string, string> }] } };
     const all = [agg, cr('b', { x: 'true' }, [r(['get'], [''], ['pods']), r(['list'], [''], ['pods'])]), cr('a', { y: 'true' }, [r(['get'], [''], ['pods'])]), cr('c', {}, [r(['*'], [''], ['secrets'])])];
     expect(aggregatedRules(agg, all)).toEqual([r(['get'], [''], ['pods']), r(['list'], [''], ['pods'])]);
   });
