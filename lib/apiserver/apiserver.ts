@@ -152,7 +152,7 @@ export class APIServer implements Runnable {
       maxRequestsInflight: o.maxRequestsInflight,
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
-      pathHandlers: [this.openAPI],
+      pathHandlers: [this.openAPI, ...this.security.pathHandlers()],
       resourceTypes: () => reviewResources,
       virtualResources: this.security.virtualResources(),
       subresources: this.security.subresources(),

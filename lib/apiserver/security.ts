@@ -8,8 +8,9 @@
  * everyone as system:admin and allows everything, but admission applies there too.
  */
 import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Registry } from '../registry/index.js';
+import type { Registry, UserInfo } from '../registry/index.js';
 import { AdmissionChain, selectPlugins } from './admission/chain.js';
 import { allAdmissionPlugins, defaultAdmissionPlugins } from './admission/plugins.js';
 import { QuotaTracker, QuotaUsageReconciler } from './admission/resource-quota.js';
@@ -23,7 +24,8 @@ import { tokenRequestHandler } from './authn/token-request.js';
 import type { TokenAuthenticator } from './authn/types.js';
 import { buildAuthorization, ClusterRoleAggregator, escalationGuard, reconcileBootstrapPolicy, type Authorization } from './authz/index.js';
 import { reviewHandlers } from './authz/reviews.js';
-import type { SubresourceHandler, VirtualResource } from './server.js';
+import type { PathHandler, SubresourceHandler, VirtualResource } from './server.js';
+import { issuerDiscoveryHandler } from './authn/oidc-discovery.js';
 import { sleep } from '../base/index.js';
 
 export const defaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
@@ -47,6 +49,8 @@ export interface SecurityOptions {
   apiAudiences?: string[];
   /** --service-account-max-token-expiration, seconds (0: none). */
   serviceAccountMaxTokenExpirationSeconds?: number;
+  /** --service-account-jwks-uri: where issuer discovery says the keys are. */
+  serviceAccountJWKSURI?: string;
 }
 
 export class Security {
@@ -56,6 +60,8 @@ export class Security {
   readonly audiences: string[];
   readonly issuer?: ServiceAccountTokenIssuer;
   readonly clientCA?: Buffer;
+  private readonly verificationKeys: VerificationKey[] = [];
+  private readonly issuers: string[];
   private readonly quota = new QuotaTracker();
 
   constructor(
@@ -82,6 +88,7 @@ export class Security {
     if (o.tokenAuthFile) this.tokens.push(TokenFileAuthenticator.fromFile(o.tokenAuthFile));
 
     const issuers = o.serviceAccountIssuers?.length ? o.serviceAccountIssuers : [defaultServiceAccountIssuer];
+    this.issuers = issuers;
     this.audiences = o.apiAudiences?.length ? o.apiAudiences : issuers;
     const keys: VerificationKey[] = [];
     for (const f of o.serviceAccountKeyFiles ?? []) {
@@ -95,6 +102,7 @@ export class Security {
       this.issuer = new ServiceAccountTokenIssuer(signing, issuers[0]!);
       if (!keys.some((k) => k.kid === signing.kid)) keys.push(...verificationKeysFromPEM(pem));
     }
+    this.verificationKeys = keys;
     if (keys.length) this.tokens.push(new ServiceAccountTokenAuthenticator({ keys, issuers, get: registryGetter(registry), log: log.child({ part: 'serviceaccount-tokens' }) }));
   }
 
@@ -110,11 +118,17 @@ export class Security {
   /** Acts on Impersonate-* headers (secure port). */
   impersonator() {
     const authorizer = this.authorizer;
-    return async (req: import('node:http').IncomingMessage, user: import('../registry/index.js').UserInfo) => (wantsImpersonation(req) ? impersonate(req, user, authorizer) : user);
+    return async (req: IncomingMessage, user: UserInfo) => (wantsImpersonation(req) ? impersonate(req, user, authorizer) : user);
   }
 
   virtualResources(authorizer: Authorizer = this.authorizer): Record<string, VirtualResource> {
     return reviewHandlers({ authorizer, resolvers: this.authorization.resolvers, tokens: this.tokens, audiences: this.audiences });
+  }
+
+  /** Paths outside the resource space: service account issuer discovery (when tokens are issued). */
+  pathHandlers(): PathHandler[] {
+    if (!this.issuer || !/^https:\/\//.test(this.issuers[0]!)) return [];
+    return [issuerDiscoveryHandler({ issuer: this.issuers[0]!, jwksURI: this.o.serviceAccountJWKSURI, keys: this.verificationKeys })];
   }
 
   subresources(): Record<string, SubresourceHandler> {

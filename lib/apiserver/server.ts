@@ -277,8 +277,10 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const rt = v.rt;
     if (info.verb !== 'create' || info.name || info.subresource) throw newMethodNotSupported({ group: rt.group, resource: rt.resource }, info.verb || req.method.toLowerCase());
     if (!rt.namespaced && info.namespace) throw notFoundPath(info);
-    const raw = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw newBadRequest('the body of the request must be an object');
+    const parsed = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw newBadRequest('the body of the request must be an object');
+    // Go clients send null for empty fields; the review kinds read null as absent.
+    const raw = JSON.parse(JSON.stringify(parsed, (_k, v: unknown) => (v === null ? undefined : v))) as Record<string, unknown>;
     raw.metadata ??= {};
     // A review's status is the answer: whatever the client sent there is ignored.
     delete raw.status;

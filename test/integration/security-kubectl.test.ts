@@ -82,6 +82,25 @@ describe.each(kubectls().map((k) => [k.version, k] as [string, Kubectl]))('kubec
     expect((await admin(['auth', 'can-i', 'create', 'rolebindings', '-n', ns, '--as=bob'])).stdout.trim()).toBe('no');
   });
 
+  test('kubectl create token: a bound token that authenticates as the service account', async () => {
+    await admin(['create', 'serviceaccount', `builder-${suffix}`, '-n', ns]);
+    const t = await admin(['create', 'token', `builder-${suffix}`, '-n', ns, '--duration=10m']);
+    expect(t.code, t.stderr).toBe(0);
+    const token = t.stdout.trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    expect(claims.exp - claims.iat).toBe(600);
+    const who = await runKubectl(k, s.tokenKubeconfig(`builder-${suffix}`, token), ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(who.stdout).toBe(`system:serviceaccount:${ns}:builder-${suffix}`);
+  });
+
+  test('kubectl get rolebindings -o wide shows the role and its subjects', async () => {
+    await admin(['create', 'rolebinding', `wide-${suffix}`, '-n', ns, '--clusterrole=view', '--user=alice', '--group=devs', `--serviceaccount=${ns}:robot`]);
+    const r = await admin(['get', 'rolebinding', `wide-${suffix}`, '-n', ns, '-o', 'wide']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^NAME\s+ROLE\s+AGE\s+USERS\s+GROUPS\s+SERVICEACCOUNTS$/);
+    expect(r.stdout).toMatch(new RegExp(`wide-${suffix}\\s+ClusterRole/view\\s+\\S+\\s+alice\\s+devs\\s+${ns}/robot`));
+  });
+
   test('kubectl get clusterroles and the bootstrap policy', async () => {
     const r = await admin(['get', 'clusterroles', 'cluster-admin', 'admin', 'edit', 'view', 'system:node', 'system:basic-user', 'system:discovery', 'system:public-info-viewer']);
     expect(r.code, r.stderr).toBe(0);

@@ -32,7 +32,8 @@ export interface SecureTestServer extends TestAPIServer {
   /** Static tokens of the token file, by user name. */
   tokens: Record<string, string>;
   kubeconfigs: Record<string, string>;
-  tokenKubeconfig(user: string): string;
+  /** A kubeconfig for the secure port that authenticates with a bearer token (the user's static one by default). */
+  tokenKubeconfig(user: string, token?: string): string;
 }
 
 /** Users of the static token file: token, name, uid, groups. */
@@ -97,11 +98,11 @@ export async function startSecureAPIServer(opts: Partial<APIServerOptions> & { e
     tokens,
     kubeconfigs,
     client: (name) => ({ cert: fs.readFileSync(p(`${name}.crt`)), key: fs.readFileSync(p(`${name}.key`)) }),
-    tokenKubeconfig(user) {
+    tokenKubeconfig(user, token) {
       const file = path.join(dir, `${user}-token.kubeconfig`);
       fs.writeFileSync(
         file,
-        `apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster:\n    server: ${secureURL}\n    certificate-authority-data: ${Buffer.from(caPEM).toString('base64')}\ncontexts:\n- name: t\n  context: {cluster: t, user: ${user}}\ncurrent-context: t\nusers:\n- name: ${user}\n  user:\n    token: ${tokens[user] ?? user}\n`,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster:\n    server: ${secureURL}\n    certificate-authority-data: ${Buffer.from(caPEM).toString('base64')}\ncontexts:\n- name: t\n  context: {cluster: t, user: ${user}}\ncurrent-context: t\nusers:\n- name: ${user}\n  user:\n    token: ${token ?? tokens[user] ?? user}\n`,
         { mode: 0o600 },
       );
       return file;

@@ -24,6 +24,13 @@ export interface TokenRequestOptions {
 }
 
 const minExpirationSeconds = 600;
+
+/** A copy without null-valued fields (as Go's decoder reads them: absent). */
+export function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)]));
+  return v;
+}
 const defaultExpirationSeconds = 3600;
 
 export function tokenRequestHandler(o: TokenRequestOptions): SubresourceHandler {
@@ -32,7 +39,9 @@ export function tokenRequestHandler(o: TokenRequestOptions): SubresourceHandler 
     if (!o.issuer) throw newServiceUnavailable('the API server cannot issue service account tokens: it was started without --service-account-signing-key-file');
     const raw = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
     if (raw.kind !== undefined && raw.kind !== 'TokenRequest') throw newBadRequest(`${String(raw.kind)} in version "v1" cannot be handled as a TokenRequest`);
-    const tr = decodeWith(TokenRequestSchema, { ...raw, metadata: raw.metadata ?? {} }, 'authentication.k8s.io', 'TokenRequest', 'v1');
+    // The status is the answer; nulls (Go clients send them for empty fields) mean "not set".
+    const { status: _ignored, ...body } = dropNulls(raw) as Record<string, unknown>;
+    const tr = decodeWith(TokenRequestSchema, { ...body, metadata: body.metadata ?? {} }, 'authentication.k8s.io', 'TokenRequest', 'v1');
     const spec = (tr.spec ??= {});
     spec.audiences = spec.audiences?.length ? spec.audiences : [...o.audiences];
     spec.expirationSeconds ??= defaultExpirationSeconds;

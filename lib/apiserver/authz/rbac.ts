@@ -8,7 +8,7 @@
  * such binding refers to are checked in turn; the first rule that allows the request allows it.
  * RBAC never denies: without an allowing rule it has no opinion.
  */
-import type { ClusterRole, ClusterRoleBinding, KubeObject, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
 import { rbacGroup } from '../../api/index.js';
 import type { Registry, UserInfo } from '../../registry/index.js';
 import type { AuthorizationAttributes, Authorizer, Decision } from '../auth.js';
@@ -197,9 +197,4 @@ export class RBACAuthorizer implements Authorizer, RuleResolver {
       errors,
     };
   }
-}
-
-/** Whether an object is an RBAC object the authorizer reads (for cache freshness checks). */
-export function isRBACObject(o: KubeObject): boolean {
-  return (o.apiVersion ?? '').startsWith(`${rbacGroup}/`);
 }
