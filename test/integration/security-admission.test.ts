@@ -94,6 +94,7 @@ describe('LimitRanger', () => {
     expect(r.status).toBe(201);
     expect(r.body.spec.containers[0].resources).toEqual({ limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } });
     expect(r.body.metadata.annotations['kubernetes.io/limit-ranger']).toBe('LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c');
+    expect(r.body.status.qosClass).toBe('Burstable');
   });
 
   test('above max or below min is refused', async () => {

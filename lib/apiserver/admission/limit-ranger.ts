@@ -3,7 +3,7 @@
  * and refuse pods, containers and claims outside their min, max and maxLimitRequestRatio.
  */
 import type { LimitRange, PersistentVolumeClaim, Pod } from '../../api/index.js';
-import type { Registry } from '../../registry/index.js';
+import { qosClass, type Registry } from '../../registry/index.js';
 import { markMutated, type AdmissionPlugin } from './chain.js';
 import { admissionForbidden, aggregate, isPodCreate, listCached } from './lookup.js';
 import { addQuantities, quantityToNumber } from './quantity.js';
@@ -93,8 +93,12 @@ export function limitRanger(registry: Registry): AdmissionPlugin {
       };
       for (const c of pod.spec?.initContainers ?? []) apply(c);
       for (const c of pod.spec?.containers ?? []) apply(c);
-      if (notes.length) markMutated(a.object);
-      if (notes.length) pod.metadata.annotations = { ...pod.metadata.annotations, [limitRangerAnnotation]: `LimitRanger plugin set: ${notes.join('; ')}` };
+      if (notes.length === 0) return;
+      markMutated(a.object);
+      pod.metadata.annotations = { ...pod.metadata.annotations, [limitRangerAnnotation]: `LimitRanger plugin set: ${notes.join('; ')}` };
+      // The QoS class was computed before admission; defaults may have changed it (upstream
+      // computes it after mutating admission).
+      if (pod.status?.qosClass) pod.status.qosClass = qosClass(pod.spec);
     },
     async validate(a) {
       if (a.group !== '' || a.subresource !== '' || a.operation !== 'CREATE' || !a.object) return;

@@ -111,8 +111,11 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
         case '/pods': {
           if (a.subresource || !['get', 'list', 'watch'].includes(a.verb)) break;
           if (a.verb === 'get') {
-            const cache = this.registry.mustGet('', 'pods').cache;
-            const pod = cache?.get(`${cache.prefix}${a.namespace}/${a.name}`)?.object as Pod | undefined;
+            // A pod bound elsewhere is refused; one that does not exist may be asked for (the
+            // kubelet learns it is gone from the 404). Not cached yet: storage decides.
+            const store = this.registry.mustGet('', 'pods');
+            const key = `${store.prefix}${a.namespace}/${a.name}`;
+            const pod = (store.cache?.get(key)?.object ?? (await this.registry.storage.get(key))) as Pod | null;
             if (pod && pod.spec?.nodeName !== node) return unrelated;
             break;
           }
