@@ -274,6 +274,19 @@ export class QuotaUsageReconciler {
     }
   }
 
+  /** Waits for a poke or the end; leaves no listener behind on the (long-lived) signal. */
+  private idle(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   async start(signal: AbortSignal): Promise<void> {
     const poke = () => {
       this.dirty = true;
@@ -288,11 +301,7 @@ export class QuotaUsageReconciler {
     try {
       while (!signal.aborted) {
         if (!this.dirty) {
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-            signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-          this.wake = undefined;
+          await this.idle(signal);
           continue;
         }
         this.dirty = false;

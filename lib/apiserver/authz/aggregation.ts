@@ -53,6 +53,19 @@ export class ClusterRoleAggregator {
     }
   }
 
+  /** Waits for a poke or the end; leaves no listener behind on the (long-lived) signal. */
+  private idle(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   async start(signal: AbortSignal): Promise<void> {
     const cache = this.registry.mustGet(rbacGroup, 'clusterroles').cache;
     if (!cache) throw new Error('aggregation needs the watch cache');
@@ -71,11 +84,7 @@ export class ClusterRoleAggregator {
     try {
       while (!signal.aborted) {
         if (!this.dirty) {
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-            signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-          this.wake = undefined;
+          await this.idle(signal);
           continue;
         }
         this.dirty = false;
