@@ -452,3 +452,37 @@ describe('the Node authorizer and NodeRestriction', () => {
     expect(theirNode.status).toBe(403);
   });
 });
+
+describe('RBAC objects', () => {
+  test('aggregation: a ClusterRole labelled aggregate-to-view joins view, edit and admin, and leaves them when deleted', async () => {
+    const rule = { apiGroups: ['example.com'], resources: ['widgets'], verbs: ['get', 'list', 'watch'] };
+    const has = async (role: string) => ((await api(s.url, 'GET', `${rbac}/clusterroles/${role}`)).body.rules ?? []).some((r: any) => r.apiGroups?.[0] === 'example.com');
+    const r = await api(s.url, 'POST', `${rbac}/clusterroles`, { metadata: { name: 'widget-viewer', labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } }, rules: [rule] });
+    expect(r.status).toBe(201);
+    await eventually(async () => (await has('view')) && (await has('edit')) && (await has('admin')));
+    // The rules of an aggregated role belong to the aggregation: a manual edit is put back.
+    const view = (await api(s.url, 'GET', `${rbac}/clusterroles/view`)).body;
+    expect((await api(s.url, 'PUT', `${rbac}/clusterroles/view`, { ...view, rules: [] })).status).toBe(200);
+    await eventually(() => has('view'));
+    expect((await api(s.url, 'DELETE', `${rbac}/clusterroles/widget-viewer`)).status).toBe(200);
+    await eventually(async () => !(await has('view')) && !(await has('admin')));
+  });
+
+  test('validation as upstream: rules need verbs, groups and resources; Roles take no URLs; roleRef is immutable', async () => {
+    const bad = await api(s.url, 'POST', `${rbac}/namespaces/${ns}/roles`, { metadata: { name: 'bad' }, rules: [{ verbs: [], resources: ['pods'] }, { verbs: ['get'], nonResourceURLs: ['/healthz'] }] });
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toBe(
+      'Role.rbac.authorization.k8s.io "bad" is invalid: [rules[0].verbs: Required value: verbs must contain at least one value, rules[0].apiGroups: Required value: resource rules must supply at least one api group, rules[1].nonResourceURLs: Invalid value: ["/healthz"]: namespaced rules cannot apply to non-resource URLs]',
+    );
+    const b = await api(s.url, 'POST', `${rbac}/namespaces/${ns}/rolebindings`, { metadata: { name: 'fixed' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', name: 'x' }] });
+    expect(b.status).toBe(201);
+    expect(b.body.subjects[0].apiGroup).toBe('rbac.authorization.k8s.io');
+    const changed = await api(s.url, 'PUT', `${rbac}/namespaces/${ns}/rolebindings/fixed`, { ...b.body, roleRef: { ...b.body.roleRef, name: 'edit' } });
+    expect(changed.status).toBe(422);
+    expect(changed.body.message).toContain('roleRef: Invalid value: ');
+    expect(changed.body.message).toContain('cannot change roleRef');
+    const crb = await api(s.url, 'POST', `${rbac}/clusterrolebindings`, { metadata: { name: 'to-role' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'x' }, subjects: [{ kind: 'ServiceAccount', name: 'sa' }] });
+    expect(crb.status).toBe(422);
+    expect(crb.body.message).toBe('ClusterRoleBinding.rbac.authorization.k8s.io "to-role" is invalid: [roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole", subjects[0].namespace: Required value]');
+  });
+});
