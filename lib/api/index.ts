@@ -22,3 +22,8 @@ export * from './node/v1.js';
 export * from './storage/v1.js';
 export * from './autoscaling/v2.js';
 export * from './field-types.js';
+export * from './rbac/v1.js';
+export * from './rbac/v1-behaviour.js';
+export * from './authentication/v1.js';
+export * from './authorization/v1.js';
+export { reviewResources } from './authorization/resources.js';

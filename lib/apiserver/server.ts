@@ -114,6 +114,16 @@ export interface APIServerConfig {
   componentStatuses?: () => Promise<KubeObject[]>;
   /** Serve HTTPS with this certificate; client certificates are requested but not required. */
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  /** Security: acts on Impersonate-* headers after authentication (lib/apiserver/authn/impersonation.ts). */
+  impersonate?: (req: http.IncomingMessage, user: UserInfo) => Promise<UserInfo>;
+  /** Security: create-only kinds answered without storage (access and token reviews), by group/resource. */
+  virtualResources?: Record<string, VirtualResource>;
+}
+
+/** A create-only kind that is answered, not stored (SelfSubjectAccessReview, TokenReview...). */
+export interface VirtualResource {
+  rt: AnyResourceType;
+  create(body: Record<string, unknown>, info: RequestInfo, user: UserInfo): Promise<unknown>;
 }
 
 interface Metrics {
@@ -223,14 +233,15 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const longRunning = info.verb === 'watch' || info.verb === 'connect' || info.subresource === 'log' || info.verb === 'proxy';
     let counted = false;
     try {
-      const user = await authenticate(req);
-      // Health and version are public; everything else is authorized.
-      const decision = await cfg.authorizer.authorize(authorizationAttributes(user, info));
+      let user = await authenticate(req);
+      if (cfg.impersonate) user = await cfg.impersonate(req.raw, user);
+      // Every request is authorized, health and version included (system:public-info-viewer allows those).
+      const attrs = authorizationAttributes(user, info, query, req.method);
+      const decision = await cfg.authorizer.authorize(attrs);
       if (decision.decision !== 'allow') {
-        const attrs = authorizationAttributes(user, info);
         throw newForbidden(
-          info.isResourceRequest ? { group: info.apiGroup, resource: info.subresource ? `${info.resource}/${info.subresource}` : info.resource } : { group: '', resource: '' },
-          info.name,
+          info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : { group: '', resource: '' },
+          attrs.name,
           forbiddenMessage(attrs) + (decision.reason ? `: ${decision.reason}` : ''),
         );
       }
@@ -246,6 +257,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
         return await serveNonResource(req, reply, info, query, user);
       }
       const store = cfg.registry.get(info.apiGroup, info.resource, info.apiVersion);
+      const virtual = store ? undefined : cfg.virtualResources?.[`${info.apiGroup}/${info.resource}`];
+      if (virtual && virtual.rt.version === info.apiVersion) return await serveVirtual(req, reply, info, virtual, user);
       if (!store) throw notFoundPath(info);
       isWatch = info.verb === 'watch';
       if (isWatch) return await serveWatch(req, reply, info, query, store, user);
@@ -282,6 +295,24 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       }
     }
   });
+
+  async function serveVirtual(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, v: VirtualResource, user: UserInfo) {
+    const rt = v.rt;
+    if (info.verb !== 'create' || info.name || info.subresource) throw newMethodNotSupported({ group: rt.group, resource: rt.resource }, info.verb || req.method.toLowerCase());
+    if (!rt.namespaced && info.namespace) throw notFoundPath(info);
+    const parsed = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw newBadRequest('the body of the request must be an object');
+    // Go clients send null for empty fields; the review kinds read null as absent.
+    const raw = JSON.parse(JSON.stringify(parsed, (_k, v: unknown) => (v === null ? undefined : v))) as Record<string, unknown>;
+    raw.metadata ??= {};
+    // A review's status is the answer: whatever the client sent there is ignored.
+    delete raw.status;
+    const want = apiVersionOf(rt);
+    if (raw.apiVersion !== undefined && raw.apiVersion !== want) throw newBadRequest(`the API version in the data (${String(raw.apiVersion)}) does not match the expected API version (${want})`);
+    if (raw.kind !== undefined && raw.kind !== rt.kind) throw newBadRequest(`${String(raw.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the expected kind (${rt.kind})`);
+    const out = await v.create(decodeWith(rt.schema, raw, rt.group, rt.kind, rt.version) as Record<string, unknown>, info, user);
+    return reply.code(201).type('application/json').send(JSON.stringify(out));
+  }
 
   function notFoundPath(info: RequestInfo): StatusError {
     const e = newNotFound({ group: '', resource: '' }, '');

@@ -160,6 +160,8 @@ export function newNotAcceptable(accepted: string[]): StatusError {
 
 export function newForbidden(gr: GroupResource, name: string, why: string): StatusError {
   const what = name ? `${groupResourceString(gr)} "${name}"` : groupResourceString(gr);
+  // Requests outside the resource space name no resource: upstream writes "forbidden: ...".
+  if (!gr.resource && !name) return make(403, 'Forbidden', `forbidden: ${why}`, { group: gr.group, kind: gr.resource });
   return make(403, 'Forbidden', `${what} is forbidden: ${why}`, { name: name || undefined, group: gr.group, kind: gr.resource });
 }
 

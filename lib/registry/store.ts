@@ -210,6 +210,7 @@ export class Store {
       user: ctx.user,
       dryRun: ctx.dryRun,
       options,
+      warnings: ctx.warnings,
     };
   }
 
