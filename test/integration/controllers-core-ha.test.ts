@@ -60,7 +60,9 @@ describe('tkube-simnode program', () => {
       }, 20_000);
       expect(nodes.map((n) => n.metadata.name).sort()[0]).toBe('lab-00');
       expect(nodes.filter((n) => n.metadata.labels!['topology.kubernetes.io/zone'] === 'a')).toHaveLength(6);
-      expect(nodes[0]!.spec!.taints).toEqual([{ key: 'dedicated', value: 'lab', effect: 'NoSchedule' }]);
+      // Its own taint; TaintNodesByCondition also adds not-ready:NoSchedule to every new node, which
+      // the node lifecycle controller (not running here) lifts once the node reports Ready.
+      expect(nodes[0]!.spec!.taints).toEqual([{ key: 'dedicated', value: 'lab', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }]);
       const leases = client.resource(Resources.leases, 'kube-node-lease');
       const t0 = (await eventually(() => leases.get('lab-03'), 5000)).spec!.renewTime;
       await eventually(async () => (await leases.get('lab-03')).spec!.renewTime !== t0, 5000);

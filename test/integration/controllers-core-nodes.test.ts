@@ -47,6 +47,8 @@ test('a node that stops heartbeating goes Unknown, is tainted, and its pods are 
   c = await startCluster({
     controllers: ['nodelifecycle', 'taint-eviction-controller'],
     options: { nodeMonitorGracePeriodMs: 3000, nodeEvictionRate: 10 },
+    // A pod without tolerations: DefaultTolerationSeconds would give it 300 s ones (see the admission tests).
+    disableAdmissionPlugins: ['DefaultTolerationSeconds'],
     sim: { nodes: [{ name: 'n1' }, { name: 'n2' }, { name: 'n3' }], leaseRenewIntervalMs: 500, statusReportIntervalMs: 60_000 },
   });
   const pods = c.client.resource(Resources.pods, 'default');

@@ -215,7 +215,13 @@ async function stored(namespace: string, resource: string, name: string): Promis
   const p = resource === 'deployments' ? `/apis/apps/v1/namespaces/${namespace}/deployments/${name}` : `/api/v1/namespaces/${namespace}/${resource}/${name}`;
   const r = await api(s.url, 'GET', p);
   if (r.status === 404) return 'absent';
-  const o = JSON.parse(JSON.stringify(r.body).replaceAll(`"namespace":"${namespace}"`, '"namespace":"NS"').replaceAll(`\\"namespace\\":\\"${namespace}\\"`, '\\"namespace\\":\\"NS\\"'));
+  const o = JSON.parse(
+    JSON.stringify(r.body)
+      .replaceAll(`"namespace":"${namespace}"`, '"namespace":"NS"')
+      .replaceAll(`\\"namespace\\":\\"${namespace}\\"`, '\\"namespace\\":\\"NS\\"')
+      // The ServiceAccount admission names the token volume with a random suffix.
+      .replace(/kube-api-access-[a-z0-9]{5}/g, 'kube-api-access-XXXXX'),
+  );
   for (const key of ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields']) delete o.metadata[key];
   if (o.spec?.clusterIP) {
     delete o.spec.clusterIP;

@@ -35,8 +35,10 @@ export function clientFor(api: TestAPIServer, component = 'test'): RESTClient {
   return new RESTClient({ config: loadClientConfig({ kubeconfig: api.kubeconfig, env: {} }), component, qps: 0 });
 }
 
-export async function startCluster(o: { controllers?: string[]; options?: Partial<ControllerManagerOptions>; sim?: Omit<SimNodesOptions, 'client'>; manager?: boolean } = {}): Promise<TestCluster> {
-  const api = await startAPIServer();
+export async function startCluster(
+  o: { controllers?: string[]; options?: Partial<ControllerManagerOptions>; sim?: Omit<SimNodesOptions, 'client'>; manager?: boolean; disableAdmissionPlugins?: string[] } = {},
+): Promise<TestCluster> {
+  const api = await startAPIServer({ disableAdmissionPlugins: o.disableAdmissionPlugins ?? [] });
   const client = clientFor(api);
   const stops: (() => Promise<void>)[] = [];
   const cluster: TestCluster = {

@@ -202,6 +202,26 @@ function volumes(w: DescribeWriter, level: number, vols: Obj[] | undefined): voi
       w.field(l, 'Type', 'PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)');
       w.field(l, 'ClaimName', v.persistentVolumeClaim.claimName);
       w.field(l, 'ReadOnly', v.persistentVolumeClaim.readOnly ?? false);
+    } else if (v.projected) {
+      // As kubectl: one line or two per source; an unset optional prints as Go's <nil>.
+      w.field(l, 'Type', 'Projected (a volume that contains injected data from multiple sources)');
+      for (const src of (v.projected.sources ?? []) as Obj[]) {
+        if (src.secret) {
+          w.field(l, 'SecretName', src.secret.name);
+          w.field(l, 'SecretOptionalName', src.secret.optional ?? '<nil>');
+        } else if (src.downwardAPI) w.field(l, 'DownwardAPI', true);
+        else if (src.configMap) {
+          w.field(l, 'ConfigMapName', src.configMap.name);
+          w.field(l, 'ConfigMapOptional', src.configMap.optional ?? '<nil>');
+        } else if (src.serviceAccountToken) w.field(l, 'TokenExpirationSeconds', src.serviceAccountToken.expirationSeconds ?? 3600);
+      }
+    } else if (v.downwardAPI) {
+      w.field(l, 'Type', 'DownwardAPI (a volume populated by information about the pod)');
+      w.write(l, 'Items:');
+      for (const item of (v.downwardAPI.items ?? []) as Obj[]) {
+        if (item.fieldRef) w.write(l + 1, `${item.fieldRef.fieldPath} -> ${item.path}`);
+        else if (item.resourceFieldRef) w.write(l + 1, `${item.resourceFieldRef.resource} -> ${item.path}`);
+      }
     } else {
       const t = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
       w.field(l, 'Type', t);
