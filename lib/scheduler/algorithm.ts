@@ -71,7 +71,9 @@ export class FitError extends Error {
     readonly numAllNodes: number,
     readonly diagnosis: Diagnosis,
   ) {
-    super('');
+    // No message argument: an own `message` would hide the getter, which reflects a
+    // postFilterMsg added after construction.
+    super();
   }
   override get message(): string {
     return fitErrorMessage(this.numAllNodes, this.diagnosis);
