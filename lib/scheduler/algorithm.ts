@@ -60,7 +60,9 @@ export function fitErrorMessage(numAllNodes: number, d: Pick<Diagnosis, 'nodeToS
     const parts = [...counts].map(([r, n]) => `${n} ${r}`).sort();
     if (parts.length > 0) msg += ` ${parts.join(', ')}.`;
   }
-  if (d.postFilterMsg) msg += ` ${d.postFilterMsg}.`;
+  // Upstream appends " <msg>." here too, which doubles the period after a nested FitError
+  // message ("...incoming pod.."); one period is enough.
+  if (d.postFilterMsg) msg += ` ${d.postFilterMsg.replace(/\.$/, '')}.`;
   return msg;
 }
 

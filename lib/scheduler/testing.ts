@@ -26,7 +26,7 @@ export function makeNode(name: string, o: NodeSpecInput = {}): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(o.labels ?? {}) }, resourceVersion: '1' },
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(o.labels ?? {}) } },
     spec: { ...(o.taints ? { taints: o.taints } : {}), ...(o.unschedulable ? { unschedulable: true } : {}) },
     status: { capacity: allocatable, allocatable, conditions: conditions as NonNullable<Node['status']>['conditions'], ...(o.images ? { images: o.images } : {}) },
   };
@@ -69,7 +69,6 @@ export function makePod(name: string, o: PodSpecInput = {}): Pod {
       uid: o.uid ?? `uid-${name}`,
       labels: o.labels,
       creationTimestamp: o.creationTimestamp ?? '2024-01-01T00:00:00Z',
-      resourceVersion: '1',
       ...(o.ownerReferences ? { ownerReferences: o.ownerReferences } : {}),
       ...(o.deleting ? { deletionTimestamp: '2024-01-01T00:10:00Z' } : {}),
     },
