@@ -186,3 +186,17 @@ describe('nominator', () => {
     expect(q.nominator.forNode('n1')).toEqual([]);
   });
 });
+
+describe('a waiting pop', () => {
+  test('gets the highest-priority pod of those moved by one event', async () => {
+    const { q, clock } = newQueue();
+    q.add(podInfo('low', { priority: 1 }));
+    q.add(podInfo('high', { priority: 100 }));
+    await failOnce(q, ['NodeResourcesFit']);
+    await failOnce(q, ['NodeResourcesFit']);
+    await clock.advance(20_000);
+    const waiting = q.pop(); // the scheduler waits for work
+    q.moveAllToActiveOrBackoffQueue('AssignedPodDelete'); // both move; 'low' was failed first
+    expect((await waiting)!.podInfo.pod.metadata.name).toBe('high');
+  });
+});

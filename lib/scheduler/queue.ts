@@ -128,6 +128,7 @@ export class SchedulingQueue {
   private readonly inFlight = new Map<string, { qpi: QueuedPodInfo; deleted: boolean }>();
   private waiters: ((q: QueuedPodInfo | undefined) => void)[] = [];
   private wakeFlusher?: () => void;
+  private wakeScheduled = false;
   private seq = 0;
   private closed = false;
   /** Counts pops; a pod's cycle number is the value when it was popped. */
@@ -175,13 +176,25 @@ export class SchedulingQueue {
 
   private pushActive(q: QueuedPodInfo, event: string): void {
     this.o.onIncoming?.('active', event);
-    const w = this.waiters.shift();
-    if (w) {
-      this.startCycle(q);
-      w(q);
-      return;
-    }
     this.active.push(q);
+    this.wakeWaiter();
+  }
+
+  /**
+   * Hands the best active pod to a waiting pop, after the current task: pods moved together
+   * (one event can move many) all reach the heap first, so the waiter gets the highest priority.
+   */
+  private wakeWaiter(): void {
+    if (this.waiters.length === 0 || this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    queueMicrotask(() => {
+      this.wakeScheduled = false;
+      while (this.waiters.length > 0 && this.active.size > 0) {
+        const q = this.active.pop()!;
+        this.startCycle(q);
+        this.waiters.shift()!(q);
+      }
+    });
   }
 
   private pushBackoff(q: QueuedPodInfo, event: string): void {
