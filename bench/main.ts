@@ -6,14 +6,18 @@
  */
 import { parseProgramFlags, flag } from '../lib/base/index.js';
 import { benchAPIServer } from './apiserver.js';
+import { benchScheduler } from './scheduler.js';
 import { printTable, type Row } from './table.js';
 
 const { flags } = parseProgramFlags('bench', "measures tkube's figures against raw baselines", {
-  only: flag('stringList', [], 'Run only these groups (apiserver).'),
+  only: flag('stringList', [], 'Run only these groups (apiserver, scheduler).'),
   quick: flag('bool', false, 'Smaller sizes for a quick look.'),
 });
 
-const groups: [string, string, () => Promise<Row[]>][] = [['apiserver', 'tkube-apiserver (one etcd member, one machine)', () => benchAPIServer({ quick: flags.quick })]];
+const groups: [string, string, () => Promise<Row[]>][] = [
+  ['apiserver', 'tkube-apiserver (one etcd member, one machine)', () => benchAPIServer({ quick: flags.quick })],
+  ['scheduler', 'tkube-scheduler (API server, etcd and scheduler on one machine)', () => benchScheduler({ quick: flags.quick })],
+];
 
 let missed = 0;
 for (const [name, title, run] of groups) {

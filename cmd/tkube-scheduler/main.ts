@@ -9,8 +9,8 @@ const positive = (what: string) => (v: number) => (v > 0 ? undefined : `${what} 
 const specs = {
   kubeconfig: flag('string', '', 'Path to a kubeconfig file with the API server address and credentials.'),
   master: flag('string', '', 'The address of the API server (overrides the server in the kubeconfig).'),
-  'kube-api-qps': flag('float', 500, 'Requests per second to the API server (client-side limit). Upstream defaults to 50; tkube raises it so that bindings and events keep up with scheduling.'),
-  'kube-api-burst': flag('int', 1000, 'Burst of requests to the API server allowed above --kube-api-qps.'),
+  'kube-api-qps': flag('float', 1000, 'Requests per second to the API server (client-side limit). Upstream defaults to 50; tkube raises it so that a binding and an event per pod keep up with hundreds of pods per second.'),
+  'kube-api-burst': flag('int', 2000, 'Burst of requests to the API server allowed above --kube-api-qps.'),
   'scheduler-name': flag('string', defaultSchedulerName, "Schedule the pods whose spec.schedulerName is this (the source of this scheduler's events, too)."),
   'leader-elect': flag('bool', true, 'Run leader election, so that of several replicas only the holder of the lease schedules.'),
   'leader-elect-lease-duration': flag('duration', 15_000, 'How long a standby waits after the last renewal it saw before taking over the lease.', positive('the lease duration')),

@@ -15,7 +15,7 @@
 import type { Node } from '../api/index.js';
 import type { ClusterSnapshot } from './framework.js';
 import { NodeInfo, type ImageStateSummary } from './node-info.js';
-import { podClaimNames, type PodInfo } from './pod-info.js';
+import { hasAffinityConstraints, podClaimNames, type PodInfo } from './pod-info.js';
 import { normalizedImageName } from './plugins/image-locality.js';
 
 interface PodState {
@@ -101,11 +101,9 @@ export class SchedulerCache implements ClusterSnapshot {
     return n;
   }
 
-  private changed(affinity = true): void {
-    if (affinity) {
-      this.withAffinity = undefined;
-      this.withAntiAffinity = undefined;
-    }
+  private changed(): void {
+    this.withAffinity = undefined;
+    this.withAntiAffinity = undefined;
   }
 
   // ---- nodes -------------------------------------------------------------------------
@@ -168,14 +166,15 @@ export class SchedulerCache implements ClusterSnapshot {
     if (!ni) this.nodes.set(nodeName, (ni = new NodeInfo(nodeName)));
     ni.addPod(pi);
     this.countClaims(pi, 1);
-    this.changed();
+    // Only pods with (anti-)affinity terms change the lists of nodes holding such pods.
+    if (hasAffinityConstraints(pi)) this.changed();
   }
 
   private unplace(key: string, pi: PodInfo, nodeName: string): void {
     const ni = this.nodes.get(nodeName);
     if (ni?.removePod(key)) this.countClaims(pi, -1);
     if (ni && !ni.node && ni.pods.length === 0) this.nodes.delete(nodeName);
-    this.changed();
+    if (hasAffinityConstraints(pi)) this.changed();
   }
 
   private countClaims(pi: PodInfo, n: number): void {

@@ -61,6 +61,8 @@ export class CycleState {
   readonly skipFilter = new Set<string>();
   /** Plugins whose PreScore returned Skip: their Score is not called this cycle. */
   readonly skipScore = new Set<string>();
+  /** The filters to run this cycle (those not skipped), worked out on first use. */
+  activeFilters: readonly FilterPlugin[] | undefined;
 
   read<T extends StateData>(key: string): T | undefined {
     return this.data.get(key) as T | undefined;
@@ -75,6 +77,7 @@ export class CycleState {
     for (const [k, v] of this.data) c.data.set(k, v.clone());
     for (const s of this.skipFilter) c.skipFilter.add(s);
     for (const s of this.skipScore) c.skipScore.add(s);
+    c.activeFilters = this.activeFilters;
     return c;
   }
 }
@@ -275,6 +278,7 @@ export class Framework {
       if (s === undefined) continue;
       if (s.code === 'Skip') {
         state.skipFilter.add(p.name);
+        state.activeFilters = undefined;
         continue;
       }
       return { status: { ...s, plugin: p.name } };
@@ -284,8 +288,9 @@ export class Framework {
 
   /** Runs the filters on one node; the first failure is the node's status. */
   runFilter(state: CycleState, pod: PodInfo, nodeInfo: NodeInfo): Status | undefined {
-    for (const p of this.filterPlugins) {
-      if (state.skipFilter.has(p.name)) continue;
+    const filters = (state.activeFilters ??= this.filterPlugins.filter((p) => !state.skipFilter.has(p.name)));
+    for (let i = 0; i < filters.length; i++) {
+      const p = filters[i]!;
       const s = p.filter(state, pod, nodeInfo);
       if (s !== undefined && s.code !== 'Skip') return s.plugin === p.name ? s : { ...s, plugin: p.name };
     }
@@ -338,21 +343,27 @@ export class Framework {
    * normalized scores.
    */
   runScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): { totals: number[]; byPlugin: Map<string, number[]> } {
-    const totals = new Array<number>(nodes.length).fill(0);
+    const n = nodes.length;
+    const totals = new Array<number>(n).fill(0);
     const byPlugin = new Map<string, number[]>();
+    // One NodeScore per node, reused by every plugin: scoring runs for hundreds of nodes per pod.
+    const scores: NodeScore[] = nodes.map((node) => ({ name: node.name, score: 0 }));
     for (const p of this.scorePlugins) {
       if (state.skipScore.has(p.name)) continue;
       const weight = this.weightOf(p.name);
       if (weight === 0) continue;
-      const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: p.score(state, pod, n) }));
+      for (let i = 0; i < n; i++) scores[i]!.score = p.score(state, pod, nodes[i]!);
       p.normalizeScores?.(state, pod, scores);
-      const normalized = scores.map((s) => {
-        if (!(s.score >= 0 && s.score <= maxNodeScore)) throw new Error(`plugin ${p.name} gave node ${s.name} the score ${s.score}, outside 0..${maxNodeScore}`);
-        return s.score;
-      });
+      const normalized = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        const v = scores[i]!.score;
+        if (!(v >= 0 && v <= maxNodeScore)) throw new Error(`plugin ${p.name} gave node ${scores[i]!.name} the score ${v}, outside 0..${maxNodeScore}`);
+        normalized[i] = v;
+        totals[i] += v * weight;
+      }
       byPlugin.set(p.name, normalized);
-      for (let i = 0; i < normalized.length; i++) totals[i]! += normalized[i]! * weight;
     }
     return { totals, byPlugin };
   }
+
 }

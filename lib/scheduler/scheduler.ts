@@ -72,6 +72,11 @@ export interface SchedulerOptions {
   binder?: Binder;
   /** Turns DefaultPreemption off. */
   disablePreemption?: boolean;
+  /**
+   * Binding requests in flight at most (default 32); more wait their turn. Upstream's Go client
+   * multiplexes over one HTTP/2 connection; here every request in flight holds a connection.
+   */
+  bindConcurrency?: number;
   random?: () => number;
 }
 
@@ -117,6 +122,8 @@ export class Scheduler {
   private readonly informerList: SharedInformer<any>[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private running = false;
+  private bindSlots: number;
+  private readonly bindWaiters: (() => void)[] = [];
   /** Counters for tests and logs. */
   readonly stats = { scheduled: 0, unschedulable: 0, errors: 0, bindFailures: 0, preemptions: 0 };
 
@@ -125,6 +132,7 @@ export class Scheduler {
     this.log = (o.log ?? silentLogger()).child({ component: 'scheduler' });
     this.clock = o.clock ?? realClock;
     this.binder = o.binder ?? new DefaultBinder(o.client);
+    this.bindSlots = Math.max(1, o.bindConcurrency ?? 32);
     const f = o.informers;
     this.podInformer = f.informerFor(Resources.pods, { fieldSelector: podFieldSelector });
     this.nodeInformer = f.informerFor(Resources.nodes);
@@ -374,7 +382,8 @@ export class Scheduler {
     }
     // Assume: count the pod on its node now, before the binding is written.
     const assumedPod: Pod = { ...current, spec: { ...current.spec!, nodeName: host } };
-    const assumed = withPod(this.podInfoFor(current), assumedPod);
+    // q.podInfo follows every update of the pod, so its derived data matches `current`.
+    const assumed = withPod(q.podInfo, assumedPod);
     this.cache.assumePod(assumed);
     this.queue.nominator.delete(key);
     this.queue.done(key);
@@ -388,9 +397,25 @@ export class Scheduler {
     m.schedulingAttemptDuration.observe({ result, profile: this.schedulerName }, (this.clock.now() - start) / 1000);
   }
 
+  private releaseBindSlot(): void {
+    const next = this.bindWaiters.shift();
+    if (next) next();
+    else this.bindSlots++;
+  }
+
   private async bind(q: QueuedPodInfo, assumed: PodInfo, host: string, start: number, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.bindOnce(q, assumed, host, start, signal);
+    } finally {
+      this.releaseBindSlot();
+    }
+  }
+
+  private async bindOnce(q: QueuedPodInfo, assumed: PodInfo, host: string, start: number, signal?: AbortSignal): Promise<void> {
     const pod = assumed.pod;
     const key = assumed.key;
+    if (this.bindSlots > 0) this.bindSlots--;
+    else await new Promise<void>((resolve) => this.bindWaiters.push(resolve));
     const bindStart = this.clock.now();
     try {
       await this.binder.bind(pod, host, signal);

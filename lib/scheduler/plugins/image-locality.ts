@@ -4,7 +4,7 @@
  * about this one). The sum is clamped between 23MB and 1000MB per container and mapped to 0..100,
  * so small images do not count and huge ones do not dominate.
  */
-import { maxNodeScore, type ClusterSnapshot, type CycleState, type PluginHandle, type ScorePlugin } from '../framework.js';
+import { maxNodeScore, skipStatus, type ClusterSnapshot, type CycleState, type PluginHandle, type PreScorePlugin, type ScorePlugin, type StateData, type Status } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
 import type { PodInfo } from '../pod-info.js';
 
@@ -36,7 +36,21 @@ export function imageLocalityScore(sumScores: number, numContainers: number): nu
   return Math.trunc((maxNodeScore * (s - minImageThreshold)) / (maxThreshold - minImageThreshold));
 }
 
-export class ImageLocality implements ScorePlugin {
+class PreScoreState implements StateData {
+  constructor(
+    /** The pod's images, normalized. */
+    readonly images: string[],
+    readonly numContainers: number,
+    readonly totalNodes: number,
+  ) {}
+  clone(): StateData {
+    return this;
+  }
+}
+
+const preScoreKey = 'PreScoreImageLocality';
+
+export class ImageLocality implements PreScorePlugin, ScorePlugin {
   static readonly pluginName = 'ImageLocality';
   readonly name = ImageLocality.pluginName;
   private readonly snapshot: ClusterSnapshot;
@@ -45,17 +59,24 @@ export class ImageLocality implements ScorePlugin {
     this.snapshot = h.snapshot;
   }
 
-  score(_state: CycleState, pod: PodInfo, nodeInfo: NodeInfo): number {
+  preScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Status | undefined {
+    if (!nodes.some((n) => n.imageStates.size > 0)) return skipStatus(this.name);
     const spec = pod.pod.spec;
     const containers = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
-    if (containers.length === 0 || nodeInfo.imageStates.size === 0) return 0;
-    const totalNodes = this.snapshot.nodeInfos().length;
+    const images = containers.filter((c) => c.image).map((c) => normalizedImageName(c.image!));
+    if (images.length === 0) return skipStatus(this.name);
+    state.write(preScoreKey, new PreScoreState(images, containers.length, this.snapshot.nodeInfos().length));
+    return undefined;
+  }
+
+  score(state: CycleState, _pod: PodInfo, nodeInfo: NodeInfo): number {
+    const s = state.read<PreScoreState>(preScoreKey);
+    if (!s || nodeInfo.imageStates.size === 0 || s.totalNodes === 0) return 0;
     let sum = 0;
-    for (const c of containers) {
-      if (!c.image) continue;
-      const st = nodeInfo.imageStates.get(normalizedImageName(c.image));
-      if (st && totalNodes > 0) sum += Math.trunc(st.size * (st.numNodes / totalNodes));
+    for (const name of s.images) {
+      const st = nodeInfo.imageStates.get(name);
+      if (st) sum += Math.trunc(st.size * (st.numNodes / s.totalNodes));
     }
-    return imageLocalityScore(sum, containers.length);
+    return imageLocalityScore(sum, s.numContainers);
   }
 }

@@ -23,6 +23,24 @@ export function notReadyTaintKey(node: Node): string | undefined {
   return ready?.status === 'Unknown' ? taintNodeUnreachable : taintNodeNotReady;
 }
 
+/**
+ * Node objects are immutable (a change is a new object), so what this plugin derives from one
+ * is kept per object: the filter runs for hundreds of nodes per pod. `null`: Ready, or already
+ * tainted (TaintToleration's business).
+ */
+const derived = new WeakMap<Node, string | null>();
+
+function untaintedNotReadyKey(node: Node): string | null {
+  let v = derived.get(node);
+  if (v === undefined) {
+    const key = notReadyTaintKey(node);
+    const tainted = (node.spec?.taints ?? []).some((t) => (t.key === taintNodeNotReady || t.key === taintNodeUnreachable) && (t.effect === 'NoSchedule' || t.effect === 'NoExecute'));
+    v = key === undefined || tainted ? null : key;
+    derived.set(node, v);
+  }
+  return v;
+}
+
 export class NodeReady implements FilterPlugin {
   static readonly pluginName = 'NodeReady';
   readonly name = NodeReady.pluginName;
@@ -31,10 +49,8 @@ export class NodeReady implements FilterPlugin {
   filter(_state: unknown, pod: PodInfo, nodeInfo: NodeInfo): Status | undefined {
     const node = nodeInfo.node;
     if (!node) return undefined;
-    const key = notReadyTaintKey(node);
-    if (key === undefined) return undefined;
-    const taints = node.spec?.taints ?? [];
-    if (taints.some((t) => (t.key === taintNodeNotReady || t.key === taintNodeUnreachable) && (t.effect === 'NoSchedule' || t.effect === 'NoExecute'))) return undefined;
+    const key = untaintedNotReadyKey(node);
+    if (key === null) return undefined;
     if (tolerationsTolerateTaint(pod.pod.spec?.tolerations, { key, effect: 'NoSchedule' })) return undefined;
     return unresolvable(this.name, errReasonNodeNotReady);
   }
