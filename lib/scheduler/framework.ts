@@ -12,7 +12,7 @@
  * pods were removed from it (preemption may help); UnschedulableAndUnresolvable means removing
  * pods would not help (node affinity, taints, a cordon), so preemption leaves that node alone.
  */
-import type { Namespace, Node, PersistentVolume, PersistentVolumeClaim, PodDisruptionBudget, PriorityClass, ReplicaSet, ReplicationController, Service, StatefulSet, StorageClass } from '../api/index.js';
+import type { Namespace, PersistentVolume, PersistentVolumeClaim, PodDisruptionBudget, PriorityClass, ReplicaSet, ReplicationController, Service, StatefulSet, StorageClass } from '../api/index.js';
 import type { Lister } from '../client/index.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';

@@ -1,6 +1,6 @@
 /** The Scheduler against the in-memory FakeClient: informers, queue, binding, events, status. */
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Event, Node, Pod } from '../api/index.js';
+import type { Event, Node } from '../api/index.js';
 import { MetricsRegistry } from '../base/index.js';
 import { EventBroadcaster, FakeClient, Resources, SharedInformerFactory } from '../client/index.js';
 import { newInternalError } from '../machinery/index.js';
@@ -133,5 +133,18 @@ describe('Scheduler', () => {
     const preempted = await until('Preempted event', async () => (await s.events('Preempted'))[0]);
     expect(preempted.involvedObject.name).toBe('low');
     expect(preempted.message).toMatch(/^Preempted by pod .* on node n$/);
+  });
+});
+
+describe('nodeUpdateEvents', () => {
+  test('heartbeats move nobody; real changes name what changed', async () => {
+    const { nodeUpdateEvents } = await import('./scheduler.js');
+    const base = makeNode('n', { cpu: '4' });
+    const beat = structuredClone(base);
+    (beat.status!.conditions![0] as { lastHeartbeatTime?: string }).lastHeartbeatTime = '2030-01-01T00:00:00Z';
+    expect(nodeUpdateEvents(base, beat)).toEqual([]);
+    expect(nodeUpdateEvents(base, makeNode('n', { cpu: '8' }))).toEqual(['NodeAllocatableChange']);
+    expect(nodeUpdateEvents(base, makeNode('n', { cpu: '4', ready: 'False', labels: { a: 'b' } }))).toEqual(['NodeLabelChange', 'NodeConditionChange']);
+    expect(nodeUpdateEvents(base, makeNode('n', { cpu: '4', unschedulable: true, taints: [{ key: 'k', effect: 'NoSchedule' }] }))).toEqual(['NodeTaintChange', 'NodeSchedulableChange']);
   });
 });
