@@ -4,7 +4,7 @@
  * node with the most such taints scores 0 and nodes with none score 100).
  */
 import type { Toleration } from '../../api/index.js';
-import { defaultNormalizeScore, unresolvable, type ClusterEvent, type CycleState, type FilterPlugin, type NodeScore, type PreScorePlugin, type ScorePlugin, type StateData, type Status } from '../framework.js';
+import { defaultNormalizeScore, skipStatus, unresolvable, type ClusterEvent, type CycleState, type FilterPlugin, type NodeScore, type PreScorePlugin, type ScorePlugin, type StateData, type Status } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
 import type { PodInfo } from '../pod-info.js';
 import { findUntoleratedTaint, tolerationsTolerateTaint } from '../taints.js';
@@ -33,7 +33,9 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
     return unresolvable(this.name, errReasonUntoleratedTaint(taint.key, taint.value));
   }
 
-  preScore(state: CycleState, pod: PodInfo): Status | undefined {
+  preScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Status | undefined {
+    // Without PreferNoSchedule taints every node scores 100: the same for all, so skip the work.
+    if (!nodes.some((n) => n.node?.spec?.taints?.some((t) => t.effect === 'PreferNoSchedule'))) return skipStatus(this.name);
     const tolerations = (pod.pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
     state.write(preScoreKey, new PreScoreState(tolerations));
     return undefined;
