@@ -5,7 +5,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-packages=(etcd-server etcd-client docker.io iptables iproute2 busybox-static conntrack openssl ca-certificates procps psmisc shellcheck vagrant)
+packages=(etcd-server etcd-client docker.io iptables iproute2 busybox-static gcc libc6-dev tar util-linux conntrack openssl ca-certificates procps psmisc shellcheck vagrant)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,7 +26,10 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 
 cd "$here"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A worktree sharing another checkout's node_modules: never reinstall through the link.
+  echo "==> npm dependencies shared from $(readlink node_modules)"
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error
 else

@@ -2,7 +2,7 @@
 /** tkube-apiserver: the only door to etcd. Flags follow kube-apiserver's names. */
 import os from 'node:os';
 import { createLogger, flag, levelForVerbosity, parseProgramFlags, runUntilSignalled } from '../../lib/base/index.js';
-import { APIServer, isLoopback } from '../../lib/apiserver/index.js';
+import { APIServer, defaultAdmissionPlugins, isLoopback } from '../../lib/apiserver/index.js';
 
 const specs = {
   'etcd-servers': flag('stringList', ['http://127.0.0.1:2379'], 'etcd members to connect to, comma-separated (scheme://ip:port).'),
@@ -19,10 +19,23 @@ const specs = {
     isLoopback(v) ? undefined : `${v} is not a loopback address; the insecure port may only listen on loopback`,
   ),
   'advertise-address': flag('string', '', 'Address published in the `kubernetes` Service endpoints (default: the first non-loopback IPv4 address).'),
-  'anonymous-auth': flag('bool', false, 'Treat requests without credentials on the secure port as system:anonymous.'),
-  'authorization-mode': flag('stringList', ['AlwaysAllow'], 'Authorization plugins for the secure port, in order.'),
-  'enable-admission-plugins': flag('stringList', [], 'Admission plugins to turn on in addition to the defaults.'),
+  // ---- security (lib/apiserver/security.ts) ----
+  'anonymous-auth': flag('bool', false, 'Treat requests without credentials on the secure port as system:anonymous (off in tkube, unlike upstream).'),
+  'authorization-mode': flag('stringList', ['Node', 'RBAC'], 'Authorization modes for the secure port, in order: AlwaysAllow, AlwaysDeny, Node, RBAC.'),
+  'enable-admission-plugins': flag('stringList', [], `Admission plugins to turn on in addition to the defaults (${defaultAdmissionPlugins.join(', ')}); e.g. NodeRestriction.`),
   'disable-admission-plugins': flag('stringList', [], 'Admission plugins to turn off.'),
+  'client-ca-file': flag('string', '', 'CA bundle that signs client certificates; a verified certificate authenticates its CN as the user and its O values as groups.'),
+  'token-auth-file': flag('string', '', 'Static bearer tokens, one per line: token,user,uid,"group1,group2".'),
+  'service-account-key-file': flag('stringList', [], 'PEM files with keys (public, private or certificates) that verify service account tokens; comma-separated.'),
+  'service-account-signing-key-file': flag('string', '', 'Private key (PEM) that signs service account tokens (TokenRequest and projected volumes).'),
+  'service-account-issuer': flag('stringList', [], 'Issuer (iss) of service account tokens; the first names new tokens, all are accepted (default https://kubernetes.default.svc.cluster.local).'),
+  'api-audiences': flag('stringList', [], 'Audiences a token must be for to authenticate (default: the service account issuers).'),
+  'service-account-max-token-expiration': flag('duration', 0, 'Longest lifetime a TokenRequest may ask for (0: no limit).'),
+  'service-account-jwks-uri': flag('string', '', 'Where issuer discovery (/.well-known/openid-configuration) says the token keys are (default: <issuer>/openid/v1/jwks).'),
+  'encryption-provider-config': flag('string', '', 'EncryptionConfiguration file: which resources are encrypted in etcd, and with which keys.'),
+  'kubelet-client-certificate': flag('string', '', 'Client certificate the API server presents to kubelets.'),
+  'kubelet-client-key': flag('string', '', 'Private key of --kubelet-client-certificate.'),
+  'kubelet-certificate-authority': flag('string', '', 'CA bundle that signs kubelet serving certificates.'),
   'event-ttl': flag('duration', 3_600_000, 'How long events are kept.'),
   'min-request-timeout': flag('int', 1800, 'Minimum watch timeout in seconds; each watch gets a random timeout between this and twice this.'),
   'request-timeout': flag('duration', 60_000, 'How long a non-watch request may take before it fails with 504.'),
@@ -57,6 +70,18 @@ const server = new APIServer({
   authorizationMode: flags['authorization-mode'],
   enableAdmissionPlugins: flags['enable-admission-plugins'],
   disableAdmissionPlugins: flags['disable-admission-plugins'],
+  clientCAFile: flags['client-ca-file'],
+  tokenAuthFile: flags['token-auth-file'],
+  serviceAccountKeyFiles: flags['service-account-key-file'],
+  serviceAccountSigningKeyFile: flags['service-account-signing-key-file'],
+  serviceAccountIssuers: flags['service-account-issuer'],
+  apiAudiences: flags['api-audiences'],
+  serviceAccountMaxTokenExpirationSeconds: Math.round(flags['service-account-max-token-expiration'] / 1000),
+  serviceAccountJWKSURI: flags['service-account-jwks-uri'],
+  encryptionProviderConfig: flags['encryption-provider-config'],
+  kubeletClientCertificate: flags['kubelet-client-certificate'],
+  kubeletClientKey: flags['kubelet-client-key'],
+  kubeletCertificateAuthority: flags['kubelet-certificate-authority'],
   eventTTLSeconds: Math.round(flags['event-ttl'] / 1000),
   minRequestTimeoutSeconds: flags['min-request-timeout'],
   requestTimeoutMs: flags['request-timeout'],

@@ -31,6 +31,7 @@ import * as autoscalingBehaviour from './autoscaling/v2-behaviour.js';
 import { z } from 'zod';
 import { CustomResourceDefinitionSchema } from './apiextensions/v1.js';
 import { defaultCRD, validateCRD } from './apiextensions/crd.js';
+import { rbacResources } from './rbac/resources.js';
 
 const all = ['all'];
 
@@ -222,6 +223,8 @@ export const builtinResources: AnyResourceType[] = [
     schema: HorizontalPodAutoscalerSchema, subresources: ['status'], hasStatus: true,
     defaults: autoscalingBehaviour.defaultHorizontalPodAutoscaler, validate: autoscalingBehaviour.validateHorizontalPodAutoscaler,
   }),
+  // rbac.authorization.k8s.io/v1 (security: lib/api/rbac).
+  ...rbacResources,
 ];
 
 /** The schema of objects nobody validates beyond metadata (used for unknown subresource bodies). */

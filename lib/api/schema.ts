@@ -19,9 +19,12 @@ export function doc<T extends z.ZodType>(schema: T, description: string): T {
 }
 
 /** Names a schema as an OpenAPI definition. */
-export function named<T extends z.ZodType>(schema: T, id: string, description?: string): T {
-  return schema.meta(description ? { id, description } : { id }) as T;
+export function named<T extends z.ZodType>(schema: T, id: string, description?: string, extensions: Record<string, unknown> = {}): T {
+  return schema.meta(description ? { id, description, ...extensions } : { id, ...extensions }) as T;
 }
+
+/** For `named`: a struct that server-side apply owns and replaces as a whole (upstream's +structType=atomic). */
+export const atomicStruct = { 'x-kubernetes-map-type': 'atomic' } as const;
 
 /**
  * A list merged by key in strategic merge patch (containers by name, ports by containerPort)
@@ -131,8 +134,9 @@ export function req<T extends z.ZodType>(schema: T, description: string) {
 }
 
 /** An optional enum field; values outside `values` are rejected as unsupported. */
-export function optEnum<const T extends readonly [string, ...string[]]>(values: T, description: string) {
-  return z.enum(values).meta({ enum: [...values] }).optional().meta({ description });
+export function optEnum<const T extends readonly [string, ...string[]]>(values: T, description: string, defaultValue?: T[number]) {
+  // The default is what the kind's defaulting fills in; server-side apply reads it for list keys.
+  return z.enum(values).meta({ enum: [...values] }).optional().meta(defaultValue === undefined ? { description } : { description, default: defaultValue });
 }
 
 /** Marks an object-valued field with a strategic-merge-patch strategy (retainKeys, replace). */

@@ -10,14 +10,14 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { MetricsRegistry, waitForAbort, type Runnable } from '../base/index.js';
-import { Etcd3Storage, type Storage } from '../storage/index.js';
+import { Etcd3Storage, encryptionTransformer, loadEncryptionConfig, type Storage } from '../storage/index.js';
 import { Registry } from '../registry/index.js';
-import { AdmissionChain, selectPlugins, type AdmissionPlugin } from './admission/chain.js';
-import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
-import { alwaysAllow, alwaysDeny, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
+import { alwaysAllow, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
+import { Security, type SecurityOptions } from './security.js';
 import { runBootstrap } from './bootstrap.js';
 import { CRDController } from './crd-controller.js';
-import { OpenAPIGenerator } from '../api/index.js';
+import { componentStatusProvider, defaultComponentProbes, type ComponentProbe } from './component-status.js';
+import { OpenAPIGenerator, reviewResources } from '../api/index.js';
 import { openAPIPathHandler } from './openapi.js';
 import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
 
@@ -37,7 +37,7 @@ export function versionInfo(): VersionInfo {
   };
 }
 
-export interface APIServerOptions {
+export interface APIServerOptions extends SecurityOptions {
   etcdServers: string[];
   etcdPrefix: string;
   serviceClusterIPRange: string;
@@ -62,6 +62,18 @@ export interface APIServerOptions {
   watchCacheCapacity?: number;
   bookmarkIntervalMs?: number;
   log: Logger;
+  /** What `componentstatuses` probes (default: etcd members, scheduler and controller manager on loopback). */
+  componentProbes?: ComponentProbe[];
+  /** --encryption-provider-config: resources encrypted at rest (lib/storage/encryption). */
+  encryptionProviderConfig?: string;
+  /**
+   * Credentials towards kubelets (--kubelet-client-certificate, --kubelet-client-key,
+   * --kubelet-certificate-authority), for the node proxy and pods/log, exec, attach, port-forward
+   * once the kubelet serves them: dial with lib/apiserver/proxy/upgrade.ts.
+   */
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletCertificateAuthority?: string;
   /** Use this storage instead of connecting to etcd (tests). */
   storage?: Storage;
 }
@@ -71,14 +83,14 @@ export function isLoopback(addr: string): boolean {
   return addr === 'localhost' || addr === '::1' || /^127\.\d+\.\d+\.\d+$/.test(addr);
 }
 
-export const defaultAdmissionPlugins = ['NamespaceLifecycle'];
-
 export class APIServer implements Runnable {
   readonly metrics = new MetricsRegistry();
   readonly storage: Storage;
   readonly registry: Registry;
   readonly app: FastifyInstance;
   private secureApp?: FastifyInstance;
+  /** Authentication, authorization, admission and their loops (security.ts). */
+  readonly security: Security;
   private readonly log: Logger;
   /** Ports actually bound (useful with port 0 in tests). */
   insecureAddress?: { host: string; port: number };
@@ -88,7 +100,7 @@ export class APIServer implements Runnable {
   /** /openapi/v2 and /openapi/v3: documents of whatever the registry serves at the time of the request. */
   private readonly openAPI = openAPIPathHandler({
     generator: new OpenAPIGenerator({ title: 'tkube', version: versionInfo().gitVersion }),
-    resourceTypes: () => this.registry.all().map((s) => s.rt),
+    resourceTypes: () => [...this.registry.all().map((s) => s.rt), ...reviewResources],
   });
 
   constructor(private readonly o: APIServerOptions) {
@@ -97,7 +109,9 @@ export class APIServer implements Runnable {
       throw new Error(`--insecure-bind-address=${o.insecureBindAddress} is refused: the insecure port has no authentication and may only listen on loopback (127.0.0.1)`);
     }
     const etcdLatency = this.metrics.histogram('etcd_request_duration_seconds', 'etcd request latency by operation.');
-    this.storage = o.storage ?? new Etcd3Storage({ endpoints: o.etcdServers, log: o.log.child({ part: 'etcd' }), observe: (op, s) => etcdLatency.observe({ operation: op }, s) });
+    // Encryption at rest: the key of a value names its resource (resolved once the registry exists).
+    const transformer = o.encryptionProviderConfig ? encryptionTransformer(loadEncryptionConfig(o.encryptionProviderConfig), (key) => this.resourceOfKey(key)) : undefined;
+    this.storage = o.storage ?? new Etcd3Storage({ endpoints: o.etcdServers, log: o.log.child({ part: 'etcd' }), observe: (op, s) => etcdLatency.observe({ operation: op }, s), transformer });
     this.registry = new Registry({
       storage: this.storage,
       log: o.log.child({ part: 'registry' }),
@@ -107,12 +121,18 @@ export class APIServer implements Runnable {
       eventTTLSeconds: o.eventTTLSeconds,
       watchCacheCapacity: o.watchCacheCapacity,
     });
-    const plugins: AdmissionPlugin[] = [namespaceLifecycle(this.registry)];
-    this.registry.setAdmission(new AdmissionChain(selectPlugins(plugins, defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins)));
+    this.security = new Security(o, this.registry, o.log.child({ part: 'security' }));
+    this.registry.setAdmission(this.security.admission);
     this.ready = new Promise((r) => (this.resolveReady = r));
     const objects = this.metrics.gauge('apiserver_storage_objects', 'Objects held in the watch cache, by resource.');
     objects.collect(() => this.registry.all().map((s) => [{ resource: s.rt.group ? `${s.rt.resource}.${s.rt.group}` : s.rt.resource }, s.cache?.size ?? 0]));
     this.app = createAPIServer(this.config([fixedUserAuthenticator(insecureUser)], true, alwaysAllow));
+  }
+
+  /** The resource an etcd key belongs to, by the registry's key layout. */
+  private resourceOfKey(key: string): { resource: string; group: string } | undefined {
+    const store = this.registry?.all().find((s) => key.startsWith(s.prefix));
+    return store ? { resource: store.rt.resource, group: store.rt.group } : undefined;
   }
 
   private config(authenticators: Authenticator[], anonymous: boolean, authorizer: Authorizer): APIServerConfig {
@@ -135,15 +155,12 @@ export class APIServer implements Runnable {
       maxRequestsInflight: o.maxRequestsInflight,
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
-      pathHandlers: [this.openAPI],
+      pathHandlers: [this.openAPI, ...this.security.pathHandlers()],
+      componentStatuses: componentStatusProvider(o.componentProbes ?? defaultComponentProbes(o.etcdServers)),
+      resourceTypes: () => reviewResources,
+      virtualResources: this.security.virtualResources(),
+      subresources: this.security.subresources(),
     };
-  }
-
-  private authorizerFromModes(): Authorizer {
-    const modes = this.o.authorizationMode;
-    if (modes.includes('AlwaysAllow')) return alwaysAllow;
-    if (modes.includes('AlwaysDeny')) return alwaysDeny;
-    throw new Error(`--authorization-mode=${modes.join(',')}: only AlwaysAllow and AlwaysDeny are available in this build`);
   }
 
   private tlsMaterial(): { cert: Buffer; key: Buffer } {
@@ -169,6 +186,8 @@ export class APIServer implements Runnable {
     const crds = new CRDController(this.registry, this.log.child({ part: 'crd-controller' }));
     await crds.syncAll();
     const crdLoop = crds.start(signal);
+    await this.security.bootstrapPolicy(signal);
+    const securityLoops = this.security.runControllers(signal);
     this.resolveReady();
     const bootstrap = runBootstrap(
       { registry: this.registry, log: this.log.child({ part: 'bootstrap' }), advertiseAddress: o.advertiseAddress, advertisePort: o.securePort || o.insecurePort },
@@ -182,7 +201,12 @@ export class APIServer implements Runnable {
     }
     if (o.securePort > 0) {
       const tls = this.tlsMaterial();
-      this.secureApp = createAPIServer({ ...this.config([], o.anonymousAuth, this.authorizerFromModes()), tls });
+      const sec = this.security;
+      this.secureApp = createAPIServer({
+        ...this.config(sec.authenticators(), o.anonymousAuth, sec.authorizer),
+        impersonate: sec.impersonator(),
+        tls: { ...tls, ca: sec.clientCA },
+      });
       await this.secureApp.listen({ host: o.bindAddress, port: o.securePort });
       const server = this.secureApp.server;
       const a = server.address() as { address: string; port: number };
@@ -193,6 +217,7 @@ export class APIServer implements Runnable {
     await waitForAbort(signal);
     await bootstrap;
     await crdLoop;
+    await Promise.all(securityLoops);
     this.registry.stop();
     await this.app.close();
     await this.secureApp?.close();

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { UserInfo } from '../registry/index.js';
 import type { RequestInfo } from './request-info.js';
+import { parseFieldSelector } from '../machinery/index.js';
 
 /**
  * Establishes the user of a request. Returns null when the request carries no credentials this
@@ -27,6 +28,9 @@ export interface AuthorizationAttributes {
   resource: string;
   subresource: string;
   name: string;
+  /** The request's raw field and label selectors (list, watch), for authorizers that look at them (Node). */
+  fieldSelector?: string;
+  labelSelector?: string;
 }
 
 export type Decision = 'allow' | 'deny' | 'noOpinion';
@@ -63,10 +67,33 @@ export function unionAuthorizer(list: Authorizer[]): Authorizer {
   };
 }
 
-export function authorizationAttributes(user: UserInfo, info: RequestInfo): AuthorizationAttributes {
+/**
+ * The attributes of a request. As upstream, a list or watch narrowed to one object by
+ * `fieldSelector=metadata.name=x` is authorized as a request for that object (so that rules
+ * with resourceNames and the Node authorizer can allow it).
+ */
+export function authorizationAttributes(user: UserInfo, info: RequestInfo, query?: URLSearchParams, method?: string): AuthorizationAttributes {
+  const fieldSelector = query?.get('fieldSelector') ?? undefined;
+  const labelSelector = query?.get('labelSelector') ?? undefined;
+  let name = info.name;
+  if (!name && fieldSelector && (info.verb === 'list' || info.verb === 'watch')) {
+    try {
+      name = parseFieldSelector(fieldSelector).exactValue('metadata.name') ?? '';
+    } catch {
+      /* a bad selector fails later, with a 400 from the store */
+    }
+  }
+  // Streaming subresources (exec, attach, portforward, proxy) are authorized by their HTTP
+  // verb, as upstream: POST is create, GET is get (what RBAC rules name).
+  let verb: string = info.verb;
+  if ((verb === 'connect' || verb === 'proxy') && info.subresource && method) verb = httpVerb(method);
+  // Outside the resource space the verb is the HTTP method in lower case (get, post, put...).
+  if (!info.isResourceRequest && method) verb = method.toLowerCase();
   return {
+    fieldSelector,
+    labelSelector,
     user,
-    verb: info.verb,
+    verb,
     isResourceRequest: info.isResourceRequest,
     path: info.path,
     namespace: info.namespace,
@@ -74,8 +101,23 @@ export function authorizationAttributes(user: UserInfo, info: RequestInfo): Auth
     apiVersion: info.apiVersion,
     resource: info.resource,
     subresource: info.subresource,
-    name: info.name,
+    name,
   };
+}
+
+function httpVerb(method: string): string {
+  switch (method.toUpperCase()) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'get';
+  }
 }
 
 /** The 403 message upstream writes for a denied request. */

@@ -22,7 +22,7 @@ export interface BootstrapOptions {
 
 async function ensure(registry: Registry, group: string, resource: string, namespace: string, obj: KubeObject, log: Logger, reconcile?: (cur: KubeObject) => boolean) {
   const store = registry.mustGet(group, resource);
-  const ctx = newContext({ namespace, user: { username: 'system:apiserver', groups: ['system:masters'] } });
+  const ctx = newContext({ namespace, user: { username: 'system:apiserver', groups: ['system:masters'] }, fieldManager: 'kube-apiserver' });
   try {
     const cur = await store.get(ctx, obj.metadata.name!);
     if (reconcile && reconcile(cur)) await store.update(ctx, obj.metadata.name!, () => ({ ...structuredClone(obj), metadata: { ...cur.metadata, ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } }));

@@ -84,7 +84,7 @@ export class CRDController {
 
   /** One pass for one definition. Returns true when it should be looked at again soon. */
   async reconcile(name: string): Promise<boolean> {
-    const ctx = newContext({ user: system });
+    const ctx = newContext({ user: system, fieldManager: 'kube-apiserver' });
     let crd: CustomResourceDefinition;
     try {
       crd = (await this.crds.get(ctx, name)) as CustomResourceDefinition;
@@ -196,7 +196,7 @@ export class CRDController {
     const accepted = wanted.some((w) => w.type === 'NamesAccepted' && w.status === 'True') ? crd.spec.names : status.acceptedNames;
     if (stableStringify(accepted) !== stableStringify(status.acceptedNames)) changed = true;
     if (!changed) return;
-    await this.crds.update(newContext({ user: system, subresource: 'status' }), crd.metadata.name!, (cur) => {
+    await this.crds.update(newContext({ user: system, subresource: 'status', fieldManager: 'kube-apiserver' }), crd.metadata.name!, (cur) => {
       if (!cur) return crd;
       const c = cur as CustomResourceDefinition;
       c.status = { conditions, acceptedNames: accepted, storedVersions: [...stored] };

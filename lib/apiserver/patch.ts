@@ -17,7 +17,8 @@ export function applyPatch(current: KubeObject, patch: unknown, type: BodyType, 
       }
       return applyStrategicMergePatch(current, patch, rt ? schemaNode(rt.schema) : undefined) as KubeObject;
     case 'apply-patch':
-      // Server-side apply; a field-ownership-aware merge lands with the kubectl issue.
+      // Only the scale subresource gets here: resources are applied with ownership by the
+      // field manager (lib/registry/field-manager.ts); a Scale is merged as a plain patch.
       if (rt?.custom) return applyMergePatch(current, patch) as KubeObject;
       return applyStrategicMergePatch(current, patch, rt ? schemaNode(rt.schema) : undefined) as KubeObject;
     default:

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { MetricsRegistry } from '../base/index.js';
 import type { AnyResourceType, Binding, DeleteOptions, Eviction, KubeObject } from '../api/index.js';
-import { DeleteOptionsSchema, ObjectMetaSchema, decodeWith, findUnknownFields, unknownFieldsOf, type JSONSchemaProps } from '../api/index.js';
+import { DeleteOptionsSchema, ObjectMetaSchema, decodeWith, fieldTypeOf, findUnknownFields, unknownFieldsOf, type JSONSchemaProps } from '../api/index.js';
 
 /** Unknown fields of a custom object: against its structural schema, and ObjectMeta for metadata. */
 function unknownCustomFields(raw: unknown, schema: JSONSchemaProps): string[] {
@@ -20,8 +20,11 @@ function unknownCustomFields(raw: unknown, schema: JSONSchemaProps): string[] {
 }
 import {
   StatusError,
+  dropUnknownFields,
+  fieldPath,
   newBadRequest,
   newForbidden,
+  newInvalid,
   newMethodNotSupported,
   newNotFound,
   newRequestEntityTooLarge,
@@ -31,10 +34,23 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   toStatusError,
+  type FieldError,
   type Status,
 } from '../machinery/index.js';
-import { bindPod, evictPod, newContext, toScale, updateScale, type Registry, type RequestContext, type Store, type UserInfo } from '../registry/index.js';
-import type { FilteredEvent } from '../storage/index.js';
+import {
+  applyConfiguration,
+  bindPod,
+  evictPod,
+  maxFieldManagerLength,
+  newContext,
+  toScale,
+  updateScale,
+  type Registry,
+  type RequestContext,
+  type Store,
+  type UserInfo,
+} from '../registry/index.js';
+import { CachedObject, type FilteredEvent } from '../storage/index.js';
 import { anonymousUser, authorizationAttributes, forbiddenMessage, type Authenticator, type Authorizer } from './auth.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { bodyTypeOf, chooseResponse, parseBody, parseMediaTypes, toYAML, type ResponseForm } from './negotiation.js';
@@ -44,6 +60,11 @@ import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { WatchStream } from './watch-stream.js';
 
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
+
+/** Go's unicode.IsPrint, near enough: no control characters and no separators but the space. */
+function isPrintable(ch: string): boolean {
+  return !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u.test(ch) && (ch === ' ' || !/\p{Zs}/u.test(ch));
+}
 
 export interface VersionInfo {
   major: string;
@@ -89,8 +110,20 @@ export interface APIServerConfig {
   pathHandlers?: PathHandler[];
   /** Extra resource types served (CRDs): consulted for discovery on each request. */
   resourceTypes?: () => AnyResourceType[];
+  /** Probes the control-plane components for `componentstatuses` (never stored). */
+  componentStatuses?: () => Promise<KubeObject[]>;
   /** Serve HTTPS with this certificate; client certificates are requested but not required. */
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  /** Security: acts on Impersonate-* headers after authentication (lib/apiserver/authn/impersonation.ts). */
+  impersonate?: (req: http.IncomingMessage, user: UserInfo) => Promise<UserInfo>;
+  /** Security: create-only kinds answered without storage (access and token reviews), by group/resource. */
+  virtualResources?: Record<string, VirtualResource>;
+}
+
+/** A create-only kind that is answered, not stored (SelfSubjectAccessReview, TokenReview...). */
+export interface VirtualResource {
+  rt: AnyResourceType;
+  create(body: Record<string, unknown>, info: RequestInfo, user: UserInfo): Promise<unknown>;
 }
 
 interface Metrics {
@@ -200,14 +233,15 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const longRunning = info.verb === 'watch' || info.verb === 'connect' || info.subresource === 'log' || info.verb === 'proxy';
     let counted = false;
     try {
-      const user = await authenticate(req);
-      // Health and version are public; everything else is authorized.
-      const decision = await cfg.authorizer.authorize(authorizationAttributes(user, info));
+      let user = await authenticate(req);
+      if (cfg.impersonate) user = await cfg.impersonate(req.raw, user);
+      // Every request is authorized, health and version included (system:public-info-viewer allows those).
+      const attrs = authorizationAttributes(user, info, query, req.method);
+      const decision = await cfg.authorizer.authorize(attrs);
       if (decision.decision !== 'allow') {
-        const attrs = authorizationAttributes(user, info);
         throw newForbidden(
-          info.isResourceRequest ? { group: info.apiGroup, resource: info.subresource ? `${info.resource}/${info.subresource}` : info.resource } : { group: '', resource: '' },
-          info.name,
+          info.isResourceRequest ? { group: info.apiGroup, resource: info.resource } : { group: '', resource: '' },
+          attrs.name,
           forbiddenMessage(attrs) + (decision.reason ? `: ${decision.reason}` : ''),
         );
       }
@@ -223,6 +257,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
         return await serveNonResource(req, reply, info, query, user);
       }
       const store = cfg.registry.get(info.apiGroup, info.resource, info.apiVersion);
+      const virtual = store ? undefined : cfg.virtualResources?.[`${info.apiGroup}/${info.resource}`];
+      if (virtual && virtual.rt.version === info.apiVersion) return await serveVirtual(req, reply, info, virtual, user);
       if (!store) throw notFoundPath(info);
       isWatch = info.verb === 'watch';
       if (isWatch) return await serveWatch(req, reply, info, query, store, user);
@@ -259,6 +295,24 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       }
     }
   });
+
+  async function serveVirtual(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, v: VirtualResource, user: UserInfo) {
+    const rt = v.rt;
+    if (info.verb !== 'create' || info.name || info.subresource) throw newMethodNotSupported({ group: rt.group, resource: rt.resource }, info.verb || req.method.toLowerCase());
+    if (!rt.namespaced && info.namespace) throw notFoundPath(info);
+    const parsed = parseBody(req.body as Buffer | undefined, bodyTypeOf(req.headers['content-type'], false)) as Record<string, unknown>;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw newBadRequest('the body of the request must be an object');
+    // Go clients send null for empty fields; the review kinds read null as absent.
+    const raw = JSON.parse(JSON.stringify(parsed, (_k, v: unknown) => (v === null ? undefined : v))) as Record<string, unknown>;
+    raw.metadata ??= {};
+    // A review's status is the answer: whatever the client sent there is ignored.
+    delete raw.status;
+    const want = apiVersionOf(rt);
+    if (raw.apiVersion !== undefined && raw.apiVersion !== want) throw newBadRequest(`the API version in the data (${String(raw.apiVersion)}) does not match the expected API version (${want})`);
+    if (raw.kind !== undefined && raw.kind !== rt.kind) throw newBadRequest(`${String(raw.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the expected kind (${rt.kind})`);
+    const out = await v.create(decodeWith(rt.schema, raw, rt.group, rt.kind, rt.version) as Record<string, unknown>, info, user);
+    return reply.code(201).type('application/json').send(JSON.stringify(out));
+  }
 
   function notFoundPath(info: RequestInfo): StatusError {
     const e = newNotFound({ group: '', resource: '' }, '');
@@ -334,7 +388,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     return reply.code(ok ? 200 : 500).type('text/plain; charset=utf-8').send(body);
   }
 
-  function contextOf(info: RequestInfo, query: URLSearchParams, user: UserInfo, store: Store): RequestContext {
+  function contextOf(info: RequestInfo, query: URLSearchParams, user: UserInfo, store: Store, userAgent?: string): RequestContext {
     const dryRun = query.getAll('dryRun');
     for (const d of dryRun) if (d !== 'All') throw newBadRequest(`dryRun: Unsupported value: ${JSON.stringify(d)}: supported values: "All"`);
     if (store.rt.namespaced === false && info.namespace && info.resource !== 'namespaces') throw notFoundPath(info);
@@ -342,9 +396,30 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       user,
       namespace: store.rt.namespaced ? info.namespace : '',
       dryRun: dryRun.length > 0,
-      fieldManager: query.get('fieldManager') ?? undefined,
+      fieldManager: fieldManagerOf(info, query, userAgent),
       subresource: info.subresource,
     });
+  }
+
+  /**
+   * The field manager of a write: `?fieldManager=`, else the User-Agent up to its first "/"
+   * (`kubectl/v1.31.9 (linux/amd64) ...` is "kubectl"), as upstream.
+   */
+  function fieldManagerOf(info: RequestInfo, query: URLSearchParams, userAgent?: string): string | undefined {
+    const explicit = query.get('fieldManager');
+    if (explicit) {
+      const p = fieldPath('fieldManager');
+      const errs: FieldError[] = [];
+      if (explicit.length > maxFieldManagerLength) errs.push(p.tooLong(maxFieldManagerLength));
+      [...explicit].forEach((ch, i) => {
+        if (!isPrintable(ch)) errs.push(p.invalid(explicit, `invalid character ${JSON.stringify(ch)} (at position ${i})`));
+      });
+      const options = info.verb === 'create' ? 'CreateOptions' : info.verb === 'update' ? 'UpdateOptions' : 'PatchOptions';
+      if (errs.length) throw newInvalid('meta.k8s.io', options, '', errs);
+      return explicit;
+    }
+    if (!userAgent) return undefined;
+    return [...(userAgent.split('/')[0] ?? '')].filter(isPrintable).slice(0, maxFieldManagerLength).join('');
   }
 
   function listParams(query: URLSearchParams) {
@@ -376,6 +451,41 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     }
     if (form.kind === 'yaml') return reply.code(code).type('application/yaml').send(toYAML(obj));
     return reply.code(code).type('application/json').send(JSON.stringify(obj));
+  }
+
+  /** A list in the form the client asked for; JSON lists reuse each object's cached encoding. */
+  function sendList(reply: FastifyReply, form: ResponseForm, rt: AnyResourceType, items: CachedObject[], meta: Record<string, unknown>, query: URLSearchParams) {
+    if (form.kind === 'table') {
+      const include = (query.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata';
+      const t = toTable(
+        rt,
+        items.map((c) => c.object),
+        { includeObject: include, listMeta: meta },
+      );
+      return reply.code(200).type('application/json').send(JSON.stringify(form.version === 'v1' ? t : { ...t, apiVersion: 'meta.k8s.io/v1beta1' }));
+    }
+    if (form.kind === 'metadata') {
+      return reply
+        .code(200)
+        .type('application/json')
+        .send(JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${form.version}`, metadata: meta, items: items.map((c) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: c.object.metadata })) }));
+    }
+    if (form.kind === 'yaml') return reply.code(200).type('application/yaml').send(toYAML({ kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: meta, items: items.map((c) => c.object) }));
+    const head = `{"kind":"${rt.listKind}","apiVersion":"${apiVersionOf(rt)}","metadata":${JSON.stringify(meta)},"items":[`;
+    return reply.code(200).type('application/json').send(head + items.map((c) => c.json).join(',') + ']}');
+  }
+
+  /** componentstatuses: computed on each request by probing the components, never stored. */
+  async function serveComponentStatuses(reply: FastifyReply, info: RequestInfo, query: URLSearchParams, store: Store, form: ResponseForm) {
+    reply.header('Warning', warningHeader('v1 ComponentStatus is deprecated in v1.19+'));
+    const all = (await cfg.componentStatuses!()).map((o) => new CachedObject(`componentstatuses/${o.metadata.name}`, o));
+    if (info.verb === 'get') {
+      const found = all.find((c) => c.object.metadata.name === info.name);
+      if (!found) throw newNotFound(store.gr, info.name);
+      return sendObject(reply, form, store.rt, found.object, 200, query);
+    }
+    if (info.verb === 'list') return sendList(reply, form, store.rt, all, {}, query);
+    throw newMethodNotSupported(store.gr, info.verb);
   }
 
   function fieldValidation(query: URLSearchParams): 'Ignore' | 'Warn' | 'Strict' {
@@ -418,6 +528,41 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     return raw as KubeObject;
   }
 
+  /** `?force=` of a patch: only apply patches take it (upstream's PatchOptions validation). */
+  function patchForce(query: URLSearchParams, type: string): boolean {
+    const v = query.get('force');
+    if (v === null) return false;
+    if (type !== 'apply-patch') throw newInvalid('meta.k8s.io', 'PatchOptions', '', [fieldPath('force').forbidden('may not be specified for non-apply patch')]);
+    if (v !== 'true' && v !== 'false' && v !== '') throw newBadRequest(`force: invalid value ${JSON.stringify(v)}: must be true or false`);
+    return v === 'true';
+  }
+
+  /**
+   * Checks an apply patch as upstream does (a field manager, the kind's apiVersion and kind, no
+   * managedFields, the name and namespace of the URL) and returns it without the fields the
+   * kind does not have, after reporting or refusing them per fieldValidation.
+   */
+  function applyConfigurationOf(patch: unknown, rt: AnyResourceType, info: RequestInfo, ctx: RequestContext, query: URLSearchParams): Record<string, unknown> {
+    if (!query.get('fieldManager')) throw newInvalid('meta.k8s.io', 'PatchOptions', '', [fieldPath('fieldManager').required('is required for apply patch')]);
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw newBadRequest('error decoding YAML: the apply configuration must be an object');
+    const config = patch as Record<string, unknown>;
+    const want = apiVersionOf(rt);
+    if (config.apiVersion !== want) throw newBadRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof config.apiVersion === 'string' ? config.apiVersion : ''}, expected: ${want}`);
+    if (config.kind !== rt.kind) throw newBadRequest(`Incorrect kind specified in apply patch. Specified patch kind: ${typeof config.kind === 'string' ? config.kind : ''}, expected: ${rt.kind}`);
+    const meta = config.metadata;
+    if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta))) throw newBadRequest('metadata must be an object');
+    const m = { ...((meta as Record<string, unknown> | undefined) ?? {}) };
+    if (m.managedFields !== undefined && m.managedFields !== null) throw newBadRequest('metadata.managedFields must be nil');
+    delete m.managedFields;
+    if (m.name !== undefined && m.name !== info.name) throw newBadRequest(`the name of the object (${String(m.name)}) does not match the name on the URL (${info.name})`);
+    if (rt.namespaced && m.namespace !== undefined && m.namespace !== '' && m.namespace !== ctx.namespace) throw newBadRequest('the namespace of the provided object does not match the namespace sent on the request');
+    m.name = info.name;
+    if (rt.namespaced) m.namespace = ctx.namespace;
+    else delete m.namespace;
+    checkUnknownFields({ ...config, metadata: m }, rt, query, ctx);
+    return dropUnknownFields({ ...config, metadata: m }, fieldTypeOf(rt)) as Record<string, unknown>;
+  }
+
   function deleteOptionsOf(req: FastifyRequest, query: URLSearchParams): DeleteOptions {
     let opts: DeleteOptions = {};
     const body = req.body as Buffer | undefined;
@@ -442,7 +587,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
 
   async function serveResource(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, store: Store, user: UserInfo) {
     const rt = store.rt;
-    const ctx = contextOf(info, query, user, store);
+    const ctx = contextOf(info, query, user, store, req.headers['user-agent']);
     (req as FastifyRequest & { warnings?: string[] }).warnings = ctx.warnings;
     const form = chooseResponse(req.headers.accept);
     const sub = info.subresource;
@@ -450,6 +595,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const custom = sub ? cfg.subresources?.[`${rt.group}/${rt.resource}/${sub}`] : undefined;
     if (custom) return custom(req, reply, info, ctx, store);
     if (info.name === '' && (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch' || info.verb === 'delete')) throw notFoundPath(info);
+    if (rt.group === '' && rt.resource === 'componentstatuses' && cfg.componentStatuses) return serveComponentStatuses(reply, info, query, store, form);
 
     switch (info.verb) {
       case 'get': {
@@ -465,24 +611,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
         const meta: Record<string, unknown> = { resourceVersion: res.resourceVersion };
         if (res.continue) meta.continue = res.continue;
         if (res.remainingItemCount !== undefined) meta.remainingItemCount = res.remainingItemCount;
-        if (form.kind === 'table') {
-          const include = (query.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? 'Metadata';
-          const t = toTable(
-            rt,
-            res.items.map((c) => c.object),
-            { includeObject: include, listMeta: meta },
-          );
-          return reply.code(200).type('application/json').send(JSON.stringify(form.version === 'v1' ? t : { ...t, apiVersion: 'meta.k8s.io/v1beta1' }));
-        }
-        if (form.kind === 'metadata') {
-          return reply
-            .code(200)
-            .type('application/json')
-            .send(JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${form.version}`, metadata: meta, items: res.items.map((c) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: c.object.metadata })) }));
-        }
-        const head = `{"kind":"${rt.listKind}","apiVersion":"${apiVersionOf(rt)}","metadata":${JSON.stringify(meta)},"items":[`;
-        if (form.kind === 'yaml') return reply.code(200).type('application/yaml').send(toYAML({ kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: meta, items: res.items.map((c) => c.object) }));
-        return reply.code(200).type('application/json').send(head + res.items.map((c) => c.json).join(',') + ']}');
+        return sendList(reply, form, rt, res.items, meta, query);
       }
       case 'create': {
         if (info.name && !sub) throw newMethodNotSupported(store.gr, 'create');
@@ -518,28 +647,30 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       case 'patch': {
         if (!rt.verbs.includes('patch')) throw newMethodNotSupported(store.gr, 'patch');
         const type = bodyTypeOf(req.headers['content-type'], true);
+        const force = patchForce(query, type);
         const patch = parseBody(req.body as Buffer | undefined, type);
-        // An apply patch is the caller's whole intent for its fields: check it as it is.
-        if (type === 'apply-patch' && sub !== 'scale') checkUnknownFields(patch, rt, query, ctx);
+        if (type === 'apply-patch' && sub !== 'scale') {
+          // Server-side apply: the body is the manager's whole intent for its fields.
+          const config = applyConfigurationOf(patch, rt, info, ctx, query);
+          const { object, created } = await store.update(
+            ctx,
+            info.name,
+            (cur) => store.decode(applyConfiguration(rt, cur, config, { manager: ctx.fieldManager ?? '', apiVersion: apiVersionOf(rt), subresource: sub, force })),
+            { forceAllowCreate: true, applied: true },
+          );
+          return sendObject(reply, form, rt, object, created ? 201 : 200, query);
+        }
         if (sub === 'scale') {
           const scaled = await updateScale(store, ctx, info.name, (cur) => applyPatch(cur as unknown as KubeObject, patch, type, undefined) as KubeObject);
           return sendObject(reply, form, rt, scaled);
         }
         if (sub && sub !== 'status') throw newMethodNotSupported(store.gr, 'patch');
-        const { object, created } = await store.update(
-          ctx,
-          info.name,
-          (cur) => {
-            if (!cur) {
-              if (type === 'apply-patch') return store.decode(patch as KubeObject);
-              throw newNotFound(store.gr, info.name);
-            }
-            const patched = applyPatch(cur, patch, type, rt);
-            if (type !== 'apply-patch') checkUnknownFields(patched, rt, query, ctx);
-            return store.decode(patched);
-          },
-          { forceAllowCreate: type === 'apply-patch' },
-        );
+        const { object, created } = await store.update(ctx, info.name, (cur) => {
+          if (!cur) throw newNotFound(store.gr, info.name);
+          const patched = applyPatch(cur, patch, type, rt);
+          checkUnknownFields(patched, rt, query, ctx);
+          return store.decode(patched);
+        });
         return sendObject(reply, form, rt, object, created ? 201 : 200, query);
       }
       case 'delete': {

@@ -6,3 +6,4 @@ export * from './flags.js';
 export * from './metrics.js';
 export * from './verbosity.js';
 export * from './fake-clock.js';
+export * from './status-server.js';

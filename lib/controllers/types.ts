@@ -27,6 +27,59 @@ export interface ControllerManagerOptions {
   terminatedPodGCThreshold: number;
   /** Workers per controller (--concurrent-*-syncs; default 5). */
   concurrentSyncs: number;
+  /**
+   * Workers of one controller by its name, from its own --concurrent-<x>-syncs flag
+   * (endpoint 5, endpointslice 5, garbagecollector 20, namespace 10, ...); read it with
+   * `concurrentSyncsFor`. Controllers absent here use `concurrentSyncs`.
+   */
+  concurrentSyncsByController?: Record<string, number>;
+  /** --node-startup-grace-period in ms: the grace of a node that never posted status (default 60s). */
+  nodeStartupGracePeriodMs?: number;
+  /** --secondary-node-eviction-rate: the tainting rate of a large zone in partial disruption (default 0.01). */
+  secondaryNodeEvictionRate?: number;
+  /** --large-cluster-size-threshold: zones above this size keep tainting, slowly, in partial disruption (default 50). */
+  largeClusterSizeThreshold?: number;
+  /** --unhealthy-zone-threshold: the share of not-ready nodes that puts a zone in partial disruption (default 0.55). */
+  unhealthyZoneThreshold?: number;
+  /** --max-endpoints-per-slice (default 100). */
+  maxEndpointsPerSlice?: number;
+  /** --enable-garbage-collector (default true). */
+  enableGarbageCollector?: boolean;
+  /** How often PodGC looks for garbage (upstream's fixed 20s; tests shorten it). */
+  podGCPeriodMs?: number;
+  /** How long PodGC waits for a node missing from its cache before asking the API server (upstream's 40s). */
+  podGCQuarantineMs?: number;
+  /** How often the garbage collector and the namespace controller re-read discovery (default 30s). */
+  discoveryPeriodMs?: number;
+}
+
+/**
+ * The worker count of the controller `name`: its own flag if given, else `fallback` (the
+ * controller's upstream default), else `concurrentSyncs`.
+ */
+export function concurrentSyncsFor(options: ControllerManagerOptions, name: string, fallback?: number): number {
+  return Math.max(1, options.concurrentSyncsByController?.[name] ?? fallback ?? options.concurrentSyncs);
+}
+
+/** One resource the API server serves, as discovery describes it. */
+export interface DiscoveredResource {
+  group: string;
+  version: string;
+  /** Plural name, e.g. `pods`. */
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
+/**
+ * What the API server serves, for controllers that act on every resource (the garbage
+ * collector, the namespace controller). `resources` returns the preferred version of every
+ * group; when some groups could not be read it still returns the others and names the failed
+ * ones in `failedGroups` (the caller decides whether a partial answer is good enough).
+ */
+export interface ResourceDiscovery {
+  resources(signal?: AbortSignal): Promise<{ resources: DiscoveredResource[]; failedGroups: Record<string, string> }>;
 }
 
 export const defaultControllerManagerOptions: ControllerManagerOptions = {
@@ -51,6 +104,11 @@ export interface ControllerContext {
   clock: Clock;
   metrics: MetricsRegistry;
   options: ControllerManagerOptions;
+  /**
+   * Discovery of the served resources (custom resources included). The controller manager
+   * always sets it; without it, controllers that need it fall back to the built-in resources.
+   */
+  discovery?: ResourceDiscovery;
 }
 
 export interface ControllerDescriptor {

@@ -7,3 +7,5 @@ export * from './gvk.js';
 export * from './patch/index.js';
 export * from './json.js';
 export * from './jsonpath.js';
+export * from './fieldpath/index.js';
+export * from './duration.js';

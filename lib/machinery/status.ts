@@ -102,6 +102,11 @@ export function newConflict(gr: GroupResource, name: string, why: string): Statu
   });
 }
 
+/** 409 for server-side apply conflicts: one FieldManagerConflict cause per field (upstream's NewApplyConflict). */
+export function newApplyConflict(causes: StatusCause[], message: string): StatusError {
+  return make(409, 'Conflict', message, { causes });
+}
+
 export const optimisticLockMessage = 'the object has been modified; please apply your changes to the latest version and try again';
 
 export function newInvalid(group: string, kind: string, name: string, errs: FieldError[]): StatusError {
@@ -155,6 +160,8 @@ export function newNotAcceptable(accepted: string[]): StatusError {
 
 export function newForbidden(gr: GroupResource, name: string, why: string): StatusError {
   const what = name ? `${groupResourceString(gr)} "${name}"` : groupResourceString(gr);
+  // Requests outside the resource space name no resource: upstream writes "forbidden: ...".
+  if (!gr.resource && !name) return make(403, 'Forbidden', `forbidden: ${why}`, { group: gr.group, kind: gr.resource });
   return make(403, 'Forbidden', `${what} is forbidden: ${why}`, { name: name || undefined, group: gr.group, kind: gr.resource });
 }
 

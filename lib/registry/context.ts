@@ -41,6 +41,8 @@ export interface AdmissionAttributes {
   dryRun: boolean;
   /** DeleteOptions / CreateOptions / UpdateOptions of the request. */
   options?: unknown;
+  /** Warnings for the client (`Warning` headers); plugins may add to them. */
+  warnings?: string[];
 }
 
 /**

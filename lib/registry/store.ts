@@ -38,6 +38,7 @@ import {
   type WatchCache,
 } from '../storage/index.js';
 import { noAdmission, type Admission, type AdmissionAttributes, type Operation, type RequestContext } from './context.js';
+import { trackUpdate } from './field-manager.js';
 import { generateName, newUID, validateObjectMeta, validateObjectMetaUpdate } from './object-meta.js';
 import type { Strategy } from './strategy.js';
 
@@ -209,6 +210,7 @@ export class Store {
       user: ctx.user,
       dryRun: ctx.dryRun,
       options,
+      warnings: ctx.warnings,
     };
   }
 
@@ -237,6 +239,15 @@ export class Store {
     }
     obj.metadata.namespace = ctx.namespace || obj.metadata.namespace;
     if (!obj.metadata.namespace) throw newBadRequest('namespace is required for namespaced resources');
+  }
+
+  /**
+   * Records the write in managedFields (operation Update) under the request's field manager.
+   * Binding is not recorded, as upstream: it does not carry the pod.
+   */
+  private trackFields(live: KubeObject | null, obj: KubeObject, ctx: RequestContext): void {
+    if (ctx.subresource === 'binding') return;
+    trackUpdate(this.rt, live, obj, { manager: ctx.fieldManager ?? '', apiVersion: this.servedAPIVersion, subresource: ctx.subresource });
   }
 
   // ---- create ---------------------------------------------------------------
@@ -270,6 +281,7 @@ export class Store {
     this.strategy.prepareForCreate?.(obj, ctx);
     await this.admission.mutate(this.attrs('CREATE', ctx, m.name ?? '', obj, undefined, options));
     this.setNamespace(obj, ctx);
+    this.trackFields(null, obj, ctx);
     this.validate(obj, undefined, ctx);
     await this.admission.validate(this.attrs('CREATE', ctx, m.name ?? '', obj, undefined, options));
     const key = this.keyFor(m.namespace ?? '', m.name!);
@@ -440,9 +452,15 @@ export class Store {
    * Updates (or, where allowed, creates) an object. `updated` computes the new object from
    * the current one inside a compare-and-swap loop, so a patch is re-applied to the latest
    * state if another writer got in first; a resourceVersion in the new object makes the
-   * update conditional (409 Conflict when stale).
+   * update conditional (409 Conflict when stale). `applied` marks a server-side apply, whose
+   * managedFields `updated` has already computed.
    */
-  async update(ctx: RequestContext, name: string, updated: UpdatedObject, opts: { forceAllowCreate?: boolean; options?: unknown } = {}): Promise<{ object: KubeObject; created: boolean }> {
+  async update(
+    ctx: RequestContext,
+    name: string,
+    updated: UpdatedObject,
+    opts: { forceAllowCreate?: boolean; options?: unknown; applied?: boolean } = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.keyFor(ctx.namespace, name);
     let created = false;
     const pending: { undo?: (() => Promise<void>) | void } = {};
@@ -470,6 +488,7 @@ export class Store {
             m.creationTimestamp = rfc3339();
             this.strategy.prepareForCreate?.(obj, ctx);
             await this.admission.mutate(this.attrs('CREATE', ctx, name, obj));
+            if (!opts.applied) this.trackFields(null, obj, ctx);
             this.validate(obj, undefined, ctx);
             await this.admission.validate(this.attrs('CREATE', ctx, name, obj));
             if (ctx.dryRun) {
@@ -497,6 +516,7 @@ export class Store {
           if (obj.metadata.deletionGracePeriodSeconds === undefined) delete obj.metadata.deletionGracePeriodSeconds;
           this.strategy.prepareForUpdate?.(obj, current, ctx);
           await this.admission.mutate(this.attrs('UPDATE', ctx, name, obj, current, opts.options));
+          if (!opts.applied) this.trackFields(current, obj, ctx);
           this.validate(obj, current, ctx);
           await this.admission.validate(this.attrs('UPDATE', ctx, name, obj, current, opts.options));
           // The last finalizer of an object being deleted is gone: remove it.
@@ -528,6 +548,8 @@ export class Store {
       return { object: this.present(object), created };
     } catch (err) {
       if (pending.undo) await pending.undo().catch(() => {});
+      // A dry run of a create through update stored nothing, which storage reports as not found.
+      if (created && dryRunResult && isStorageError(err, 'KeyNotFound')) return { object: this.present(dryRunResult), created };
       throw this.toAPIError(err, name);
     }
   }

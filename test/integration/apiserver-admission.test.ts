@@ -98,9 +98,12 @@ describe('Service allocation', () => {
   });
 
   test('a requested ClusterIP is honoured, or refused with 422 when taken or out of range', async () => {
-    const ok = await api(s.url, 'POST', '/api/v1/namespaces/default/services', svc('fixed', { clusterIP: '10.96.0.200' }));
-    expect(ok.body.spec.clusterIP).toBe('10.96.0.200');
-    const taken = await api(s.url, 'POST', '/api/v1/namespaces/default/services', svc('fixed2', { clusterIP: '10.96.0.200' }));
+    // An address the earlier random allocations did not take.
+    const used = new Set((await api(s.url, 'GET', '/api/v1/services')).body.items.map((x: any) => x.spec.clusterIP));
+    const free = Array.from({ length: 253 }, (_, i) => `10.96.0.${i + 2}`).find((ip) => !used.has(ip))!;
+    const ok = await api(s.url, 'POST', '/api/v1/namespaces/default/services', svc('fixed', { clusterIP: free }));
+    expect(ok.body.spec.clusterIP).toBe(free);
+    const taken = await api(s.url, 'POST', '/api/v1/namespaces/default/services', svc('fixed2', { clusterIP: free }));
     expect(taken.status).toBe(422);
     expect(taken.body.details.causes[0]).toMatchObject({ field: 'spec.clusterIPs' });
     expect(taken.body.message).toContain('provided IP is already allocated');
@@ -110,7 +113,7 @@ describe('Service allocation', () => {
     expect((await api(s.url, 'GET', '/api/v1/namespaces/default/services/fixed2')).status).toBe(404);
     // Freed on delete.
     await api(s.url, 'DELETE', '/api/v1/namespaces/default/services/fixed');
-    const again = await api(s.url, 'POST', '/api/v1/namespaces/default/services', svc('fixed4', { clusterIP: '10.96.0.200' }));
+    const again = await api(s.url, 'POST', '/api/v1/namespaces/default/services', svc('fixed4', { clusterIP: free }));
     expect(again.status).toBe(201);
   });
 

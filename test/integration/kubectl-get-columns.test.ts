@@ -54,7 +54,8 @@ interface Case {
 const cases: Case[] = [
   {
     resource: 'pods', namespaced: true, path: `/api/v1/namespaces/${ns}/pods`,
-    body: { metadata: { name: 'web-1' }, spec: podSpec },
+    // Its cpu request is what the quota below counts (the API server keeps quota usage).
+    body: { metadata: { name: 'web-1' }, spec: { containers: [{ ...podSpec.containers[0], resources: { requests: { cpu: '500m' } } }] } },
     status: {
       status: {
         phase: 'Running',

@@ -2,7 +2,7 @@
  * core/v1 building blocks shared by pods, volumes, nodes and the storage kinds: object
  * references, key and field selectors, resource lists, node selectors and tolerations.
  */
-import { z, named, atomicList, Quantity, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
+import { z, named, atomicStruct, atomicList, Quantity, str, bool, i32, i64, opt, req, optEnum } from '../schema.js';
 
 const P = 'io.k8s.api.core.v1';
 
@@ -31,6 +31,7 @@ export const LocalObjectReferenceSchema = named(
   z.object({ name: str('Name of the referent, in the same namespace.') }),
   `${P}.LocalObjectReference`,
   'A reference by name to an object in the same namespace.',
+  atomicStruct,
 );
 export type LocalObjectReference = z.infer<typeof LocalObjectReferenceSchema>;
 

@@ -76,7 +76,7 @@ export const ContainerPortSchema = named(
     name: str('An IANA_SVC_NAME (at most 15 lowercase letters, digits and dashes) naming the port; unique in the pod, referable from Services and probes.'),
     hostPort: i32('Port on the node the container port is exposed on; most containers do not need one.'),
     containerPort: req(int32(), 'Port number the container listens on, 1 to 65535.'),
-    protocol: optEnum(protocols, 'TCP (default), UDP or SCTP.'),
+    protocol: optEnum(protocols, 'TCP (default), UDP or SCTP.', 'TCP'),
     hostIP: str('Host IP the host port is bound to.'),
   }),
   `${P}.ContainerPort`,

@@ -60,7 +60,7 @@ export type Namespace = z.infer<typeof NamespaceSchema>;
 export const ServicePortSchema = named(
   z.object({
     name: str('Name of the port, a DNS label; required and unique when the service has more than one port.'),
-    protocol: optEnum(protocols, 'TCP (default), UDP or SCTP.'),
+    protocol: optEnum(protocols, 'TCP (default), UDP or SCTP.', 'TCP'),
     appProtocol: str('Application protocol, as a hint to implementations: an IANA service name, kubernetes.io/h2c, kubernetes.io/ws, kubernetes.io/wss, or a domain-prefixed name.'),
     port: req(int32(), 'Port the service listens on.'),
     targetPort: opt(IntOrString, 'Port number or name on the pods; defaults to port.'),

@@ -1,5 +1,5 @@
 /** meta/v1: the metadata every object carries, lists, selectors, conditions, Status, Table. */
-import { z, doc, named, mergeList, setList, atomicList, StringMap, Time, AnyJSON, int64, int32, str, opt, req } from '../schema.js';
+import { z, doc, named, atomicStruct, mergeList, setList, atomicList, StringMap, Time, AnyJSON, int64, int32, str, opt, req } from '../schema.js';
 
 const P = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
@@ -89,6 +89,7 @@ export const LabelSelectorSchema = named(
   }),
   `${P}.LabelSelector`,
   'Selects objects by their labels; all requirements are ANDed. An empty selector matches everything.',
+  atomicStruct,
 );
 export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
 

@@ -3,6 +3,7 @@
  * design notes describe: mutating plugins may change the object, validating ones may only
  * refuse. `--enable-admission-plugins` / `--disable-admission-plugins` pick them by name.
  */
+import type { KubeObject } from '../../api/index.js';
 import type { Admission, AdmissionAttributes } from '../../registry/index.js';
 
 export interface AdmissionPlugin {
@@ -11,11 +12,34 @@ export interface AdmissionPlugin {
   validate?(attrs: AdmissionAttributes): Promise<void>;
 }
 
+/** Objects a mutating plugin changed in this request (see markMutated). */
+const mutated = new WeakSet<object>();
+
+/**
+ * A plugin that changed `attrs.object` says so: the chain then puts the object's fields back
+ * in schema order, so that it compares equal to the same object decoded from a later request.
+ */
+export function markMutated(obj: KubeObject | undefined): void {
+  if (obj) mutated.add(obj);
+}
+
+export interface AdmissionChainOptions {
+  /** Rewrites an object in its kind's canonical field order (in place). */
+  canonicalize?(attrs: AdmissionAttributes): void;
+}
+
 export class AdmissionChain implements Admission {
-  constructor(readonly plugins: AdmissionPlugin[]) {}
+  constructor(
+    readonly plugins: AdmissionPlugin[],
+    private readonly opts: AdmissionChainOptions = {},
+  ) {}
 
   async mutate(attrs: AdmissionAttributes): Promise<void> {
     for (const p of this.plugins) if (p.mutate) await p.mutate(attrs);
+    if (attrs.object && mutated.has(attrs.object)) {
+      mutated.delete(attrs.object);
+      this.opts.canonicalize?.(attrs);
+    }
   }
 
   async validate(attrs: AdmissionAttributes): Promise<void> {

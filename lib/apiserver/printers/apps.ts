@@ -1,6 +1,6 @@
 /** Printers for apps/v1 kinds, with upstream's columns. */
-import type { Deployment, ReplicaSet, DaemonSet, StatefulSet, ControllerRevision } from '../../api/index.js';
-import { age, ageColumn, nameColumn, registerPrinter, formatLabels, formatSelector, containerCells, type Column } from './table.js';
+import type { Deployment, ReplicaSet, DaemonSet, StatefulSet, ControllerRevision, ReplicationController } from '../../api/index.js';
+import { age, ageColumn, nameColumn, registerPrinter, formatLabels, formatSelector, containerCells, type Column, type Printer } from './table.js';
 
 const containersColumn: Column = { name: 'Containers', type: 'string', priority: 1, description: 'Names of the containers of the pod template.' };
 const imagesColumn: Column = { name: 'Images', type: 'string', priority: 1, description: 'Images of the containers of the pod template.' };
@@ -33,23 +33,31 @@ registerPrinter('apps', 'deployments', {
   },
 });
 
-registerPrinter('apps', 'replicasets', {
-  columns: [
-    nameColumn,
-    { name: 'Desired', type: 'integer', description: 'Desired number of pods.' },
-    { name: 'Current', type: 'integer', description: 'Number of pods.' },
-    { name: 'Ready', type: 'integer', description: 'Number of ready pods.' },
-    ageColumn,
-    containersColumn,
-    imagesColumn,
-    selectorColumn,
-  ],
-  row(o, now) {
-    const rs = o as ReplicaSet;
-    const [names, images] = containerCells(rs.spec?.template?.spec);
-    return [rs.metadata.name, rs.spec?.replicas ?? 0, rs.status?.replicas ?? 0, rs.status?.readyReplicas ?? 0, age(rs.metadata.creationTimestamp, now), names, images, formatSelector(rs.spec?.selector)];
-  },
-});
+/**
+ * ReplicaSets and ReplicationControllers print alike: DESIRED CURRENT READY AGE, with -o wide
+ * CONTAINERS IMAGES SELECTOR; only the form of their selector differs.
+ */
+export function replicaPrinter(selectorText: (o: ReplicaSet | ReplicationController) => string): Printer {
+  return {
+    columns: [
+      nameColumn,
+      { name: 'Desired', type: 'integer', description: 'Desired number of pods.' },
+      { name: 'Current', type: 'integer', description: 'Number of pods.' },
+      { name: 'Ready', type: 'integer', description: 'Number of ready pods.' },
+      ageColumn,
+      containersColumn,
+      imagesColumn,
+      selectorColumn,
+    ],
+    row(o, now) {
+      const r = o as ReplicaSet | ReplicationController;
+      const [names, images] = containerCells(r.spec?.template?.spec);
+      return [r.metadata.name, r.spec?.replicas ?? 0, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, age(r.metadata.creationTimestamp, now), names, images, selectorText(r)];
+    },
+  };
+}
+
+registerPrinter('apps', 'replicasets', replicaPrinter((r) => formatSelector((r as ReplicaSet).spec?.selector)));
 
 registerPrinter('apps', 'daemonsets', {
   columns: [

@@ -20,6 +20,7 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
 } from '../../api/index.js';
+import { replicaPrinter } from './apps.js';
 import { age, ageColumn, nameColumn, registerPrinter, humanDuration, formatLabels, containerCells, listWithMore, quantityText, type Column } from './table.js';
 
 const containersColumn: Column = { name: 'Containers', type: 'string', priority: 1, description: 'Names of the containers of the pod template.' };
@@ -399,23 +400,7 @@ export function eventRow(e: Event, now: number): unknown[] {
 registerPrinter('', 'events', { columns: eventColumns, row: (o, now) => eventRow(o as Event, now) });
 
 // ---- Replication controllers ----------------------------------------------------------------------
-registerPrinter('', 'replicationcontrollers', {
-  columns: [
-    nameColumn,
-    { name: 'Desired', type: 'integer', description: 'Desired number of pods.' },
-    { name: 'Current', type: 'integer', description: 'Number of pods.' },
-    { name: 'Ready', type: 'integer', description: 'Number of ready pods.' },
-    ageColumn,
-    containersColumn,
-    imagesColumn,
-    { name: 'Selector', type: 'string', priority: 1, description: 'Labels of the pods the controller manages.' },
-  ],
-  row(o, now) {
-    const rc = o as ReplicationController;
-    const [names, images] = containerCells(rc.spec?.template?.spec);
-    return [rc.metadata.name, rc.spec?.replicas ?? 0, rc.status?.replicas ?? 0, rc.status?.readyReplicas ?? 0, age(rc.metadata.creationTimestamp, now), names, images, formatLabels(rc.spec?.selector)];
-  },
-});
+registerPrinter('', 'replicationcontrollers', replicaPrinter((r) => formatLabels((r as ReplicationController).spec?.selector)));
 
 // ---- Component statuses --------------------------------------------------------------------------
 registerPrinter('', 'componentstatuses', {

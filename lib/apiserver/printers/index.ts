@@ -11,3 +11,4 @@ export * from './scheduling.js';
 export * from './node.js';
 export * from './storage.js';
 export * from './autoscaling.js';
+export * from './rbac.js';

@@ -30,6 +30,9 @@ export function strategyFor(rt: AnyResourceType, deps: StrategyDeps): Strategy {
       return podStrategy;
     case '/namespaces':
       return namespaceStrategy;
+    case '/nodes':
+      // Nodes may set every field on create, status included: the kubelet registers in one write.
+      return statusStrategy(rt, () => {});
     case '/services':
       return serviceStrategy(deps.allocators);
     case '/events':

@@ -7,6 +7,7 @@ import { Etcd3, type IOptions } from 'etcd3';
 import { ExponentialBackoff, handleWhen, retry, circuitBreaker, ConsecutiveBreaker, wrap } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../../api/index.js';
+import type { ValueTransformer } from '../encryption/transformer.js';
 import {
   DELETE,
   NOCHANGE,
@@ -27,6 +28,8 @@ export interface Etcd3StorageOptions {
   observe?: (operation: string, seconds: number) => void;
   /** Largest value etcd accepts (its --max-request-bytes, 1.5 MiB by default). */
   maxValueBytes?: number;
+  /** Encryption at rest (lib/storage/encryption): applied to every value written and read. */
+  transformer?: ValueTransformer;
 }
 
 /** Internal page size for unbounded ranges, so that no single response nears gRPC limits. */
@@ -64,6 +67,7 @@ export class Etcd3Storage implements Storage {
   private readonly log: Logger;
   private readonly observe: (op: string, s: number) => void;
   private readonly maxValueBytes: number;
+  private readonly transformer?: ValueTransformer;
   /** Leases reused for objects with the same TTL written within a minute, as upstream does for events. */
   private leaseCache = new Map<number, { id: string; grantedAt: number }>();
 
@@ -71,6 +75,7 @@ export class Etcd3Storage implements Storage {
     this.log = opts.log;
     this.observe = opts.observe ?? (() => {});
     this.maxValueBytes = opts.maxValueBytes ?? 1.5 * 1024 * 1024;
+    this.transformer = opts.transformer;
     const hosts = opts.endpoints.map((e) => e.replace(/^https?:\/\//, ''));
     const options: IOptions = {
       hosts,
@@ -118,15 +123,24 @@ export class Etcd3Storage implements Storage {
     } finally {
       if (rv !== undefined) obj.metadata.resourceVersion = rv;
     }
-    const buf = Buffer.from(text);
+    const plain = Buffer.from(text);
+    const buf = this.transformer ? this.transformer.toStorage(key, plain) : plain;
     if (buf.length > this.maxValueBytes) throw new StorageError('TooLarge', key, `object is ${buf.length} bytes; etcd accepts at most ${this.maxValueBytes}`);
     return buf;
   }
 
   private decode(kv: { key: Buffer; value: Buffer; mod_revision: string }, revision?: number): KubeObject {
     let obj: KubeObject;
+    let value = kv.value;
+    if (this.transformer) {
+      try {
+        value = this.transformer.fromStorage(kv.key.toString(), kv.value);
+      } catch (err) {
+        throw new StorageError('InvalidObject', kv.key.toString(), `cannot decrypt ${kv.key.toString()}: ${(err as Error).message}`, undefined, { cause: err });
+      }
+    }
     try {
-      obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+      obj = JSON.parse(value.toString('utf8')) as KubeObject;
     } catch (err) {
       throw new StorageError('InvalidObject', kv.key.toString(), `stored value of ${kv.key.toString()} is not JSON`, undefined, { cause: err });
     }

@@ -1,0 +1,40 @@
+/**
+ * Every admission plugin tkube has, in upstream's recommended order, and the ones on by
+ * default (upstream's default set, of those tkube has; NodeRestriction is recommended but,
+ * as upstream, must be asked for).
+ */
+import type { Logger } from 'pino';
+import type { Registry } from '../../registry/index.js';
+import type { AdmissionPlugin } from './chain.js';
+import { defaultTolerationSeconds } from './default-toleration-seconds.js';
+import { limitRanger } from './limit-ranger.js';
+import { namespaceLifecycle } from './namespace-lifecycle.js';
+import { nodeRestriction } from './node-restriction.js';
+import { podSecurity, type PodSecurityDefaults } from './pod-security.js';
+import { priority } from './priority.js';
+import { resourceQuota, type QuotaTracker } from './resource-quota.js';
+import { serviceAccount } from './service-account.js';
+import { taintNodesByCondition } from './taint-nodes-by-condition.js';
+
+export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'ResourceQuota'];
+
+export interface PluginDeps {
+  registry: Registry;
+  log: Logger;
+  quota: QuotaTracker;
+  podSecurity?: PodSecurityDefaults;
+}
+
+export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
+  return [
+    namespaceLifecycle(d.registry),
+    limitRanger(d.registry),
+    serviceAccount(d.registry, d.log.child({ plugin: 'ServiceAccount' })),
+    nodeRestriction(d.registry),
+    taintNodesByCondition(),
+    podSecurity(d.registry, d.log.child({ plugin: 'PodSecurity' }), d.podSecurity),
+    priority(d.registry),
+    defaultTolerationSeconds(),
+    resourceQuota(d.registry, d.quota),
+  ];
+}

@@ -1,0 +1,164 @@
+/**
+ * The cluster-level controllers of the controller manager, as ControllerDescriptors. Names are
+ * upstream's `--controllers` names; `controllerAliases` maps the newer `*-controller` names
+ * (kube-controller-manager accepts both) to them.
+ */
+import { waitForAbort, type Runnable } from '../base/index.js';
+import { EndpointsController } from './endpoints/index.js';
+import { EndpointSliceController } from './endpointslice/index.js';
+import { GarbageCollector, builtinDiscovery } from './garbagecollector/index.js';
+import { NamespaceController } from './namespace/index.js';
+import { NodeIpamController } from './nodeipam/index.js';
+import { NodeLifecycleController, TaintEvictionController } from './nodelifecycle/index.js';
+import { PodGCController } from './podgc/index.js';
+import { ServiceAccountsController } from './serviceaccount/index.js';
+import { TTLAfterFinishedController } from './ttlafterfinished/index.js';
+import { concurrentSyncsFor, type ControllerContext, type ControllerDescriptor } from './types.js';
+
+function idle(ctx: ControllerContext, name: string, why: string): Runnable {
+  return {
+    async start(signal) {
+      ctx.log.info({ controller: name }, why);
+      await waitForAbort(signal);
+    },
+  };
+}
+
+export const coreControllers: ControllerDescriptor[] = [
+  {
+    name: 'endpoint',
+    enabledByDefault: true,
+    create: (ctx) => new EndpointsController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'endpoint', 5), log: ctx.log, clock: ctx.clock }),
+  },
+  {
+    name: 'endpointslice',
+    enabledByDefault: true,
+    create: (ctx) =>
+      new EndpointSliceController({
+        client: ctx.client,
+        informers: ctx.informers,
+        workers: concurrentSyncsFor(ctx.options, 'endpointslice', 5),
+        maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice ?? 100,
+        log: ctx.log,
+        clock: ctx.clock,
+      }),
+  },
+  {
+    name: 'garbagecollector',
+    enabledByDefault: true,
+    create: (ctx) =>
+      ctx.options.enableGarbageCollector === false
+        ? idle(ctx, 'garbagecollector', '--enable-garbage-collector is false; not collecting garbage')
+        : new GarbageCollector({
+            client: ctx.client,
+            informers: ctx.informers,
+            discovery: ctx.discovery ?? builtinDiscovery(),
+            workers: concurrentSyncsFor(ctx.options, 'garbagecollector', 20),
+            discoveryPeriodMs: ctx.options.discoveryPeriodMs,
+            log: ctx.log,
+            clock: ctx.clock,
+            metrics: ctx.metrics,
+          }),
+  },
+  {
+    name: 'namespace',
+    enabledByDefault: true,
+    create: (ctx) =>
+      new NamespaceController({
+        client: ctx.client,
+        informers: ctx.informers,
+        discovery: ctx.discovery ?? builtinDiscovery(),
+        workers: concurrentSyncsFor(ctx.options, 'namespace', 10),
+        log: ctx.log,
+        clock: ctx.clock,
+      }),
+  },
+  {
+    name: 'nodeipam',
+    enabledByDefault: true,
+    create: (ctx) =>
+      new NodeIpamController({
+        client: ctx.client,
+        informers: ctx.informers,
+        allocateNodeCIDRs: ctx.options.allocateNodeCIDRs,
+        clusterCIDR: ctx.options.clusterCIDR,
+        serviceCIDR: ctx.options.serviceClusterIPRange,
+        nodeCIDRMaskSize: ctx.options.nodeCIDRMaskSize,
+        recorder: ctx.recorder('node-ipam-controller'),
+        log: ctx.log,
+        clock: ctx.clock,
+      }),
+  },
+  {
+    name: 'nodelifecycle',
+    enabledByDefault: true,
+    create: (ctx) =>
+      new NodeLifecycleController({
+        client: ctx.client,
+        informers: ctx.informers,
+        recorder: ctx.recorder('node-controller'),
+        log: ctx.log,
+        clock: ctx.clock,
+        metrics: ctx.metrics,
+        nodeMonitorPeriodMs: ctx.options.nodeMonitorPeriodMs,
+        nodeMonitorGracePeriodMs: ctx.options.nodeMonitorGracePeriodMs,
+        nodeStartupGracePeriodMs: ctx.options.nodeStartupGracePeriodMs,
+        evictionLimiterQPS: ctx.options.nodeEvictionRate,
+        secondaryEvictionLimiterQPS: ctx.options.secondaryNodeEvictionRate,
+        largeClusterThreshold: ctx.options.largeClusterSizeThreshold,
+        unhealthyZoneThreshold: ctx.options.unhealthyZoneThreshold,
+      }),
+  },
+  {
+    name: 'taint-eviction-controller',
+    enabledByDefault: true,
+    create: (ctx) => new TaintEvictionController({ client: ctx.client, informers: ctx.informers, recorder: ctx.recorder('taint-eviction-controller'), log: ctx.log, clock: ctx.clock, metrics: ctx.metrics }),
+  },
+  {
+    name: 'podgc',
+    enabledByDefault: true,
+    create: (ctx) =>
+      new PodGCController({
+        client: ctx.client,
+        informers: ctx.informers,
+        terminatedPodThreshold: ctx.options.terminatedPodGCThreshold,
+        gcPeriodMs: ctx.options.podGCPeriodMs,
+        quarantineMs: ctx.options.podGCQuarantineMs,
+        log: ctx.log,
+        clock: ctx.clock,
+        metrics: ctx.metrics,
+      }),
+  },
+  {
+    name: 'serviceaccount',
+    enabledByDefault: true,
+    create: (ctx) => new ServiceAccountsController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'serviceaccount', 1), log: ctx.log, clock: ctx.clock }),
+  },
+  {
+    name: 'ttl-after-finished',
+    enabledByDefault: true,
+    create: (ctx) => new TTLAfterFinishedController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'ttl-after-finished', 5), log: ctx.log, clock: ctx.clock }),
+  },
+];
+
+/** Upstream's canonical names (kube-controller-manager ≥ 1.28) → the names above. */
+export const controllerAliases: Readonly<Record<string, string>> = Object.freeze({
+  'endpoints-controller': 'endpoint',
+  'endpointslice-controller': 'endpointslice',
+  'garbage-collector-controller': 'garbagecollector',
+  'namespace-controller': 'namespace',
+  'node-ipam-controller': 'nodeipam',
+  'node-lifecycle-controller': 'nodelifecycle',
+  'pod-garbage-collector-controller': 'podgc',
+  'serviceaccount-controller': 'serviceaccount',
+  'ttl-after-finished-controller': 'ttl-after-finished',
+  // The workload controllers (lib/controllers/workloads.ts).
+  'replicaset-controller': 'replicaset',
+  'replicationcontroller-controller': 'replicationcontroller',
+  'deployment-controller': 'deployment',
+  'daemonset-controller': 'daemonset',
+  'statefulset-controller': 'statefulset',
+  'job-controller': 'job',
+  'cronjob-controller': 'cronjob',
+  'disruption-controller': 'disruption',
+});

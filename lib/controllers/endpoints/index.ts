@@ -1,0 +1,2 @@
+export * from './pods.js';
+export * from './endpoints-controller.js';

@@ -1,0 +1,3 @@
+export { runTkubectl, rootCommand } from './root.js';
+export { bufferedIO, type IOStreams, type BufferedIO } from './cli/io.js';
+export * as printers from './printers/index.js';

@@ -1,0 +1,2 @@
+export * from './pod-status.js';
+export * from './sim-nodes.js';

@@ -1,0 +1,2 @@
+export * from './transformer.js';
+export * from './config.js';
