@@ -25,15 +25,24 @@ export function clientFor(s: TestAPIServer): { config: ClientConfig; client: RES
   return { config, client: new RESTClient({ config, qps: 0 }) };
 }
 
-/** Creates a Node and reports its status (capacity, allocatable, Ready), as a kubelet would. */
+/**
+ * Creates a Node and reports its status (capacity, allocatable, Ready), as a kubelet would.
+ * The API server registers every node with the node.kubernetes.io/not-ready:NoSchedule taint
+ * (TaintNodesByCondition); for a Ready node this also does the node lifecycle controller's part
+ * and removes it.
+ */
 export async function createNode(client: RESTClient, name: string, o: NodeOptions = {}): Promise<Node> {
   const nodes = client.resource(Resources.nodes);
-  const created = await nodes.create({
+  const registered = await nodes.create({
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...(o.labels ?? {}) } },
     spec: { ...(o.taints ? { taints: o.taints } : {}), ...(o.unschedulable ? { unschedulable: true } : {}) },
   });
+  const ready = o.ready ?? 'True';
+  const wanted = (o.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready');
+  const created =
+    ready === 'True' && !wanted ? await nodes.update({ ...registered, spec: { ...registered.spec, taints: (registered.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/not-ready') } }) : registered;
   const resources = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: String(o.pods ?? 110) };
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return nodes.updateStatus({
@@ -41,7 +50,7 @@ export async function createNode(client: RESTClient, name: string, o: NodeOption
     status: {
       capacity: resources,
       allocatable: resources,
-      conditions: [{ type: 'Ready', status: o.ready ?? 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+      conditions: [{ type: 'Ready', status: ready, reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
       ...(o.images ? { images: o.images } : {}),
     },
   });
