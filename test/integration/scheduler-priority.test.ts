@@ -18,12 +18,14 @@ beforeAll(async () => {
   s = await startAPIServer();
   const c = clientFor(s);
   client = c.client;
-  for (const [name, value] of [
-    ['low', 10],
-    ['mid', 100],
-    ['high', 1000],
+  for (const [name, value, preemptionPolicy] of [
+    ['low', 10, undefined],
+    ['mid', 100, undefined],
+    ['high', 1000, undefined],
+    // The Priority admission takes preemptionPolicy from the class; a pod may not set another.
+    ['high-polite', 1000, 'Never'],
   ] as const) {
-    await priorityClasses().create({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value });
+    await priorityClasses().create({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, ...(preemptionPolicy ? { preemptionPolicy } : {}) });
   }
   sched = await startScheduler(c.config);
   await until('the priority classes in the scheduler', () => sched.server.scheduler!.listers.priorityClasses?.get('high'));
@@ -120,7 +122,8 @@ describe('preemption', () => {
     await createNode(client, 'n', { cpu: '1' });
     await createPod(client, 'low', { cpu: '1', spec: { priorityClassName: 'low' } });
     await nodeOf(client, 'low');
-    await createPod(client, 'polite', { cpu: '1', spec: { priorityClassName: 'high', preemptionPolicy: 'Never' } });
+    await createPod(client, 'polite', { cpu: '1', spec: { priorityClassName: 'high-polite' } });
+    expect((await pods().get('polite')).spec.preemptionPolicy).toBe('Never');
     const ev = await until('FailedScheduling for polite', async () => (await eventsFor(client, 'polite', 'FailedScheduling'))[0]);
     expect(ev.message).toBe('0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.');
     expect((await pods().get('low')).metadata.deletionTimestamp).toBeUndefined();
