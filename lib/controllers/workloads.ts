@@ -1,0 +1,32 @@
+/**
+ * The workload controllers of tkube-controller-manager, under upstream's `--controllers`
+ * names. Each builds its controller from the shared context: one informer per resource for
+ * the whole process, the process's client, a recorder naming the controller as the source
+ * of its events, and the manager's clock.
+ */
+import type { ControllerContext, ControllerDescriptor } from './types.js';
+import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
+
+function common(ctx: ControllerContext, name: string, component: string) {
+  return {
+    client: ctx.client,
+    informers: ctx.informers,
+    recorder: ctx.recorder(component),
+    log: ctx.log.child({ controller: name }),
+    clock: ctx.clock,
+    workers: ctx.options.concurrentSyncs,
+  };
+}
+
+export const workloadControllers: ControllerDescriptor[] = [
+  {
+    name: 'replicaset',
+    enabledByDefault: true,
+    create: (ctx) => new ReplicaSetController(replicaSetKind, common(ctx, 'replicaset', replicaSetKind.component)),
+  },
+  {
+    name: 'replicationcontroller',
+    enabledByDefault: true,
+    create: (ctx) => new ReplicaSetController(replicationControllerKind, common(ctx, 'replicationcontroller', replicationControllerKind.component)),
+  },
+];
