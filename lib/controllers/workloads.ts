@@ -5,6 +5,7 @@
  * of its events, and the manager's clock.
  */
 import type { ControllerContext, ControllerDescriptor } from './types.js';
+import { DeploymentController } from './deployment/index.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
 
 function common(ctx: ControllerContext, name: string, component: string) {
@@ -12,7 +13,7 @@ function common(ctx: ControllerContext, name: string, component: string) {
     client: ctx.client,
     informers: ctx.informers,
     recorder: ctx.recorder(component),
-    log: ctx.log.child({ controller: name }),
+    log: ctx.log,
     clock: ctx.clock,
     workers: ctx.options.concurrentSyncs,
   };
@@ -28,5 +29,10 @@ export const workloadControllers: ControllerDescriptor[] = [
     name: 'replicationcontroller',
     enabledByDefault: true,
     create: (ctx) => new ReplicaSetController(replicationControllerKind, common(ctx, 'replicationcontroller', replicationControllerKind.component)),
+  },
+  {
+    name: 'deployment',
+    enabledByDefault: true,
+    create: (ctx) => new DeploymentController({ ...common(ctx, 'deployment', 'deployment-controller'), log: ctx.log.child({ controller: 'deployment' }) }),
   },
 ];

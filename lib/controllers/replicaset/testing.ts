@@ -2,9 +2,9 @@
  * For unit tests of the workload controllers: a recorder that keeps events in memory, and a
  * harness of FakeClient + SharedInformerFactory + FakeClock with a clean stop.
  */
-import type { KubeObject, ObjectReference } from '../../api/index.js';
-import { FakeClock, type Runnable } from '../../base/index.js';
-import { FakeClient, SharedInformerFactory, formatMessage, type EventRecorder, type EventType } from '../../client/index.js';
+import type { KubeObject, ObjectReference, Pod } from '../../api/index.js';
+import { FakeClock, rfc3339, type Runnable } from '../../base/index.js';
+import { FakeClient, Resources, SharedInformerFactory, formatMessage, type EventRecorder, type EventType } from '../../client/index.js';
 
 export interface RecordedEvent {
   kind: string;
@@ -90,4 +90,22 @@ export async function settle(h: Harness, rounds = 5): Promise<void> {
     stable = rv === last ? stable + 1 : 0;
     last = rv;
   }
+}
+
+/**
+ * Plays the scheduler and kubelet for unit tests: binds the pods that match `filter` to
+ * `node` and reports them Running and Ready (ready since the fake clock's now).
+ */
+export async function makePodsReady(h: Harness, namespace: string, filter: (p: Pod) => boolean = () => true, node = 'node-1'): Promise<number> {
+  const pods = h.client.resource(Resources.pods, namespace);
+  let n = 0;
+  for (const p of (await pods.list()).items) {
+    if (!filter(p) || p.metadata.deletionTimestamp) continue;
+    if (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    const bound = p.spec?.nodeName ? p : await pods.update({ ...p, spec: { ...p.spec!, nodeName: node } });
+    const now = rfc3339(h.clock.now());
+    await pods.updateStatus({ ...bound, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } });
+    n++;
+  }
+  return n;
 }
