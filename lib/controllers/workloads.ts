@@ -5,6 +5,7 @@
  * of its events, and the manager's clock.
  */
 import type { ControllerContext, ControllerDescriptor } from './types.js';
+import { DaemonSetController } from './daemonset/index.js';
 import { DeploymentController } from './deployment/index.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
 
@@ -34,5 +35,10 @@ export const workloadControllers: ControllerDescriptor[] = [
     name: 'deployment',
     enabledByDefault: true,
     create: (ctx) => new DeploymentController({ ...common(ctx, 'deployment', 'deployment-controller'), log: ctx.log.child({ controller: 'deployment' }) }),
+  },
+  {
+    name: 'daemonset',
+    enabledByDefault: true,
+    create: (ctx) => new DaemonSetController({ ...common(ctx, 'daemonset', 'daemonset-controller'), log: ctx.log.child({ controller: 'daemonset' }) }),
   },
 ];

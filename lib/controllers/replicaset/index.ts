@@ -9,3 +9,4 @@ export * from './pod-control.js';
 export * from './controller-ref-manager.js';
 export * from './controller-support.js';
 export * from './hash.js';
+export * from './history.js';
