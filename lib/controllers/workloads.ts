@@ -8,6 +8,7 @@ import type { ControllerContext, ControllerDescriptor } from './types.js';
 import { DaemonSetController } from './daemonset/index.js';
 import { DeploymentController } from './deployment/index.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
+import { StatefulSetController } from './statefulset/index.js';
 
 function common(ctx: ControllerContext, name: string, component: string) {
   return {
@@ -40,5 +41,10 @@ export const workloadControllers: ControllerDescriptor[] = [
     name: 'daemonset',
     enabledByDefault: true,
     create: (ctx) => new DaemonSetController({ ...common(ctx, 'daemonset', 'daemonset-controller'), log: ctx.log.child({ controller: 'daemonset' }) }),
+  },
+  {
+    name: 'statefulset',
+    enabledByDefault: true,
+    create: (ctx) => new StatefulSetController({ ...common(ctx, 'statefulset', 'statefulset-controller'), log: ctx.log.child({ controller: 'statefulset' }) }),
   },
 ];
