@@ -7,6 +7,7 @@
 import type { ControllerContext, ControllerDescriptor } from './types.js';
 import { DaemonSetController } from './daemonset/index.js';
 import { DeploymentController } from './deployment/index.js';
+import { JobController } from './job/index.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
 import { StatefulSetController } from './statefulset/index.js';
 
@@ -46,5 +47,10 @@ export const workloadControllers: ControllerDescriptor[] = [
     name: 'statefulset',
     enabledByDefault: true,
     create: (ctx) => new StatefulSetController({ ...common(ctx, 'statefulset', 'statefulset-controller'), log: ctx.log.child({ controller: 'statefulset' }) }),
+  },
+  {
+    name: 'job',
+    enabledByDefault: true,
+    create: (ctx) => new JobController({ ...common(ctx, 'job', 'job-controller'), log: ctx.log.child({ controller: 'job' }) }),
   },
 ];
