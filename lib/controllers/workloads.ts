@@ -5,6 +5,7 @@
  * of its events, and the manager's clock.
  */
 import type { ControllerContext, ControllerDescriptor } from './types.js';
+import { CronJobController } from './cronjob/index.js';
 import { DaemonSetController } from './daemonset/index.js';
 import { DeploymentController } from './deployment/index.js';
 import { JobController } from './job/index.js';
@@ -52,5 +53,10 @@ export const workloadControllers: ControllerDescriptor[] = [
     name: 'job',
     enabledByDefault: true,
     create: (ctx) => new JobController({ ...common(ctx, 'job', 'job-controller'), log: ctx.log.child({ controller: 'job' }) }),
+  },
+  {
+    name: 'cronjob',
+    enabledByDefault: true,
+    create: (ctx) => new CronJobController({ ...common(ctx, 'cronjob', 'cronjob-controller'), log: ctx.log.child({ controller: 'cronjob' }) }),
   },
 ];
