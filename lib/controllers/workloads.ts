@@ -8,6 +8,7 @@ import type { ControllerContext, ControllerDescriptor } from './types.js';
 import { CronJobController } from './cronjob/index.js';
 import { DaemonSetController } from './daemonset/index.js';
 import { DeploymentController } from './deployment/index.js';
+import { DisruptionController } from './disruption/index.js';
 import { JobController } from './job/index.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
 import { StatefulSetController } from './statefulset/index.js';
@@ -58,5 +59,11 @@ export const workloadControllers: ControllerDescriptor[] = [
     name: 'cronjob',
     enabledByDefault: true,
     create: (ctx) => new CronJobController({ ...common(ctx, 'cronjob', 'cronjob-controller'), log: ctx.log.child({ controller: 'cronjob' }) }),
+  },
+  {
+    name: 'disruption',
+    enabledByDefault: true,
+    // Upstream's disruption controller records events as "controllermanager".
+    create: (ctx) => new DisruptionController({ ...common(ctx, 'disruption', 'controllermanager'), log: ctx.log.child({ controller: 'disruption' }) }),
   },
 ];
