@@ -2,7 +2,8 @@
  * The workload controllers of tkube-controller-manager, under upstream's `--controllers`
  * names. Each builds its controller from the shared context: one informer per resource for
  * the whole process, the process's client, a recorder naming the controller as the source
- * of its events, and the manager's clock.
+ * of its events (upstream's component names, which `kubectl describe` shows under From),
+ * and the manager's clock.
  */
 import type { ControllerContext, ControllerDescriptor } from './types.js';
 import { CronJobController } from './cronjob/index.js';
@@ -13,12 +14,13 @@ import { JobController } from './job/index.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
 import { StatefulSetController } from './statefulset/index.js';
 
-function common(ctx: ControllerContext, name: string, component: string) {
+/** What every workload controller takes from the context. */
+function deps(ctx: ControllerContext, name: string, eventSource: string) {
   return {
     client: ctx.client,
     informers: ctx.informers,
-    recorder: ctx.recorder(component),
-    log: ctx.log,
+    recorder: ctx.recorder(eventSource),
+    log: ctx.log.child({ controller: name }),
     clock: ctx.clock,
     workers: ctx.options.concurrentSyncs,
   };
@@ -28,42 +30,42 @@ export const workloadControllers: ControllerDescriptor[] = [
   {
     name: 'replicaset',
     enabledByDefault: true,
-    create: (ctx) => new ReplicaSetController(replicaSetKind, common(ctx, 'replicaset', replicaSetKind.component)),
+    create: (ctx) => new ReplicaSetController(replicaSetKind, deps(ctx, 'replicaset', 'replicaset-controller')),
   },
   {
     name: 'replicationcontroller',
     enabledByDefault: true,
-    create: (ctx) => new ReplicaSetController(replicationControllerKind, common(ctx, 'replicationcontroller', replicationControllerKind.component)),
+    create: (ctx) => new ReplicaSetController(replicationControllerKind, deps(ctx, 'replicationcontroller', 'replication-controller')),
   },
   {
     name: 'deployment',
     enabledByDefault: true,
-    create: (ctx) => new DeploymentController({ ...common(ctx, 'deployment', 'deployment-controller'), log: ctx.log.child({ controller: 'deployment' }) }),
+    create: (ctx) => new DeploymentController(deps(ctx, 'deployment', 'deployment-controller')),
   },
   {
     name: 'daemonset',
     enabledByDefault: true,
-    create: (ctx) => new DaemonSetController({ ...common(ctx, 'daemonset', 'daemonset-controller'), log: ctx.log.child({ controller: 'daemonset' }) }),
+    create: (ctx) => new DaemonSetController(deps(ctx, 'daemonset', 'daemonset-controller')),
   },
   {
     name: 'statefulset',
     enabledByDefault: true,
-    create: (ctx) => new StatefulSetController({ ...common(ctx, 'statefulset', 'statefulset-controller'), log: ctx.log.child({ controller: 'statefulset' }) }),
+    create: (ctx) => new StatefulSetController(deps(ctx, 'statefulset', 'statefulset-controller')),
   },
   {
     name: 'job',
     enabledByDefault: true,
-    create: (ctx) => new JobController({ ...common(ctx, 'job', 'job-controller'), log: ctx.log.child({ controller: 'job' }) }),
+    create: (ctx) => new JobController(deps(ctx, 'job', 'job-controller')),
   },
   {
     name: 'cronjob',
     enabledByDefault: true,
-    create: (ctx) => new CronJobController({ ...common(ctx, 'cronjob', 'cronjob-controller'), log: ctx.log.child({ controller: 'cronjob' }) }),
+    create: (ctx) => new CronJobController(deps(ctx, 'cronjob', 'cronjob-controller')),
   },
   {
     name: 'disruption',
     enabledByDefault: true,
-    // Upstream's disruption controller records events as "controllermanager".
-    create: (ctx) => new DisruptionController({ ...common(ctx, 'disruption', 'controllermanager'), log: ctx.log.child({ controller: 'disruption' }) }),
+    // Upstream's disruption controller records its events as "controllermanager".
+    create: (ctx) => new DisruptionController(deps(ctx, 'disruption', 'controllermanager')),
   },
 ];

@@ -121,7 +121,7 @@ export class ReplicaSetController<T extends KubeObject> implements Runnable {
     private readonly o: ReplicaSetControllerOptions,
   ) {
     this.clock = o.clock ?? realClock;
-    this.log = (o.log ?? silentLogger()).child({ controller: k.name });
+    this.log = o.log ?? silentLogger();
     this.queue = new RateLimitingQueue<string>({ clock: this.clock });
     this.expectations = new UIDTrackingControllerExpectations({ clock: this.clock, log: this.log });
     this.rsInformer = o.informers.informerFor(k.descriptor);
