@@ -38,7 +38,8 @@ export interface HarnessOptions {
   clock?: Clock;
   /** Delay every watch event of these resources (plural names) by this many ms. */
   lag?: { resources: string[]; ms: number };
-  kubelet?: Omit<FakeKubeletOptions, 'client' | 'informers'>;
+  /** The stand-in scheduler/kubelet; false for none (when another harness plays it). */
+  kubelet?: Omit<FakeKubeletOptions, 'client' | 'informers'> | false;
   /** Extra runnables started with the controllers (a second controller instance, say). */
   extra?: (ctx: ControllerContext) => Runnable[];
 }
@@ -66,8 +67,8 @@ export async function startControllers(s: TestAPIServer, o: HarnessOptions): Pro
     runnables.push(d.create(ctx));
   }
   runnables.push(...(o.extra?.(ctx) ?? []));
-  const kubelet = new FakeKubelet({ client, informers: factory, ...(o.kubelet ?? {}) });
-  kubelet.start();
+  const kubelet = new FakeKubelet({ client, informers: factory, ...(o.kubelet || {}) });
+  if (o.kubelet !== false) kubelet.start();
   const ctl = new AbortController();
   const running = [factory.start(ctl.signal), broadcaster.start(ctl.signal), ...runnables.map((r) => r.start(ctl.signal))];
   await factory.waitForCacheSync(ctl.signal);
