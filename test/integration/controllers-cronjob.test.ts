@@ -37,9 +37,13 @@ async function kubectl(...args: string[]): Promise<string> {
 const cronJobs = () => cron.client.resource(Resources.cronJobs, 'default');
 const jobs = () => cron.client.resource(Resources.jobs, 'default');
 
-/** Moves the fake clock to 5s past the next minute. */
+/**
+ * Moves the fake clock to 5s past the next minute, once the controller waits for that minute
+ * (its work queue sleeps on the fake clock until then), so the wake-up cannot be missed.
+ */
 async function nextMinute(): Promise<number> {
   const minute = Math.floor(clock.now() / 60_000) * 60_000 + 60_000;
+  await until(() => (clock.nextDeadline() ?? Infinity) <= minute + 1_000, 'the controller to wait for the next minute');
   await clock.advance(minute + 5_000 - clock.now());
   return minute;
 }

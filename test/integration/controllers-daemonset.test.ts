@@ -62,7 +62,8 @@ test('one pod per eligible node, bound through the pinned affinity; the tainted 
   await daemonSets().create(daemonSet('monitor', true));
   await until(async () => (await nodesOf('logs')).join() === 'node-a,node-b', 'logs on a and b');
   await until(async () => (await nodesOf('monitor')).join() === 'node-a,node-b,node-c', 'monitor everywhere');
-  await until(async () => (await daemonSets().get('monitor')).status?.numberReady === 3, 'ready');
+  await until(async () => (await daemonSets().get('monitor')).status?.numberReady === 3, 'monitor ready');
+  await until(async () => (await daemonSets().get('logs')).status?.numberAvailable === 2, 'logs available');
   expect((await daemonSets().get('logs')).status).toMatchObject({ desiredNumberScheduled: 2, currentNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2, numberAvailable: 2, numberMisscheduled: 0 });
   const out = await kubectl('get', 'daemonset', 'logs', '-n', 'kube-system', '--no-headers');
   expect(out.trim().split(/\s+/).slice(0, 6)).toEqual(['logs', '2', '2', '2', '2', '2']);

@@ -40,8 +40,17 @@ test('adopts a matching orphan, releases a pod relabelled away, and replaces it'
   expect(r.code, r.stderr).toBe(0);
   await until(async () => !(await pods().get('early-bird')).metadata.ownerReferences?.length, 'released');
   await until(async () => (await live('app=cache')).length === 2, 'replacement');
-  await until(async () => (await h.client.resource(Resources.replicaSets, 'default').get('cache')).status?.readyReplicas === 2, 'ready');
-  expect((await h.client.resource(Resources.replicaSets, 'default').get('cache')).status).toMatchObject({ replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1 });
+  const want = { replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1 };
+  const statusNow = async () => (await h.client.resource(Resources.replicaSets, 'default').get('cache')).status;
+  // The release briefly drops the status to 1 before the replacement counts: wait until it settles.
+  let settledFor = 0;
+  await until(async () => {
+    const st = (await statusNow()) as Record<string, unknown> | undefined;
+    settledFor = Object.entries(want).every(([key, v]) => st?.[key] === v) ? settledFor + 1 : 0;
+    return settledFor >= 10;
+  }, 'status settled with the replacement ready');
+  expect(await statusNow()).toMatchObject(want);
+  expect((await live('app=cache')).map((p) => p.metadata.name)).not.toContain('early-bird');
 });
 
 test('a ReplicationController scaled with kubectl', async () => {

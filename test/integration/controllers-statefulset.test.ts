@@ -114,7 +114,7 @@ test('a rolling update replaces pods from the highest ordinal down; kubectl roll
     expect(r.code, r.stderr).toBe(0);
     const st = await runKubectl(k, s.kubeconfig, ['rollout', 'status', 'statefulset/web', '--timeout=60s'], { timeoutMs: 90_000 });
     expect(st.code, st.stderr).toBe(0);
-    expect(st.stdout).toContain('Waiting for partitioned roll out to finish: 1 out of 3 new pods have been updated...');
+    expect(st.stdout).toMatch(/Waiting for partitioned roll out to finish: [12] out of 3 new pods have been updated\.\.\./);
     expect(st.stdout).toContain('partitioned roll out complete: 3 new pods have been updated...');
     expect(order).toEqual(['web-2', 'web-1', 'web-0']);
     const status = (await sets().get('web')).status!;
