@@ -1,8 +1,71 @@
 /**
- * Placeholder for the workload controllers (replicaset, deployment, daemonset, statefulset,
- * job, cronjob, disruption, replicationcontroller), which are written on another branch; the
- * merge replaces this file with theirs.
+ * The workload controllers of tkube-controller-manager, under upstream's `--controllers`
+ * names. Each builds its controller from the shared context: one informer per resource for
+ * the whole process, the process's client, a recorder naming the controller as the source
+ * of its events (upstream's component names, which `kubectl describe` shows under From),
+ * and the manager's clock.
  */
-import type { ControllerDescriptor } from './types.js';
+import type { ControllerContext, ControllerDescriptor } from './types.js';
+import { CronJobController } from './cronjob/index.js';
+import { DaemonSetController } from './daemonset/index.js';
+import { DeploymentController } from './deployment/index.js';
+import { DisruptionController } from './disruption/index.js';
+import { JobController } from './job/index.js';
+import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
+import { StatefulSetController } from './statefulset/index.js';
 
-export const workloadControllers: ControllerDescriptor[] = [];
+/** What every workload controller takes from the context. */
+function deps(ctx: ControllerContext, name: string, eventSource: string) {
+  return {
+    client: ctx.client,
+    informers: ctx.informers,
+    recorder: ctx.recorder(eventSource),
+    log: ctx.log.child({ controller: name }),
+    clock: ctx.clock,
+    workers: ctx.options.concurrentSyncs,
+  };
+}
+
+export const workloadControllers: ControllerDescriptor[] = [
+  {
+    name: 'replicaset',
+    enabledByDefault: true,
+    create: (ctx) => new ReplicaSetController(replicaSetKind, deps(ctx, 'replicaset', 'replicaset-controller')),
+  },
+  {
+    name: 'replicationcontroller',
+    enabledByDefault: true,
+    create: (ctx) => new ReplicaSetController(replicationControllerKind, deps(ctx, 'replicationcontroller', 'replication-controller')),
+  },
+  {
+    name: 'deployment',
+    enabledByDefault: true,
+    create: (ctx) => new DeploymentController(deps(ctx, 'deployment', 'deployment-controller')),
+  },
+  {
+    name: 'daemonset',
+    enabledByDefault: true,
+    create: (ctx) => new DaemonSetController(deps(ctx, 'daemonset', 'daemonset-controller')),
+  },
+  {
+    name: 'statefulset',
+    enabledByDefault: true,
+    create: (ctx) => new StatefulSetController(deps(ctx, 'statefulset', 'statefulset-controller')),
+  },
+  {
+    name: 'job',
+    enabledByDefault: true,
+    create: (ctx) => new JobController(deps(ctx, 'job', 'job-controller')),
+  },
+  {
+    name: 'cronjob',
+    enabledByDefault: true,
+    create: (ctx) => new CronJobController(deps(ctx, 'cronjob', 'cronjob-controller')),
+  },
+  {
+    name: 'disruption',
+    enabledByDefault: true,
+    // Upstream's disruption controller records its events as "controllermanager".
+    create: (ctx) => new DisruptionController(deps(ctx, 'disruption', 'controllermanager')),
+  },
+];

@@ -123,7 +123,7 @@ describe('preemption', () => {
     await createPod(client, 'low', { cpu: '1', spec: { priorityClassName: 'low' } });
     await nodeOf(client, 'low');
     await createPod(client, 'polite', { cpu: '1', spec: { priorityClassName: 'high-polite' } });
-    expect((await pods().get('polite')).spec.preemptionPolicy).toBe('Never');
+    expect((await pods().get('polite')).spec?.preemptionPolicy).toBe('Never');
     const ev = await until('FailedScheduling for polite', async () => (await eventsFor(client, 'polite', 'FailedScheduling'))[0]);
     expect(ev.message).toBe('0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.');
     expect((await pods().get('low')).metadata.deletionTimestamp).toBeUndefined();

@@ -1,0 +1,3 @@
+/** The CronJob controller and its cron schedule parser. */
+export * from './cronjob-controller.js';
+export * from './cron.js';
