@@ -8,7 +8,7 @@ import type { DaemonSet } from '../../lib/api/index.js';
 import { Resources } from '../../lib/client/index.js';
 import { startAPIServer, type TestAPIServer } from '../support/apiserver.js';
 import { startControllers, until, type ControllerHarness } from '../support/workload-harness.js';
-import { FakeKubelet, node } from '../support/fake-kubelet.js';
+import { FakeKubelet, node, registerNode } from '../support/fake-kubelet.js';
 import { kubectls, runKubectl, type Kubectl } from '../support/kubectl.js';
 
 let s: TestAPIServer;
@@ -19,10 +19,9 @@ beforeAll(async () => {
   s = await startAPIServer();
   h = await startControllers(s, { controllers: ['daemonset'] });
   k = kubectls()[kubectls().length - 1]!;
-  const nodes = h.client.resource(Resources.nodes);
-  await nodes.create(node('node-a', { pool: 'general' }));
-  await nodes.create(node('node-b', { pool: 'general' }));
-  await nodes.create(node('node-c', { pool: 'gpu' }, [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }]));
+  await registerNode(h.client, node('node-a', { pool: 'general' }));
+  await registerNode(h.client, node('node-b', { pool: 'general' }));
+  await registerNode(h.client, node('node-c', { pool: 'gpu' }, [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }]));
 });
 afterAll(async () => {
   await h?.stop();
@@ -70,7 +69,7 @@ test('one pod per eligible node, bound through the pinned affinity; the tainted 
 });
 
 test('a node that joins gets its pod; a node that stops matching loses it', async () => {
-  await h.client.resource(Resources.nodes).create(node('node-d', { pool: 'general' }));
+  await registerNode(h.client, node('node-d', { pool: 'general' }));
   await until(async () => (await nodesOf('logs')).includes('node-d'), 'pod on node-d');
   const ds = daemonSet('pool-agent', false);
   ds.spec!.template.spec!.nodeSelector = { pool: 'general' };

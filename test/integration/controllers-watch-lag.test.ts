@@ -8,7 +8,7 @@ import type { DaemonSet, Event, Job, ReplicaSet, StatefulSet } from '../../lib/a
 import { Resources } from '../../lib/client/index.js';
 import { startAPIServer, type TestAPIServer } from '../support/apiserver.js';
 import { startControllers, until, type ControllerHarness } from '../support/workload-harness.js';
-import { node } from '../support/fake-kubelet.js';
+import { node, registerNode } from '../support/fake-kubelet.js';
 
 let s: TestAPIServer;
 let h: ControllerHarness | undefined;
@@ -55,7 +55,7 @@ test('ReplicaSet: exactly replicas pods', async () => {
 test('DaemonSet: one pod per node', async () => {
   h = await startControllers(s, { controllers: ['daemonset'], lag, kubelet: false });
   const ns = await namespace('lag-ds');
-  for (const n of ['lag-1', 'lag-2', 'lag-3']) await h.client.resource(Resources.nodes).create(node(n));
+  for (const n of ['lag-1', 'lag-2', 'lag-3']) await registerNode(h.client, node(n));
   const ds: DaemonSet = { metadata: { name: 'agent', namespace: ns }, spec: { selector: { matchLabels: { app: 'agent' } }, template: template('agent') } };
   const client = h.client.resource(Resources.daemonSets, ns);
   await client.create(ds);

@@ -135,6 +135,18 @@ function withStatus(pod: Pod, want: Exclude<PodBehaviour, 'ignore'>, opts: { exi
   return { ...pod, status };
 }
 
+/**
+ * Registers a node as a kubelet would, then does the node lifecycle controller's part for a
+ * Ready node: the API server registers every node with the node.kubernetes.io/not-ready
+ * NoSchedule taint (TaintNodesByCondition), which that controller lifts once the node is Ready.
+ */
+export async function registerNode(client: KubeClient, n: Node): Promise<Node> {
+  const nodes = client.resource(Resources.nodes);
+  const created = await nodes.create(n);
+  const taints = (created.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/not-ready');
+  return nodes.update({ ...created, spec: { ...created.spec, taints } });
+}
+
 /** A Ready node with these labels and taints. */
 export function node(name: string, labels: Record<string, string> = {}, taints: Taint[] = []): Node {
   return {
