@@ -333,6 +333,8 @@ export class Kubelet {
     await factory.waitForCacheSync(stop.signal);
     if (stop.signal.aborted) return this.stopAll(runs, workers, probes, configMaps, secrets, signal, onAbort);
     log.info({ pods: pods.all().length }, 'caches synced');
+    // With a podCIDR known already (a restart), the network is set up before any pod is synced.
+    await this.syncNetwork(nodeInformer.getIndexer().list(), () => nodes.triggerStatusUpdate());
     ready = true;
     for (const uid of new Set([...early, ...pods.all().map((p) => p.metadata.uid!)])) trigger(uid, 'initial');
 
@@ -457,8 +459,16 @@ export class Kubelet {
     };
   }
 
-  /** Sets up the pod network once the node has its podCIDR; keeps routes to the other nodes' pods. */
-  private async syncNetwork(all: Node[], onReady: () => void): Promise<void> {
+  private networkQueue: Promise<void> = Promise.resolve();
+
+  /** Sets up the pod network once the node has its podCIDR; keeps routes to the other nodes' pods. One at a time. */
+  private syncNetwork(all: Node[], onReady: () => void): Promise<void> {
+    const next = this.networkQueue.then(() => this.syncNetworkNow(all, onReady));
+    this.networkQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async syncNetworkNow(all: Node[], onReady: () => void): Promise<void> {
     const me = all.find((n) => n.metadata.name === this.o.nodeName);
     const podCIDR = me?.spec?.podCIDR;
     if (!this.network && podCIDR) {

@@ -197,7 +197,10 @@ export class PodSyncer {
         .map(async (c) => rec.messages.set(c.id, await this.terminationMessage(c))),
     );
     const sandbox = latestSandbox(state);
-    const sandboxReady = !!sandbox && sandbox.state === 'ready' && (!!pod.spec?.hostNetwork || rec.networkFor === sandbox.id);
+    // A sandbox this process has not checked the network of yet (just adopted) keeps what the last status said.
+    const wasReady = apiStatus?.conditions?.some((c) => c.type === 'PodReadyToStartContainers' && c.status === 'True') ?? false;
+    const networkOK = !!pod.spec?.hostNetwork || rec.networkFor === sandbox?.id || (rec.networkFor === undefined && wasReady);
+    const sandboxReady = !!sandbox && sandbox.state === 'ready' && networkOK;
     const current = { ...pod, status: apiStatus };
     return generatePodStatus({
       pod: current,
