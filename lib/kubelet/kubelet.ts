@@ -221,7 +221,6 @@ export class Kubelet {
       images,
       probes,
       hooks: new LifecycleHookRunner({ runtime: o.runtime, clock, userAgent }),
-      status,
       events,
       configMaps,
       secrets,

@@ -34,7 +34,6 @@ import type { PodNetwork } from '../network/index.js';
 import type { ProbeManager, RunningInstance } from '../probes/probe-manager.js';
 import { isRuntimeAlreadyExists, isRuntimeNotFound, type ContainerRuntime, type ContainerStatus } from '../runtime/index.js';
 import { sandboxConfigFor } from '../runtime-config.js';
-import type { StatusManager } from '../status-manager.js';
 import { podObjectReferences, VolumeMountError, type MountedVolume, type VolumeManager } from '../volumes/volume-manager.js';
 import { ContainerConfigFailure, containerHash, containerHashAnnotation, generateContainerConfig, readTerminationMessage, terminationMessagePathAnnotation, terminationMessagePolicyAnnotation } from './container-config.js';
 import { generatePodStatus, isRestartableInit, type WaitingReason } from './pod-status.js';
@@ -53,9 +52,8 @@ export interface PodSyncerDeps {
   hostIPs(): string[];
   volumes: VolumeManager;
   images: ImageManager;
-  probes: ProbeManager;
+  probes: Pick<ProbeManager, 'updatePod' | 'removePod' | 'readiness' | 'startup' | 'failed'>;
   hooks: HookRunner;
-  status: StatusManager;
   events: PodEvents;
   configMaps: ObjectWatcher<ConfigMap>;
   secrets: ObjectWatcher<Secret>;
