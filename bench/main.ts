@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: tkube's figures next to the raw baseline they are held against.
- *   --only apiserver   run one group
+ *   --only apiserver   run one group (apiserver, kubelet)
  *   --quick            smaller sizes, for a fast look
  */
 import { parseProgramFlags, flag } from '../lib/base/index.js';
 import { benchAPIServer } from './apiserver.js';
+import { benchKubelet } from './kubelet.js';
 import { printTable, type Row } from './table.js';
 
 const { flags } = parseProgramFlags('bench', "measures tkube's figures against raw baselines", {
-  only: flag('stringList', [], 'Run only these groups (apiserver).'),
+  only: flag('stringList', [], 'Run only these groups (apiserver, kubelet).'),
   quick: flag('bool', false, 'Smaller sizes for a quick look.'),
 });
 
-const groups: [string, string, () => Promise<Row[]>][] = [['apiserver', 'tkube-apiserver (one etcd member, one machine)', () => benchAPIServer({ quick: flags.quick })]];
+const groups: [string, string, () => Promise<Row[]>][] = [
+  ['apiserver', 'tkube-apiserver (one etcd member, one machine)', () => benchAPIServer({ quick: flags.quick })],
+  ['kubelet', 'tkube-kubelet pod startup (Docker, one node in a network namespace)', () => benchKubelet({ quick: flags.quick })],
+];
 
 let missed = 0;
 for (const [name, title, run] of groups) {

@@ -13,6 +13,7 @@
  * temporary folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,8 +24,9 @@ import { execa } from 'execa';
 import { listMountPoints, nodeNameLabel } from '../../lib/kubelet/index.js';
 import { createTestNetns, randomSuffix, waitFor, type TestNetns } from './node-host.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const kubeletMain = path.join(repo, 'dist', 'cmd', 'tkube-kubelet', 'main.js');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The built program: <repo>/dist/cmd/... from the sources, or ../../cmd/... when this file runs from dist/ (the bench). */
+const kubeletMain = [path.resolve(here, '..', '..', 'dist', 'cmd', 'tkube-kubelet', 'main.js'), path.resolve(here, '..', '..', 'cmd', 'tkube-kubelet', 'main.js')].find((p) => fsSync.existsSync(p)) ?? 'dist/cmd/tkube-kubelet/main.js';
 
 /** The port the API server answers on inside a test node's network namespace. */
 export const relayPort = 6443;
