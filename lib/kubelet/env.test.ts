@@ -4,7 +4,7 @@ import { containerResourceValue, ContainerConfigError, resolveContainerEnv, serv
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-function svc(ns: string, name: string, ip: string, ports: Service['spec'] extends infer S ? NonNullable<S>['ports'] : never): Service {
+function svc(ns: string, name: string, ip: string, ports: NonNullable<Service['spec']>['ports']): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { namespace: ns, name }, spec: { clusterIP: ip, ports } };
 }
 

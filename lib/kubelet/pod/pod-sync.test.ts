@@ -16,7 +16,7 @@ import { PodEvents } from '../events.js';
 import { ImageManager } from '../images/image-manager.js';
 import type { HookResult, HookRunner } from '../lifecycle.js';
 import { FakeCommandRunner, PodNetwork } from '../network/index.js';
-import { FakeRuntime, type ContainerStatus } from '../runtime/index.js';
+import { FakeRuntime } from '../runtime/index.js';
 import { FakeMounter } from '../volumes/mounter.js';
 import { VolumeManager } from '../volumes/volume-manager.js';
 import { PodSyncer, type PodSyncResult } from './pod-sync.js';
@@ -152,7 +152,7 @@ async function sync(p: Pod): Promise<PodSyncResult> {
   return r;
 }
 
-const instances = (name: string): ContainerStatus[] => [...rt.containers.values()].filter((c) => c.config.metadata.name === name).map((c) => ({ id: c.id, attempt: c.config.metadata.attempt, state: c.state }) as unknown as ContainerStatus);
+const instances = (name: string) => [...rt.containers.values()].filter((c) => c.config.metadata.name === name).map((c) => ({ id: c.id, attempt: c.config.metadata.attempt, state: c.state }));
 const running = (name: string) => [...rt.containers.values()].find((c) => c.config.metadata.name === name && c.state === 'running');
 const cs = (p: Pod, name: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s) => s.name === name)!;
 
