@@ -277,17 +277,29 @@ export class Kubelet {
 
     // Node: registration, status, lease; the pod network once spec.podCIDR is set.
     run('node', nodes.start(stop.signal));
+    // Node changes (this node's podCIDR, other nodes' ranges and addresses) are handled a moment
+    // later, together; a loop repeats it every 30s, which also retries a failed network setup.
     let routesTimer: NodeJS.Timeout | undefined;
+    const networkReady = () => {
+      nodes.triggerStatusUpdate();
+      for (const p of pods.all()) trigger(p.metadata.uid!, 'network-ready');
+    };
     const syncRoutes = () => {
-      if (routesTimer) return;
+      if (routesTimer || stop.signal.aborted) return;
       routesTimer = setTimeout(() => {
         routesTimer = undefined;
-        void this.syncNetwork(nodeInformer.getIndexer().list(), () => {
-          nodes.triggerStatusUpdate();
-          for (const p of pods.all()) trigger(p.metadata.uid!, 'network-ready');
-        });
+        void this.syncNetwork(nodeInformer.getIndexer().list(), networkReady);
       }, 100);
     };
+    run(
+      'network',
+      (async () => {
+        while (!stop.signal.aborted) {
+          await clock.sleep(30_000, stop.signal);
+          if (!stop.signal.aborted && nodeInformer.hasSynced()) await this.syncNetwork(nodeInformer.getIndexer().list(), networkReady);
+        }
+      })(),
+    );
     nodeInformer.addEventHandler({ onAdd: syncRoutes, onUpdate: syncRoutes, onDelete: syncRoutes });
 
     // Pods from the API server.
@@ -333,7 +345,7 @@ export class Kubelet {
     if (stop.signal.aborted) return this.stopAll(runs, workers, probes, configMaps, secrets, signal, onAbort);
     log.info({ pods: pods.all().length }, 'caches synced');
     // With a podCIDR known already (a restart), the network is set up before any pod is synced.
-    await this.syncNetwork(nodeInformer.getIndexer().list(), () => nodes.triggerStatusUpdate());
+    await this.syncNetwork(nodeInformer.getIndexer().list(), networkReady);
     ready = true;
     for (const uid of new Set([...early, ...pods.all().map((p) => p.metadata.uid!)])) trigger(uid, 'initial');
 
@@ -487,8 +499,7 @@ export class Kubelet {
         onReady();
       } catch (err) {
         this.networkMessage = `setting up the pod network for podCIDR ${podCIDR} failed: ${(err as Error).message}`;
-        this.log.error({ err, podCIDR }, 'setting up the pod network failed; retrying');
-        setTimeout(() => void this.syncNetwork(all, onReady), 5000).unref?.();
+        this.log.error({ err, podCIDR }, 'setting up the pod network failed; retrying within 30s');
         return;
       }
     }

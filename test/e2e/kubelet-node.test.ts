@@ -118,4 +118,16 @@ describe('tkube-kubelet: the node', () => {
     await waitFor('the mirror pod to be deleted', async () => !(await pods.get(name).catch(() => undefined)), 40_000, 250);
     await waitFor('the static pod containers to be removed', async () => (await node.containers()).every((c) => c.Labels['io.kubernetes.pod.name'] !== name), 30_000, 250);
   });
+
+  it('serves /healthz and /metrics on 127.0.0.1:10248 in its namespace', async () => {
+    const get = async (p: string) => (await node.netns.runner.run(['curl', '-s', '-w', '\n%{http_code}', `http://127.0.0.1:10248${p}`])).stdout;
+    expect(await get('/healthz')).toBe('ok\n200');
+    const metrics = await get('/metrics');
+    expect(metrics).toMatch(/^kubelet_pleg_relist_duration_seconds_count \d+$/m);
+    expect(metrics).toMatch(/^kubelet_running_pods \d+$/m);
+    expect(metrics).toMatch(/^kubelet_running_containers\{container_state="running"\} \d+$/m);
+    // The static pod above started once.
+    expect(metrics).toMatch(/^kubelet_pod_start_duration_seconds_count [1-9]\d*$/m);
+    expect(metrics).toMatch(/^kubelet_started_containers_total [1-9]\d*$/m);
+  });
 });
