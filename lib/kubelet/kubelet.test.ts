@@ -12,6 +12,7 @@ import type { Node, Pod } from '../api/index.js';
 import { silentLogger } from '../base/index.js';
 import { FakeClient, Resources } from '../client/index.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
+import type { KubeletServerHooks } from './server-hooks.js';
 import { FakeCommandRunner } from './network/index.js';
 import { FakeRuntime } from './runtime/index.js';
 import { FakeMounter } from './volumes/mounter.js';
@@ -119,6 +120,25 @@ describe('Kubelet (with fakes)', () => {
     await until('events', async () => (await client.resource(Resources.events, 'default').list()).items.some((e) => e.reason === 'Started'));
     const ev = (await client.resource(Resources.events, 'default').list()).items.find((e) => e.reason === 'Started')!;
     expect(ev.source).toEqual({ component: 'kubelet', host: 'node-a' });
+  });
+
+  it('hands the API server hook pod lookups (sandbox, containers) and the runtime', async () => {
+    let given: { port: number; hooks?: KubeletServerHooks } = { port: 0 };
+    const k = start({ server: (hooks, o) => ({ start: async (signal) => { given = { port: o.port, hooks }; await new Promise((r) => signal.addEventListener('abort', r)); } }) });
+    await readyNode();
+    await pods().create(pod('web'));
+    await until('Running', async () => (await pods().get('web')).status?.phase === 'Running');
+    expect(given.port).toBe(10250);
+    expect(given.hooks).toBe(k.serverHooks);
+    const ref = await given.hooks!.findPod('default', 'web');
+    expect(ref?.sandboxId).toBe([...rt.sandboxes.keys()][0]);
+    expect(ref?.containers.app?.[0]).toMatchObject({ state: 'running', attempt: 0 });
+    expect(ref?.containers.app?.[0]?.id).toBe([...rt.containers.keys()][0]);
+    expect(await given.hooks!.findPod('default', 'web', 'another-uid')).toBeUndefined();
+    expect(given.hooks!.runtime).toBe(rt);
+    const stats = await given.hooks!.statsSummary();
+    expect(stats.node.nodeName).toBe('node-a');
+    expect(stats.pods[0]?.podRef).toMatchObject({ name: 'web', namespace: 'default' });
   });
 
   it('rejects pods beyond --max-pods with OutOfpods', async () => {
