@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../api/index.js';
 import { silentLogger } from '../base/index.js';
 import { FakeClient, Resources } from '../client/index.js';
-import { Kubelet, type KubeletOptions } from './kubelet.js';
+import { Kubelet, podSpecChanged, type KubeletOptions } from './kubelet.js';
 import type { KubeletServerHooks } from './server-hooks.js';
 import { FakeCommandRunner } from './network/index.js';
 import { FakeRuntime } from './runtime/index.js';
@@ -175,5 +175,18 @@ describe('Kubelet (with fakes)', () => {
     await until('the orphan removed', () => !rt.sandboxes.has(sb));
     // Another node's objects on the same engine are left alone.
     expect(rt.sandboxes.has(other)).toBe(true);
+  });
+});
+
+describe('podSpecChanged', () => {
+  const base = pod('w');
+  it.each([
+    ['a status change', { ...base, status: { phase: 'Running' as const } }, false],
+    ['a new resourceVersion', { ...base, metadata: { ...base.metadata, resourceVersion: '9' } }, false],
+    ['an image change', { ...base, spec: { ...base.spec!, containers: [{ name: 'app', image: 'other:2' }] } }, true],
+    ['a deletion', { ...base, metadata: { ...base.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } }, true],
+    ['a label', { ...base, metadata: { ...base.metadata, labels: { a: 'b' } } }, true],
+  ])('%s: %s', (_what, next, changed) => {
+    expect(podSpecChanged(base, next as Pod)).toBe(changed);
   });
 });

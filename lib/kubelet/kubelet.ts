@@ -22,7 +22,7 @@ import type { Logger } from 'pino';
 import type { ConfigMap, Node, Pod, Secret, Service, Taint } from '../api/index.js';
 import { realClock, type Clock, type MetricsRegistry } from '../base/index.js';
 import { EventBroadcaster, Resources, SharedInformerFactory, isTombstone, deletedObject, type KubeClient } from '../client/index.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../machinery/index.js';
+import { isAlreadyExists, isConflict, isNotFound, jsonEqual } from '../machinery/index.js';
 import type { PodStatus } from './api-types.js';
 import { defaultBackoffInitialMs, defaultBackoffMaxMs, KeyedBackoff } from './backoff.js';
 import { ObjectWatcher } from './config-objects.js';
@@ -51,6 +51,19 @@ import { StatusManager } from './status-manager.js';
 import { ExecMounter, type Mounter } from './volumes/mounter.js';
 import { TokenRequestProvider } from './volumes/token-provider.js';
 import { podObjectReferences, VolumeManager, type ServiceAccountTokenProvider } from './volumes/volume-manager.js';
+
+/** Whether an update of a pod changed more than its status (upstream's checkAndUpdatePod). */
+export function podSpecChanged(a: Pod, b: Pod): boolean {
+  const what = (p: Pod) => ({
+    spec: p.spec,
+    labels: p.metadata.labels,
+    annotations: p.metadata.annotations,
+    deletionTimestamp: p.metadata.deletionTimestamp,
+    deletionGracePeriodSeconds: p.metadata.deletionGracePeriodSeconds,
+    uid: p.metadata.uid,
+  });
+  return !jsonEqual(what(a), what(b));
+}
 
 /** The version this kubelet reports (the API server's, with tkube's own). */
 export const kubeletVersion = 'v1.32.0-tkube.0.1.0';
@@ -237,7 +250,7 @@ export class Kubelet {
       onContainerStarted: (ok) => (ok ? this.metrics.startedContainers.inc() : this.metrics.startedContainersErrors.inc()),
     });
     workers = new PodWorkers({
-      sync: (uid, why) => this.syncPod(uid, why, { pods, syncer, status, events, probes }),
+      sync: (uid, why) => this.syncPod(uid, why, { pods, syncer, status, events }),
       log: log.child({ part: 'workers' }),
       clock,
       onSyncDuration: (ms, state) => this.metrics.podWorkerDuration.observe({ state }, ms / 1000),
@@ -315,7 +328,8 @@ export class Kubelet {
     let fileSynced = !o.podManifestPath;
     podInformer.addEventHandler({
       onAdd: (p) => onPod(p, 'added'),
-      onUpdate: (_a, p) => onPod(p, 'updated'),
+      // A status-only change (most often the kubelet's own write) needs no sync, unless readiness gates may have moved.
+      onUpdate: (a, p) => (podSpecChanged(a, p) || (p.spec?.readinessGates?.length ?? 0) > 0 ? onPod(p, 'updated') : undefined),
       onDelete: (x) => onPod(deletedObject(x), isTombstone(x) ? 'gone' : 'deleted'),
     });
     run('informers', factory.start(stop.signal));
@@ -555,7 +569,7 @@ export class Kubelet {
   }
 
   /** One sync of one pod, by what its sources say about it (see PodWorkers for the states). */
-  private async syncPod(uid: string, _why: string, k: { pods: PodManager; syncer: PodSyncer; status: StatusManager; events: PodEvents; probes: ProbeManager }): Promise<SyncResult> {
+  private async syncPod(uid: string, _why: string, k: { pods: PodManager; syncer: PodSyncer; status: StatusManager; events: PodEvents }): Promise<SyncResult> {
     const pod = k.pods.get(uid);
     const isStatic = k.pods.isStatic(uid);
     if (!pod) {
