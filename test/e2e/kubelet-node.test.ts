@@ -33,7 +33,7 @@ afterAll(async () => {
   await api?.stop();
 });
 
-describe('tkube-kubelet: the node', () => {
+describe('tkube-kubelet: the node', { timeout: 120_000 }, () => {
   it('registers its Node with capacity, addresses, system info and images, NotReady until it has a podCIDR', async () => {
     const nodes = client.resource(Resources.nodes);
     let n: Node | undefined;

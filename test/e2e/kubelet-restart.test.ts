@@ -21,7 +21,7 @@ afterAll(async () => {
 
 const ids = (p: Pod) => (p.status?.containerStatuses ?? []).map((s) => s.containerID).sort();
 
-describe('tkube-kubelet restarted', () => {
+describe('tkube-kubelet restarted', { timeout: 300_000 }, () => {
   it(`adopts ${count} running pods after a SIGKILL: same containers, zero restarts`, async () => {
     const names = Array.from({ length: count }, (_, i) => `keep-${i}`);
     await Promise.all(
