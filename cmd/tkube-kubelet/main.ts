@@ -44,6 +44,8 @@ const specs = {
   'resolv-conf': flag('string', '/etc/resolv.conf', "The node's resolver configuration, used for dnsPolicy Default and as search domains."),
   'kube-api-qps': flag('int', 50, 'Requests per second to the API server.'),
   'kube-api-burst': flag('int', 100, 'Burst of requests to the API server.'),
+  'event-qps': flag('int', 50, 'Events written per second at most (a rate limit of their own).'),
+  'event-burst': flag('int', 100, 'Burst of event writes.'),
   v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
 };
 
@@ -54,17 +56,13 @@ if (flags['image-gc-low-threshold'] >= flags['image-gc-high-threshold']) {
 }
 const log = createLogger({ component: 'tkube-kubelet', level: levelForVerbosity(flags.v) });
 const nodeName = (flags['hostname-override'] || os.hostname()).toLowerCase();
-const client = new RESTClient({
-  config: loadClientConfig({ kubeconfig: flags.kubeconfig || undefined, master: flags.master || undefined }),
-  component: 'kubelet',
-  version: kubeletVersion,
-  qps: flags['kube-api-qps'],
-  burst: flags['kube-api-burst'],
-  log: log.child({ part: 'client' }),
-});
+const config = loadClientConfig({ kubeconfig: flags.kubeconfig || undefined, master: flags.master || undefined });
+const client = new RESTClient({ config, component: 'kubelet', version: kubeletVersion, qps: flags['kube-api-qps'], burst: flags['kube-api-burst'], log: log.child({ part: 'client' }) });
+const eventClient = new RESTClient({ config, component: 'kubelet', version: kubeletVersion, qps: flags['event-qps'], burst: flags['event-burst'], log: log.child({ part: 'event-client' }) });
 
 const kubelet = new Kubelet({
   client,
+  eventClient,
   runtime: new DockerRuntime({ log: log.child({ part: 'runtime' }), socketPath: flags['container-runtime-endpoint'].replace(/^unix:\/\//, ''), podInfraContainerImage: flags['pod-infra-container-image'] }),
   runner: new ExecaCommandRunner(),
   log,

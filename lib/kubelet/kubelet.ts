@@ -73,6 +73,8 @@ export const nodeNameLabel = 'io.tkube.node';
 
 export interface KubeletOptions {
   client: KubeClient;
+  /** A client of its own for events (upstream's --event-qps/--event-burst), so that events never hold back status writes; default `client`. */
+  eventClient?: KubeClient;
   runtime: ContainerRuntime;
   /** Runs ip/iptables for the pod network (in the node's network namespace). */
   runner: CommandRunner;
@@ -182,7 +184,7 @@ export class Kubelet {
     const runs: Array<Promise<unknown>> = [];
     const run = (what: string, p: Promise<unknown>) => runs.push(p.catch((err) => log.error({ err, part: what }, 'kubelet part failed')));
 
-    const broadcaster = new EventBroadcaster({ client: o.client, log: log.child({ part: 'events' }), clock });
+    const broadcaster = new EventBroadcaster({ client: o.eventClient ?? o.client, log: log.child({ part: 'events' }), clock });
     const events = new PodEvents(broadcaster.newRecorder({ component: 'kubelet', host: o.nodeName }));
     run('events', broadcaster.start(stop.signal));
 
