@@ -1,24 +1,26 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: tkube's figures next to the raw baseline they are held against.
- *   --only apiserver   run one group
+ *   --only apiserver   run one group (apiserver, kubelet)
  *   --quick            smaller sizes, for a fast look
  */
 import { parseProgramFlags, flag } from '../lib/base/index.js';
 import { benchAPIServer } from './apiserver.js';
+import { benchKubelet } from './kubelet.js';
 import { benchProxy } from './proxy.js';
 import { benchScheduler } from './scheduler.js';
 import { printTable, type Row } from './table.js';
 
 const { flags } = parseProgramFlags('bench', "measures tkube's figures against raw baselines", {
-  only: flag('stringList', [], 'Run only these groups (apiserver, proxy, scheduler).'),
+  only: flag('stringList', [], 'Run only these groups (apiserver, scheduler, kubelet, proxy).'),
   quick: flag('bool', false, 'Smaller sizes for a quick look.'),
 });
 
 const groups: [string, string, () => Promise<Row[]>][] = [
   ['apiserver', 'tkube-apiserver (one etcd member, one machine)', () => benchAPIServer({ quick: flags.quick })],
-  ['proxy', 'tkube-proxy data path: iptables vs userspace mode (network namespaces, one node)', () => benchProxy({ quick: flags.quick })],
   ['scheduler', 'tkube-scheduler (API server, etcd and scheduler on one machine)', () => benchScheduler({ quick: flags.quick })],
+  ['kubelet', 'tkube-kubelet pod startup (Docker, one node in a network namespace)', () => benchKubelet({ quick: flags.quick })],
+  ['proxy', 'tkube-proxy data path: iptables vs userspace mode (network namespaces, one node)', () => benchProxy({ quick: flags.quick })],
 ];
 
 let missed = 0;

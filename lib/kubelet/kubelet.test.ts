@@ -1,0 +1,192 @@
+/**
+ * The whole Kubelet wired to fakes: FakeClient for the API server, FakeRuntime for Docker,
+ * FakeCommandRunner for ip/iptables, FakeMounter. What a user sees through the API: the node
+ * registered and Ready once it has a podCIDR, pods Running with status and events, admission
+ * of at most --max-pods, static pods mirrored, orphans removed.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Node, Pod } from '../api/index.js';
+import { silentLogger } from '../base/index.js';
+import { FakeClient, Resources } from '../client/index.js';
+import { Kubelet, podSpecChanged, type KubeletOptions } from './kubelet.js';
+import type { KubeletServerHooks } from './server-hooks.js';
+import { FakeCommandRunner } from './network/index.js';
+import { FakeRuntime } from './runtime/index.js';
+import { FakeMounter } from './volumes/mounter.js';
+
+const image = 'tkube/busybox:1.36';
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await Promise.resolve().then(check).catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+let tmp: string;
+let client: FakeClient;
+let rt: FakeRuntime;
+let stop: AbortController;
+let running: Promise<void> | undefined;
+
+function start(over: Partial<KubeletOptions> = {}): Kubelet {
+  const k = new Kubelet({
+    client,
+    runtime: rt,
+    runner: new FakeCommandRunner(),
+    log: silentLogger(),
+    nodeName: 'node-a',
+    nodeIP: '192.0.2.10',
+    rootDir: path.join(tmp, 'root'),
+    podManifestPath: path.join(tmp, 'manifests'),
+    podInfraContainerImage: 'tkube/pause:3.10',
+    clusterDNS: ['10.96.0.10'],
+    clusterDomain: 'cluster.local',
+    clusterCIDR: '10.244.0.0/16',
+    port: 10250,
+    healthzPort: 0,
+    healthzBindAddress: '127.0.0.1',
+    nodeLabels: { zone: 'a' },
+    registerWithTaints: [],
+    maxPods: 110,
+    nodeStatusUpdateFrequencyMs: 100,
+    syncFrequencyMs: 60_000,
+    imageGCHighThresholdPercent: 85,
+    imageGCLowThresholdPercent: 80,
+    imageDir: tmp,
+    mounter: new FakeMounter(),
+    plegPeriodMs: 100,
+    leaseRenewIntervalMs: 200,
+    ...over,
+  });
+  running = k.start(stop.signal);
+  return k;
+}
+
+beforeEach(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tkube-kubelet-unit-'));
+  await fs.mkdir(path.join(tmp, 'manifests'));
+  client = new FakeClient();
+  rt = new FakeRuntime();
+  rt.addImage(image);
+  stop = new AbortController();
+});
+
+afterEach(async () => {
+  stop.abort();
+  await running;
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+const nodes = () => client.resource(Resources.nodes);
+const pods = () => client.resource(Resources.pods, 'default');
+const ready = (n: Node | undefined) => n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+
+async function readyNode(): Promise<void> {
+  await until('the node', async () => !!(await nodes().get('node-a')));
+  await nodes().patch('node-a', 'merge', { spec: { podCIDR: '10.244.1.0/24' } });
+  await until('Ready', async () => ready(await nodes().get('node-a')) === 'True');
+}
+
+function pod(name: string, extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: 'node-a', containers: [{ name: 'app', image }], ...extra } };
+}
+
+describe('Kubelet (with fakes)', () => {
+  it('registers the node, renews its lease, and turns Ready once the podCIDR is set', async () => {
+    start();
+    await until('the node', async () => ready(await nodes().get('node-a')) === 'False');
+    const n = await nodes().get('node-a');
+    expect(n.metadata.labels).toMatchObject({ zone: 'a', 'kubernetes.io/hostname': 'node-a' });
+    expect(n.status?.nodeInfo?.containerRuntimeVersion).toBe('fake://0.0.1');
+    await until('the lease', async () => !!(await client.resource(Resources.leases, 'kube-node-lease').get('node-a')));
+    await readyNode();
+  });
+
+  it('runs a bound pod: sandbox and container created, status Running with the pod IP, events written', async () => {
+    start();
+    await readyNode();
+    await pods().create(pod('web'));
+    await until('Running', async () => (await pods().get('web')).status?.phase === 'Running');
+    const p = await pods().get('web');
+    expect(p.status?.podIP).toBe('10.244.1.2');
+    expect(p.status?.containerStatuses?.[0]).toMatchObject({ name: 'app', ready: true, restartCount: 0 });
+    expect([...rt.sandboxes.values()][0]!.rawLabels['io.tkube.node']).toBe('node-a');
+    await until('events', async () => (await client.resource(Resources.events, 'default').list()).items.some((e) => e.reason === 'Started'));
+    const ev = (await client.resource(Resources.events, 'default').list()).items.find((e) => e.reason === 'Started')!;
+    expect(ev.source).toEqual({ component: 'kubelet', host: 'node-a' });
+  });
+
+  it('hands the API server hook pod lookups (sandbox, containers) and the runtime', async () => {
+    let given: { port: number; hooks?: KubeletServerHooks } = { port: 0 };
+    const k = start({ server: (hooks, o) => ({ start: async (signal) => { given = { port: o.port, hooks }; await new Promise((r) => signal.addEventListener('abort', r)); } }) });
+    await readyNode();
+    await pods().create(pod('web'));
+    await until('Running', async () => (await pods().get('web')).status?.phase === 'Running');
+    expect(given.port).toBe(10250);
+    expect(given.hooks).toBe(k.serverHooks);
+    const ref = await given.hooks!.findPod('default', 'web');
+    expect(ref?.sandboxId).toBe([...rt.sandboxes.keys()][0]);
+    expect(ref?.containers.app?.[0]).toMatchObject({ state: 'running', attempt: 0 });
+    expect(ref?.containers.app?.[0]?.id).toBe([...rt.containers.keys()][0]);
+    expect(await given.hooks!.findPod('default', 'web', 'another-uid')).toBeUndefined();
+    expect(given.hooks!.runtime).toBe(rt);
+    const stats = await given.hooks!.statsSummary();
+    expect(stats.node.nodeName).toBe('node-a');
+    expect(stats.pods[0]?.podRef).toMatchObject({ name: 'web', namespace: 'default' });
+  });
+
+  it('rejects pods beyond --max-pods with OutOfpods', async () => {
+    start({ maxPods: 2 });
+    await readyNode();
+    for (const n of ['a', 'b']) await pods().create(pod(n));
+    await until('two Running', async () => (await pods().list()).items.filter((p) => p.status?.phase === 'Running').length === 2);
+    await pods().create(pod('c'));
+    await until('the third rejected', async () => (await pods().get('c')).status?.phase === 'Failed');
+    const c = await pods().get('c');
+    expect(c.status).toMatchObject({ reason: 'OutOfpods', message: "Node didn't have enough resource: pods, requested: 1, used: 2, capacity: 2" });
+    expect(rt.sandboxes.size).toBe(2);
+  });
+
+  it('runs static pods and keeps their mirror pods', async () => {
+    await fs.writeFile(path.join(tmp, 'manifests', 'etcd.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'etcd', namespace: 'kube-system' }, spec: { containers: [{ name: 'etcd', image }] } }));
+    start();
+    await readyNode();
+    const mirrors = client.resource(Resources.pods, 'kube-system');
+    await until('the mirror Running', async () => (await mirrors.get('etcd-node-a')).status?.phase === 'Running');
+    const m = await mirrors.get('etcd-node-a');
+    expect(m.metadata.annotations?.['kubernetes.io/config.mirror']).toBe(m.metadata.annotations?.['kubernetes.io/config.hash']);
+    expect(m.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Node', name: 'node-a' });
+    // The static pod runs under its own uid, not the mirror's.
+    expect([...rt.sandboxes.values()][0]!.config.metadata.uid).not.toBe(m.metadata.uid);
+  });
+
+  it('removes containers of pods it does not know (deleted while it was away)', async () => {
+    const sb = await rt.createSandbox({ metadata: { uid: 'ghost', namespace: 'default', name: 'ghost', attempt: 0 }, labels: { 'io.tkube.node': 'node-a' } });
+    await rt.startSandbox(sb);
+    const other = await rt.createSandbox({ metadata: { uid: 'elsewhere', namespace: 'default', name: 'x', attempt: 0 }, labels: { 'io.tkube.node': 'node-b' } });
+    start();
+    await readyNode();
+    await until('the orphan removed', () => !rt.sandboxes.has(sb));
+    // Another node's objects on the same engine are left alone.
+    expect(rt.sandboxes.has(other)).toBe(true);
+  });
+});
+
+describe('podSpecChanged', () => {
+  const base = pod('w');
+  it.each([
+    ['a status change', { ...base, status: { phase: 'Running' as const } }, false],
+    ['a new resourceVersion', { ...base, metadata: { ...base.metadata, resourceVersion: '9' } }, false],
+    ['an image change', { ...base, spec: { ...base.spec!, containers: [{ name: 'app', image: 'other:2' }] } }, true],
+    ['a deletion', { ...base, metadata: { ...base.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } }, true],
+    ['a label', { ...base, metadata: { ...base.metadata, labels: { a: 'b' } } }, true],
+  ])('%s: %s', (_what, next, changed) => {
+    expect(podSpecChanged(base, next as Pod)).toBe(changed);
+  });
+});
