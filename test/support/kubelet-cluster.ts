@@ -3,6 +3,10 @@
  * its podCIDR set (as node IPAM would) and a namespace of its own; helpers to create pods bound
  * to the node and to wait on what the kubelet reports.
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Event, Pod } from '../../lib/api/index.js';
 import { Resources, RESTClient, type ResourceClient } from '../../lib/client/index.js';
 import { busyboxImage, ensureTestImages, pauseImage } from '../../hack/images/images.js';
@@ -18,18 +22,30 @@ export class KubeletTestCluster {
   node!: TestKubeletNode;
   namespace!: string;
   pods!: ResourceClient<Pod>;
+  private keyDir?: string;
 
   constructor(private readonly podCIDR = '10.244.3.0/24') {}
 
   async setUp(o: KubeletProcessOptions = {}): Promise<void> {
     await ensureTestImages([pauseImage, busyboxImage]);
-    this.api = await startAPIServer();
+    // A signing key, so that the ServiceAccount admission's token volume can be filled.
+    this.keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-kubelet-sa-'));
+    const keyFile = path.join(this.keyDir, 'sa.key');
+    fs.writeFileSync(keyFile, crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    this.api = await startAPIServer({ serviceAccountSigningKeyFile: keyFile });
     this.client = new RESTClient({ config: { server: this.api.url, source: 'test', namespace: 'default' }, qps: 0 });
     this.node = new TestKubeletNode(this.api.url);
     await this.node.setUp();
     this.namespace = `e2e-${this.node.id}`;
     await this.client.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
     this.pods = this.client.resource(Resources.pods, this.namespace);
+    // What the controller manager's root CA publisher does in a cluster (none runs here).
+    await this.client.resource(Resources.configMaps, this.namespace).create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kube-root-ca.crt' },
+      data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\n(test cluster: no CA)\n-----END CERTIFICATE-----\n' },
+    });
     this.node.startKubelet({ ...o, args: ['--cluster-dns=10.96.0.10', ...(o.args ?? [])] });
     await this.waitForNode();
   }
@@ -46,6 +62,7 @@ export class KubeletTestCluster {
   async cleanup(): Promise<void> {
     await this.node?.cleanup();
     await this.api?.stop();
+    if (this.keyDir) fs.rmSync(this.keyDir, { recursive: true, force: true });
   }
 
   /** Creates a pod bound to the node (spec.nodeName set, no scheduler needed). */
@@ -67,7 +84,8 @@ export class KubeletTestCluster {
         return !!last && check(last);
       }, timeoutMs, 200);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)?.slice(0, 3000)}\nkubelet errors: ${this.node.output.filter((l) => /"level":(40|50|60)/.test(l)).slice(-10).join('\n')}`);
+      const events = (await this.events(name).catch(() => [])).map((e) => `${e.type} ${e.reason}: ${e.message}`);
+      throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)?.slice(0, 3000)}\nevents:\n${events.join('\n')}\nkubelet errors: ${this.node.output.filter((l) => /"level":(40|50|60)/.test(l)).slice(-10).join('\n')}`);
     }
     return last!;
   }
