@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parsePortsQuery, servePortForward, StreamPairer, type StreamPair } from './portforward.js';
 import { SpdySession, type SpdyStream } from './spdy/session.js';
+import type { SpdyHeaders } from './spdy/frames.js';
 import { collect, spdyClient, webSocketByteStream } from './testing.js';
 import { newWebSocketServer } from './upgrade.js';
 
@@ -42,7 +43,8 @@ describe('port-forward data/error stream pairing', () => {
     const e = await client.openStream({ streamtype: ['error'], port: ['8080'] });
     await client.openStream({ streamtype: ['data'], port: ['8080'] });
     expect(pairs[2]).toMatchObject({ requestId: String(e.id), port: 8080 });
-    for (const bad of [{ streamtype: ['data'] }, { streamtype: ['data'], port: ['0'] }, { streamtype: ['data'], port: ['http'] }, { port: ['80'] }, { streamtype: ['stdin'], port: ['80'] }]) {
+    const bads: SpdyHeaders[] = [{ streamtype: ['data'] }, { streamtype: ['data'], port: ['0'] }, { streamtype: ['data'], port: ['http'] }, { port: ['80'] }, { streamtype: ['stdin'], port: ['80'] }];
+    for (const bad of bads) {
       await expect(client.openStream(bad, { timeoutMs: 500 })).rejects.toThrow(/reset/);
     }
     await client.openStream({ streamtype: ['data'], port: ['81'], requestid: ['9'] });

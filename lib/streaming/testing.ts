@@ -29,7 +29,7 @@ export async function rawUpgrade(opts: { host: string; port: number; tls?: boole
   const lines = [`${opts.method ?? 'POST'} ${opts.path} HTTP/1.1`, `Host: ${opts.host}:${opts.port}`];
   for (const [k, v] of Object.entries(opts.headers)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
   socket.write(lines.join('\r\n') + '\r\n\r\n');
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   const headEnd = await new Promise<number>((resolve, reject) => {
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
@@ -57,7 +57,7 @@ export async function rawUpgrade(opts: { host: string; port: number; tls?: boole
     if (rest.length > 0) socket.unshift(rest);
     return { status, headers, body: '', socket };
   }
-  const parts = [rest];
+  const parts: Buffer[] = [rest];
   socket.resume();
   await new Promise<void>((resolve) => {
     socket.on('data', (d: Buffer) => parts.push(d));
@@ -113,7 +113,7 @@ export async function webSocketByteStream(opts: { host: string; port: number; tl
       cb(err);
     },
   });
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   socket.on('data', (d: Buffer) => {
     buf = Buffer.concat([buf, d]);
     for (;;) {
