@@ -2,3 +2,4 @@
 export * from './runtime/index.js';
 export * from './network/index.js';
 export * from './runtime-config.js';
+export * from './server/index.js';
