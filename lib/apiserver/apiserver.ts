@@ -21,6 +21,7 @@ import { componentStatusProvider, defaultComponentProbes, type ComponentProbe } 
 import { OpenAPIGenerator } from '../api/index.js';
 import { openAPIPathHandler } from './openapi.js';
 import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
+import { kubeletAPIs, type KubeletAPIs, type KubeletClientConfig } from './proxy/index.js';
 
 export const tkubeVersion = '0.1.0';
 
@@ -67,6 +68,8 @@ export interface APIServerOptions {
   componentProbes?: ComponentProbe[];
   /** Use this storage instead of connecting to etcd (tests). */
   storage?: Storage;
+  /** How to reach kubelets (--kubelet-preferred-address-types, --kubelet-certificate-authority, ...). */
+  kubeletClient?: KubeletClientConfig;
 }
 
 /** Loopback only: the insecure port has no authentication and must never face a network. */
@@ -88,6 +91,8 @@ export class APIServer implements Runnable {
   secureAddress?: { host: string; port: number };
   private readonly ready: Promise<void>;
   private resolveReady!: () => void;
+  /** pods/log, exec, attach, portforward, nodes/proxy and metrics.k8s.io, served from kubelets. */
+  readonly kubelet: KubeletAPIs;
   /** /openapi/v2 and /openapi/v3: documents of whatever the registry serves at the time of the request. */
   private readonly openAPI = openAPIPathHandler({
     generator: new OpenAPIGenerator({ title: 'tkube', version: versionInfo().gitVersion }),
@@ -110,6 +115,7 @@ export class APIServer implements Runnable {
       eventTTLSeconds: o.eventTTLSeconds,
       watchCacheCapacity: o.watchCacheCapacity,
     });
+    this.kubelet = kubeletAPIs({ registry: this.registry, log: o.log.child({ part: 'kubelet-proxy' }), client: o.kubeletClient });
     const plugins: AdmissionPlugin[] = [namespaceLifecycle(this.registry)];
     this.registry.setAdmission(new AdmissionChain(selectPlugins(plugins, defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins)));
     this.ready = new Promise((r) => (this.resolveReady = r));
@@ -139,6 +145,8 @@ export class APIServer implements Runnable {
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       pathHandlers: [this.openAPI],
+      subresources: this.kubelet.subresources,
+      apiGroupHandlers: this.kubelet.apiGroupHandlers,
       componentStatuses: componentStatusProvider(o.componentProbes ?? defaultComponentProbes(o.etcdServers)),
     };
   }

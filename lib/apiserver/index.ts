@@ -11,3 +11,4 @@ export * from './printers/index.js';
 export * from './openapi.js';
 export * from './crd-controller.js';
 export * from './component-status.js';
+export * from './proxy/index.js';

@@ -79,7 +79,8 @@ describe('port-forward data/error stream pairing', () => {
 
   it('parses the ports query of the WebSocket protocol', () => {
     expect(parsePortsQuery(new URLSearchParams('ports=80,443&ports=8080'))).toEqual([80, 443, 8080]);
-    expect(() => parsePortsQuery(new URLSearchParams(''))).toThrow('query parameter "ports" is required');
+    expect(parsePortsQuery(new URLSearchParams('port=80&port=81'))).toEqual([80, 81]);
+    expect(() => parsePortsQuery(new URLSearchParams(''))).toThrow('query parameter "port" is required');
     expect(() => parsePortsQuery(new URLSearchParams('ports=70000'))).toThrow('unable to parse "70000" as a port');
   });
 });
@@ -160,7 +161,7 @@ describe('port-forward transports', () => {
     expect(Buffer.concat(got.get(3)!.slice(1)).toString()).toBe('error forwarding port 81 to pod web_default, uid 123: connect ECONNREFUSED 127.0.0.1:81');
   });
 
-  it('WebSocket channels need ?ports=', async () => {
+  it('WebSocket channels need ?port=', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/portForward/default/web`, ['v4.channel.k8s.io']);
     const status = await new Promise<number>((r) => ws.once('unexpected-response', (_req, res) => r(res.statusCode!)));
     expect(status).toBe(400);

@@ -45,13 +45,16 @@ export function parsePort(value: string): number | undefined {
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
-/** The ports of a WebSocket request's `ports` query (repeatable, comma-separated). */
+/**
+ * The ports of a WebSocket request: `port` (what the API server sends the kubelet) or `ports`
+ * (what clients send the API server), repeatable and comma-separated.
+ */
 export function parsePortsQuery(query: URLSearchParams): number[] {
-  const values = query.getAll('ports');
-  if (values.length === 0) throw new Error('query parameter "ports" is required');
+  const values = [...query.getAll('port'), ...query.getAll('ports')];
+  if (values.length === 0) throw new Error('query parameter "port" is required');
   const out: number[] = [];
   for (const v of values) {
-    if (v === '') throw new Error('query parameter "ports" cannot be empty');
+    if (v === '') throw new Error('query parameter "port" cannot be empty');
     for (const p of v.split(',')) {
       const port = parsePort(p);
       if (port === undefined) throw new Error(`unable to parse "${p}" as a port`);

@@ -101,6 +101,37 @@ export class TerminalSizeDecoder {
   }
 }
 
+/**
+ * Terminal sizes as they arrive. Clients send the first size as soon as the streams exist,
+ * often before the command runs: the latest size is kept and handed to late listeners.
+ */
+class SizeFeed {
+  private last?: TerminalSize;
+  private readonly listeners: Array<(s: TerminalSize) => void> = [];
+
+  push(size: TerminalSize): void {
+    this.last = size;
+    for (const l of this.listeners) l(size);
+  }
+
+  listen(l: (s: TerminalSize) => void): void {
+    this.listeners.push(l);
+    if (this.last) l(this.last);
+  }
+
+  /** The first size, if one arrives within `ms`. */
+  first(ms: number): Promise<TerminalSize | undefined> {
+    if (this.last) return Promise.resolve(this.last);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(undefined), ms);
+      this.listeners.push((s) => {
+        clearTimeout(t);
+        resolve(s);
+      });
+    });
+  }
+}
+
 /** How a remote command ended. */
 export type RemoteCommandOutcome = { kind: 'success' } | { kind: 'exit'; code: number; command?: string[] } | { kind: 'error'; message: string };
 
@@ -135,8 +166,10 @@ export interface RemoteCommandSession {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
-  /** Called with each terminal size the client sends (TTY sessions). */
+  /** Called with each terminal size the client sends (TTY sessions); the latest at once if one came already. */
   onResize(listener: (size: TerminalSize) => void): void;
+  /** The client's first terminal size, if it sends one within `ms` (undefined without a resize stream). */
+  initialSize(ms: number): Promise<TerminalSize | undefined>;
   /** Resolves when the client's connection is gone. */
   readonly gone: Promise<void>;
   /** Ends the output, reports the outcome on the error stream and closes the connection. */
@@ -181,9 +214,9 @@ async function acceptWebSocketCommand(up: UpgradeRequest, opts: RemoteCommandOpt
   await ch.send(opts.stdout ? RemoteCommandChannel.stdout : opts.stderr ? RemoteCommandChannel.stderr : RemoteCommandChannel.error, Buffer.alloc(0));
   const resize = ch.reader(RemoteCommandChannel.resize);
   const decoder = new TerminalSizeDecoder();
-  const listeners: Array<(s: TerminalSize) => void> = [];
+  const sizes = new SizeFeed();
   resize.on('data', (d: Buffer) => {
-    for (const s of decoder.push(d)) for (const l of listeners) l(s);
+    for (const s of decoder.push(d)) sizes.push(s);
   });
   return {
     transport: 'websocket',
@@ -191,7 +224,8 @@ async function acceptWebSocketCommand(up: UpgradeRequest, opts: RemoteCommandOpt
     stdin: opts.stdin ? ch.reader(RemoteCommandChannel.stdin) : undefined,
     stdout,
     stderr,
-    onResize: (l) => listeners.push(l),
+    onResize: (l) => sizes.listen(l),
+    initialSize: (ms) => (opts.tty ? sizes.first(ms) : Promise.resolve(undefined)),
     gone: ch.closed,
     async finish(outcome) {
       await Promise.all([endWritable(stdout), endWritable(stderr)]);
@@ -245,9 +279,9 @@ async function acceptSpdyCommand(up: UpgradeRequest, opts: RemoteCommandOptions,
   // v1 clients never write stdin past the handshake; upstream closes it at once.
   if (protocol === RemoteCommandProtocol.v1) stdin?.end();
   const decoder = new TerminalSizeDecoder();
-  const listeners: Array<(s: TerminalSize) => void> = [];
+  const sizes = new SizeFeed();
   resize?.on('data', (d: Buffer) => {
-    for (const s of decoder.push(d)) for (const l of listeners) l(s);
+    for (const s of decoder.push(d)) sizes.push(s);
   });
   return {
     transport: 'spdy',
@@ -255,7 +289,8 @@ async function acceptSpdyCommand(up: UpgradeRequest, opts: RemoteCommandOptions,
     stdin: opts.stdin ? stdin : undefined,
     stdout: opts.stdout ? stdout : undefined,
     stderr: opts.stderr ? stderr : undefined,
-    onResize: (l) => listeners.push(l),
+    onResize: (l) => sizes.listen(l),
+    initialSize: (ms) => (resize ? sizes.first(ms) : Promise.resolve(undefined)),
     gone: session.closed,
     async finish(result) {
       await Promise.all([endWritable(stdout), endWritable(stderr)]);

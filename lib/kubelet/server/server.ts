@@ -124,6 +124,8 @@ export class KubeletServer implements Runnable {
   private readonly requests = this.metrics.counter('kubelet_http_requests_total', 'Requests to the kubelet API by method, path prefix and code.');
   private readonly streams = this.metrics.gauge('kubelet_http_inflight_streams', 'Open exec, attach and port-forward connections.');
   private openStreams = 0;
+  /** TLS connections accepted so far (each upgraded request must arrive on one of its own). */
+  connectionsAccepted = 0;
   /** The address bound (useful with port 0). */
   address?: { host: string; port: number };
   private resolveListening!: (a: { host: string; port: number }) => void;
@@ -135,6 +137,11 @@ export class KubeletServer implements Runnable {
     this.stats = new StatsProvider(o.host, { secondSampleDelayMs: o.statsSecondSampleDelayMs });
     this.listeningP = new Promise((r) => (this.resolveListening = r));
     this.streams.collect(() => [[{}, this.openStreams]]);
+  }
+
+  /** Exec, attach and port-forward connections open now. */
+  get streamingConnections(): number {
+    return this.openStreams;
   }
 
   /** Resolves with the bound address once the server listens. */
@@ -151,6 +158,7 @@ export class KubeletServer implements Runnable {
     server.on('request', (req, res) => void this.serve(req, res));
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade({ req, socket, head }));
     server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('secureConnection', () => this.connectionsAccepted++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port ?? 10250, o.address ?? '0.0.0.0', () => resolve());
@@ -334,7 +342,9 @@ export class KubeletServer implements Runnable {
     log.debug('stream session started');
     let rs: StreamSession;
     try {
-      const streamOpts = { stdin: session.stdin, stdout: session.stdout, stderr: session.stderr, tty: opts.tty };
+      // A TTY starts at the client's size: it sends that first, right after the handshake.
+      const size = opts.tty ? await session.initialSize(500) : undefined;
+      const streamOpts = { stdin: session.stdin, stdout: session.stdout, stderr: session.stderr, tty: opts.tty, ...(size ? { size } : {}) };
       rs = kind === 'exec' ? await runtime.exec(id, { ...streamOpts, cmd }) : await runtime.attach(id, streamOpts);
     } catch (err) {
       log.debug({ err }, 'stream session could not start');
