@@ -52,24 +52,26 @@ export async function startTestKubeletNode(opts: { apiURL: string; docker: Docke
   const ctl = new AbortController();
   const running = server.start(ctl.signal);
   const { port } = await server.listening();
-  const node = await api(opts.apiURL, 'POST', '/api/v1/nodes', {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } },
-    status: {
-      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
-      daemonEndpoints: { kubeletEndpoint: { Port: port } },
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }],
-    },
-  });
+  // As a kubelet does: register the Node, then report its status (addresses, kubelet port).
+  const node = await api(opts.apiURL, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } } });
   if (node.status !== 201) throw new Error(`creating node: ${node.status} ${JSON.stringify(node.body)}`);
-  // Some API servers clear status on create: make sure it is there.
-  if (!node.body?.status?.daemonEndpoints) {
-    const st = await api(opts.apiURL, 'PATCH', `/api/v1/nodes/${nodeName}/status`, { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' } } }, { 'content-type': 'application/merge-patch+json' });
-    if (st.status !== 200) throw new Error(`setting node status: ${st.status} ${JSON.stringify(st.body)}`);
-  }
+  const now = new Date().toISOString();
+  const st = await api(
+    opts.apiURL,
+    'PATCH',
+    `/api/v1/nodes/${nodeName}/status`,
+    {
+      status: {
+        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+        allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+      },
+    },
+    { 'content-type': 'application/merge-patch+json' },
+  );
+  if (st.status !== 200) throw new Error(`setting node status: ${st.status} ${JSON.stringify(st.body)}`);
 
   async function createPod(name: string, containers: Array<{ name: string; stdin?: boolean; tty?: boolean; command?: string[] }>, labels?: Record<string, string>): Promise<Pod> {
     const res = await api(opts.apiURL, 'POST', '/api/v1/namespaces/default/pods', {

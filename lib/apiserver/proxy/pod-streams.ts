@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Container, Node, Pod } from '../../api/index.js';
 import { fieldPath, newBadRequest, newInvalid, newMethodNotSupported, statusErrorFromBody, type FieldError } from '../../machinery/index.js';
-import { newContext, type Registry, type RequestContext, type Store } from '../../registry/index.js';
+import { newContext, type Registry } from '../../registry/index.js';
 import { isUpgradeRequest } from '../../streaming/index.js';
 import type { RequestInfo } from '../request-info.js';
 import type { SubresourceHandler } from '../server.js';
@@ -144,11 +144,10 @@ export function kubeletProxyHandlers(deps: KubeletProxyDeps): Record<string, Sub
     return (await nodes.get(newContext({ namespace: '' }), name)) as Node;
   }
 
-  async function podAndKubelet(ctx: RequestContext, store: Store, name: string): Promise<{ pod: Pod; loc?: KubeletLocation }> {
-    const pod = (await store.get(ctx, name)) as Pod;
+  /** Where the pod's kubelet is; undefined for a pod not bound to a node yet. */
+  async function kubeletOf(pod: Pod): Promise<KubeletLocation | undefined> {
     const nodeName = pod.spec?.nodeName;
-    if (!nodeName) return { pod };
-    return { pod, loc: kubelets.locate(await nodeOf(nodeName)) };
+    return nodeName ? kubelets.locate(await nodeOf(nodeName)) : undefined;
   }
 
   /** Proxies an upgrade (exec, attach, port-forward, node proxy) to `path` on the kubelet. */
@@ -176,9 +175,10 @@ export function kubeletProxyHandlers(deps: KubeletProxyDeps): Record<string, Sub
   const log_: SubresourceHandler = async (req, reply, info, ctx, store) => {
     if (info.verb !== 'get') throw newMethodNotSupported(store.gr, info.verb);
     const q = queryOf(req);
-    const { pod, loc } = await podAndKubelet(ctx, store, info.name);
+    const pod = (await store.get(ctx, info.name)) as Pod;
     const container = chooseContainer(pod, q.get('container'));
     const kq = kubeletLogQuery(q, info.name);
+    const loc = await kubeletOf(pod);
     // Not on a node yet: no logs (upstream answers an empty stream).
     if (!loc) return reply.code(200).type('text/plain').send('');
     const path = `/containerLogs/${encodeURIComponent(ctx.namespace)}/${encodeURIComponent(info.name)}/${encodeURIComponent(container)}${kq.size ? `?${kq}` : ''}`;
@@ -198,8 +198,9 @@ export function kubeletProxyHandlers(deps: KubeletProxyDeps): Record<string, Sub
     async (req, reply, info, ctx, store) => {
       const q = queryOf(req);
       const kq = kubeletStreamQuery(q, kind === 'exec');
-      const { pod, loc } = await podAndKubelet(ctx, store, info.name);
+      const pod = (await store.get(ctx, info.name)) as Pod;
       const container = chooseContainer(pod, q.get('container'));
+      const loc = await kubeletOf(pod);
       if (!loc) throw newBadRequest(`pod ${info.name} does not have a host assigned`);
       const path = `/${kind}/${encodeURIComponent(ctx.namespace)}/${encodeURIComponent(info.name)}/${encodeURIComponent(container)}?${kq}`;
       return proxyUpgrade(req, reply, loc, path);
@@ -207,7 +208,7 @@ export function kubeletProxyHandlers(deps: KubeletProxyDeps): Record<string, Sub
 
   const portForward: SubresourceHandler = async (req, reply, info, ctx, store) => {
     const q = queryOf(req);
-    const { loc } = await podAndKubelet(ctx, store, info.name);
+    const loc = await kubeletOf((await store.get(ctx, info.name)) as Pod);
     if (!loc) throw newBadRequest(`pod ${info.name} does not have a host assigned`);
     // WebSocket channel clients name their ports up front (kubelet: ?port=).
     const kq = new URLSearchParams();
