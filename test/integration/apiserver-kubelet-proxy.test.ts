@@ -47,6 +47,11 @@ beforeAll(async () => {
   securePort = await freePort();
   s = await startAPIServer({ securePort, certDir: path.join(dir, 'apiserver-pki'), anonymousAuth: true });
   rt.addImage('busybox');
+  rt.portForwardHandler = async (_sandbox, port, stream) => {
+    stream.write(`port ${port} says hello\n`);
+    await new Promise((r) => stream.once('end', r));
+    stream.end();
+  };
   rt.execHandler = ({ cmd, stdout }) => {
     stdout(`ran: ${cmd.join(' ')}\n`);
     return 0;
@@ -130,6 +135,22 @@ describe('exec, attach, portforward', () => {
       ws.once('error', j);
     });
     expect(out).toBe('ran: echo hi\n');
+  });
+});
+
+describe('portforward with WebSocket channels (v4.channel.k8s.io, ?ports=)', () => {
+  it('gets the port on both channels, then the pod\'s bytes on the data channel', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${new URL(s.url).port}/api/v1/namespaces/default/pods/single/portforward?ports=8080`, ['v4.channel.k8s.io']);
+    const got: Buffer[] = [];
+    ws.on('message', (d: Buffer) => got.push(d));
+    await new Promise((r) => ws.once('open', r));
+    await new Promise((r) => setTimeout(r, 200));
+    ws.close();
+    await new Promise((r) => ws.once('close', r));
+    const port = Buffer.from([8080 & 0xff, 8080 >> 8]);
+    expect(got[0]).toEqual(Buffer.concat([Buffer.from([0]), port]));
+    expect(got[1]).toEqual(Buffer.concat([Buffer.from([1]), port]));
+    expect(Buffer.concat(got.slice(2).filter((m) => m[0] === 0).map((m) => m.subarray(1))).toString()).toBe('port 8080 says hello\n');
   });
 });
 

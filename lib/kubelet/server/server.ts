@@ -18,6 +18,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { MetricsRegistry, waitForAbort, type Runnable } from '../../base/index.js';
@@ -48,8 +49,10 @@ export interface KubeletServerOptions {
   port?: number;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
-  /** --cert-dir: where a self-signed certificate is made when no files are given. */
-  certDir: string;
+  /** --cert-dir: where a self-signed certificate is made when no files are given; default <rootDir>/pki. */
+  certDir?: string;
+  /** --root-dir (default /var/lib/kubelet). */
+  rootDir?: string;
   /** Addresses the self-signed certificate names (the node's addresses). */
   certAddresses?: string[];
   /** --client-ca-file contents: request client certificates and trust those it signed. */
@@ -151,7 +154,8 @@ export class KubeletServer implements Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     const o = this.o;
-    const cert = loadOrCreateServingCertificate({ tlsCertFile: o.tlsCertFile, tlsPrivateKeyFile: o.tlsPrivateKeyFile, certDir: o.certDir, nodeName: o.host.nodeName, addresses: o.certAddresses });
+    const certDir = o.certDir ?? path.join(o.rootDir ?? '/var/lib/kubelet', 'pki');
+    const cert = loadOrCreateServingCertificate({ tlsCertFile: o.tlsCertFile, tlsPrivateKeyFile: o.tlsPrivateKeyFile, certDir, nodeName: o.host.nodeName, addresses: o.certAddresses });
     if (cert.generated) this.log.info({ cert: cert.certFile, key: cert.keyFile }, 'generated a self-signed serving certificate');
     const server = https.createServer({ cert: cert.cert, key: cert.key, ...(o.clientCA ? { ca: o.clientCA, requestCert: true, rejectUnauthorized: false } : {}) });
     this.server = server;
