@@ -20,6 +20,7 @@ import { componentStatusProvider, defaultComponentProbes, type ComponentProbe } 
 import { OpenAPIGenerator, reviewResources } from '../api/index.js';
 import { openAPIPathHandler } from './openapi.js';
 import { createAPIServer, type APIServerConfig, type VersionInfo } from './server.js';
+import { kubeletAPIs, type KubeletAPIs, type KubeletClientConfig } from './proxy/index.js';
 
 export const tkubeVersion = '0.1.0';
 
@@ -74,8 +75,12 @@ export interface APIServerOptions extends SecurityOptions {
   kubeletClientCertificate?: string;
   kubeletClientKey?: string;
   kubeletCertificateAuthority?: string;
+  /** --kubelet-preferred-address-types (default Hostname, InternalDNS, InternalIP, ExternalDNS, ExternalIP). */
+  kubeletPreferredAddressTypes?: string[];
   /** Use this storage instead of connecting to etcd (tests). */
   storage?: Storage;
+  /** How to reach kubelets (--kubelet-preferred-address-types, --kubelet-certificate-authority, ...). */
+  kubeletClient?: KubeletClientConfig;
 }
 
 /** Loopback only: the insecure port has no authentication and must never face a network. */
@@ -97,6 +102,8 @@ export class APIServer implements Runnable {
   secureAddress?: { host: string; port: number };
   private readonly ready: Promise<void>;
   private resolveReady!: () => void;
+  /** pods/log, exec, attach, portforward, nodes/proxy and metrics.k8s.io, served from kubelets. */
+  readonly kubelet: KubeletAPIs;
   /** /openapi/v2 and /openapi/v3: documents of whatever the registry serves at the time of the request. */
   private readonly openAPI = openAPIPathHandler({
     generator: new OpenAPIGenerator({ title: 'tkube', version: versionInfo().gitVersion }),
@@ -123,6 +130,14 @@ export class APIServer implements Runnable {
     });
     this.security = new Security(o, this.registry, o.log.child({ part: 'security' }));
     this.registry.setAdmission(this.security.admission);
+    const readIf = (f?: string) => (f ? fs.readFileSync(f) : undefined);
+    const kubeletClient: KubeletClientConfig = o.kubeletClient ?? {
+      preferredAddressTypes: o.kubeletPreferredAddressTypes,
+      ca: readIf(o.kubeletCertificateAuthority),
+      cert: readIf(o.kubeletClientCertificate),
+      key: readIf(o.kubeletClientKey),
+    };
+    this.kubelet = kubeletAPIs({ registry: this.registry, log: o.log.child({ part: 'kubelet-proxy' }), client: kubeletClient });
     this.ready = new Promise((r) => (this.resolveReady = r));
     const objects = this.metrics.gauge('apiserver_storage_objects', 'Objects held in the watch cache, by resource.');
     objects.collect(() => this.registry.all().map((s) => [{ resource: s.rt.group ? `${s.rt.resource}.${s.rt.group}` : s.rt.resource }, s.cache?.size ?? 0]));
@@ -156,10 +171,11 @@ export class APIServer implements Runnable {
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       pathHandlers: [this.openAPI, ...this.security.pathHandlers()],
+      apiGroupHandlers: this.kubelet.apiGroupHandlers,
       componentStatuses: componentStatusProvider(o.componentProbes ?? defaultComponentProbes(o.etcdServers)),
       resourceTypes: () => reviewResources,
       virtualResources: this.security.virtualResources(),
-      subresources: this.security.subresources(),
+      subresources: { ...this.security.subresources(), ...this.kubelet.subresources },
     };
   }
 

@@ -18,3 +18,4 @@ export * from './printers/index.js';
 export * from './openapi.js';
 export * from './crd-controller.js';
 export * from './component-status.js';
+export * from './proxy/index.js';

@@ -58,6 +58,7 @@ import { applyPatch } from './patch.js';
 import { toTable } from './printers/index.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { WatchStream } from './watch-stream.js';
+import { routeUpgradeRequests } from './proxy/upgrade-routing.js';
 
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
 
@@ -86,6 +87,16 @@ export interface HealthCheck {
 /** Handlers for subresources served by other parts (kubelet streaming, tokens...). */
 export type SubresourceHandler = (req: FastifyRequest, reply: FastifyReply, info: RequestInfo, ctx: RequestContext, store: Store) => Promise<unknown>;
 
+/**
+ * An API group served by a handler instead of the registry, as upstream serves an aggregated
+ * APIService (metrics.k8s.io): discovery lists its resource types; its requests are
+ * authenticated and authorized like any other, then handed over.
+ */
+export interface APIGroupHandler {
+  resourceTypes: AnyResourceType[];
+  serve(req: FastifyRequest, reply: FastifyReply, info: RequestInfo, user: UserInfo): Promise<unknown>;
+}
+
 /** Serves paths outside the resource space (openapi, metrics...): return true when handled. */
 export type PathHandler = (req: FastifyRequest, reply: FastifyReply, info: RequestInfo, user: UserInfo) => Promise<boolean>;
 
@@ -107,6 +118,8 @@ export interface APIServerConfig {
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
   subresources?: Record<string, SubresourceHandler>;
+  /** API groups served outside the registry (kubelet streaming: metrics.k8s.io). */
+  apiGroupHandlers?: APIGroupHandler[];
   pathHandlers?: PathHandler[];
   /** Extra resource types served (CRDs): consulted for discovery on each request. */
   resourceTypes?: () => AnyResourceType[];
@@ -201,7 +214,10 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     [{ request_kind: 'readOnly' }, inflightRO],
     [{ request_kind: 'mutating' }, inflightMut],
   ]);
-  const resourceTypes = () => [...cfg.registry.all().map((s) => s.rt), ...(cfg.resourceTypes?.() ?? [])];
+  const resourceTypes = () => [...cfg.registry.all().map((s) => s.rt), ...(cfg.resourceTypes?.() ?? []), ...(cfg.apiGroupHandlers ?? []).flatMap((g) => g.resourceTypes)];
+
+  // Kubelet streaming: upgrade requests (exec, attach, port-forward) enter the same route.
+  routeUpgradeRequests(app);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxRequestBodyBytes }, (_req, body, done) => done(null, body));
@@ -256,6 +272,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       if (!info.isResourceRequest) {
         return await serveNonResource(req, reply, info, query, user);
       }
+      const delegated = cfg.apiGroupHandlers?.find((g) => g.resourceTypes.some((t) => t.group === info.apiGroup && t.version === info.apiVersion));
+      if (delegated) return await delegated.serve(req, reply, info, user);
       const store = cfg.registry.get(info.apiGroup, info.resource, info.apiVersion);
       const virtual = store ? undefined : cfg.virtualResources?.[`${info.apiGroup}/${info.resource}`];
       if (virtual && virtual.rt.version === info.apiVersion) return await serveVirtual(req, reply, info, virtual, user);
