@@ -215,11 +215,14 @@ export async function applyAddons(tkubeHome: string, node: string, kubeconfig: s
         progress(`add-on ${addon}/${f}: skipped, the API server does not serve ${unserved.join(', ')} yet`);
         continue;
       }
-      let r = tkubectl(tkubeHome, node, kubeconfig, ['apply', '-f', file]);
+      // Server-side apply: client-side apply merges Service ports by port alone, which folds
+      // kube-dns's 53/UDP and 53/TCP into one (upstream's kubernetes#39188).
+      const apply = ['apply', '--server-side', '--force-conflicts', '--field-manager=tkube-lab', '-f', file];
+      let r = tkubectl(tkubeHome, node, kubeconfig, apply);
       // Right after start the API server may still be creating kube-system: try again briefly.
       for (let i = 0; !r.ok && i < 10; i++) {
         await sleep(1000);
-        r = tkubectl(tkubeHome, node, kubeconfig, ['apply', '-f', file]);
+        r = tkubectl(tkubeHome, node, kubeconfig, apply);
       }
       if (!r.ok) throw new Error(`applying ${file} failed: ${r.out}`);
       for (const l of r.out.split('\n').filter(Boolean)) progress(`add-on ${addon}: ${l}`);
