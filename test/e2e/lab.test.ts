@@ -152,8 +152,9 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
       `require('net').connect(6443, '${cpIP}').on('connect', () => process.exit(0)).on('error', (e) => { console.error(e.message); process.exit(1); })`], { encoding: 'utf8', timeout: 15_000 });
     expect(r.status, r.stderr).toBe(0);
     for (const host of ['cp', 'worker']) {
-      const rules = spawnSync('nsenter', [`--net=/run/netns/${prefix}-${host}`, '--', 'iptables', '-w', '-t', 'nat', '-S', 'KUBE-SERVICES'], { encoding: 'utf8' });
-      expect(rules.stdout, host).toContain('10.96.0.10/32');
+      // NAT rules once it has endpoints, a REJECT in the filter table until then.
+      const rules = spawnSync('nsenter', [`--net=/run/netns/${prefix}-${host}`, '--', 'iptables-save'], { encoding: 'utf8' });
+      expect(rules.stdout, host).toMatch(/-A KUBE-SERVICES -d 10\.96\.0\.10\/32 .*kube-system\/kube-dns:dns/);
     }
     // Each node's own dockerd holds the local images.
     const img = spawnSync('docker', ['-H', `unix://${path.join(stateDir, 'hosts/worker/docker.sock')}`, 'image', 'inspect', '--format', '{{.Id}}', 'tkube/pause:3.10'], { encoding: 'utf8' });
