@@ -285,7 +285,8 @@ export async function labDown(o: DownOptions): Promise<void> {
   const order = ['tkube-kubelet.service', 'tkube-proxy.service', 'docker.service', 'tkube-controller-manager.service', 'tkube-scheduler.service', 'tkube-apiserver.service', 'etcd.service'];
   o.progress('==> stopping components');
   for (const unit of order) {
-    for (const { h, s } of services) {
+    // One tier at a time, its hosts in parallel.
+    await Promise.all(services.map(async ({ h, s }) => {
       if (unit === 'docker.service') {
         const sock = dockerSocket(labHostDir(o.stateDir, h.name));
         if (fs.existsSync(sock) && dockerAnswers(sock)) {
@@ -294,10 +295,12 @@ export async function labDown(o: DownOptions): Promise<void> {
         }
       }
       if (await s.stop(unit)) say(`${h.name}: stopped ${unit}`);
-    }
+    }));
   }
   o.progress('==> removing namespaces, links and rules');
   for (const h of hosts) {
+    // dockerd's containerd may still be on its way out: give it a moment before killing what is left.
+    for (let i = 0; i < 50 && netnsExists(h.netns) && netnsPids(h.netns).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     const left = netnsExists(h.netns) ? netnsPids(h.netns) : [];
     if (left.length) say(`${h.netns}: killing ${left.length} leftover process${left.length > 1 ? 'es' : ''} (${left.join(', ')})`);
     if (removeHostNetns(h.netns, h.veth)) say(`removed netns ${h.netns}`);

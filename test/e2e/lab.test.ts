@@ -53,14 +53,20 @@ interface HostSnapshot {
   containers: string[];
 }
 
+/**
+ * What of the host could be the lab's: namespaces, links, iptables chains and rules, mounts and
+ * Docker containers that carry its names. (Other tests on this machine make and remove their
+ * own meanwhile: only the lab's names are compared.)
+ */
 function snapshot(): HostSnapshot {
   const out = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout;
+  const ours = (s: string) => s.includes(prefix) || s.includes(bridge) || (stateDir !== '' && s.includes(stateDir));
   return {
-    netns: out('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean).sort(),
-    links: JSON.parse(out('ip', ['-j', 'link', 'show']) || '[]').map((l: { ifname: string }) => l.ifname).sort(),
-    chains: ['filter', 'nat', 'mangle'].flatMap((t) => out('iptables', ['-w', '-t', t, '-S']).split('\n').filter((l) => l.startsWith('-N ') || l.includes(bridge)).map((l) => `${t} ${l}`)).sort(),
-    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.includes(prefix) || (stateDir !== '' && m.startsWith(stateDir))).sort(),
-    containers: out('docker', ['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean).sort(),
+    netns: out('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n && ours(n)).sort(),
+    links: JSON.parse(out('ip', ['-j', 'link', 'show']) || '[]').map((l: { ifname: string }) => l.ifname).filter(ours).sort(),
+    chains: ['filter', 'nat', 'mangle', 'raw'].flatMap((t) => out('iptables', ['-w', '-t', t, '-S']).split('\n').filter(ours).map((l) => `${t} ${l}`)).sort(),
+    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(ours).sort(),
+    containers: out('docker', ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Mounts}} {{.Labels}}']).split('\n').filter(ours).sort(),
   };
 }
 
@@ -109,6 +115,13 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
     expect(upOutput).toContain(`tkube-lab is up`);
     expect(fs.existsSync(path.join(stateDir, 'admin.kubeconfig'))).toBe(true);
   }, 300_000);
+
+  test('while up, the snapshot sees the lab (so that an empty one after down means something)', () => {
+    const during = snapshot();
+    expect(during.netns).toEqual([`${prefix}-cp`, `${prefix}-worker`]);
+    expect(during.links).toEqual(expect.arrayContaining([bridge, `${bridge}-0`, `${bridge}-1`]));
+    expect(during.chains.join('\n')).toContain(`-N TKL-${bridge}`);
+  });
 
   test('each component runs in its host\'s namespace with the command line of its rendered unit', () => {
     const rec = JSON.parse(fs.readFileSync(path.join(stateDir, 'lab.json'), 'utf8')) as { hosts: Array<{ name: string; netns: string }> };
@@ -194,11 +207,8 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(r.stdout).toContain(`removed bridge ${bridge}`);
     const after = snapshot();
-    expect(after.netns).toEqual(before.netns);
-    expect(after.links).toEqual(before.links);
-    expect(after.chains).toEqual(before.chains);
-    expect(after.mounts).toEqual([]);
-    expect(after.containers).toEqual(before.containers);
+    expect(before).toEqual({ netns: [], links: [], chains: [], mounts: [], containers: [] });
+    expect(after).toEqual(before);
     expect(labProcesses()).toEqual([]);
     expect(fs.existsSync(stateDir)).toBe(false);
     // And again: nothing to do, no error.
