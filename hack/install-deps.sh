@@ -26,12 +26,19 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 
 cd "$here"
+# A node_modules that is a link is shared with other checkouts (git worktrees): npm ci would
+# replace it under them, so it is left alone. Otherwise it is reinstalled when the lock file's
+# content changed since the last install here (a fresh checkout's newer mtime is no change).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -L node_modules ]; then
-  # A worktree sharing another checkout's node_modules: never reinstall through the link.
-  echo "==> npm dependencies shared from $(readlink node_modules)"
-elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> node_modules is a link to $(readlink node_modules); leaving it alone"
+elif [ -d node_modules ] && [ "$(cat node_modules/.tkube-lock-sha256 2>/dev/null)" = "$lock_hash" ]; then
+  echo "==> npm dependencies present"
+elif [ -d node_modules ] && [ ! -f node_modules/.tkube-lock-sha256 ] && npm ls --depth=0 >/dev/null 2>&1; then
+  echo "$lock_hash" >node_modules/.tkube-lock-sha256
+  echo "==> npm dependencies present"
+else
   echo "==> installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error
-else
-  echo "==> npm dependencies present"
+  echo "$lock_hash" >node_modules/.tkube-lock-sha256
 fi

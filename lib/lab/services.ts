@@ -1,0 +1,196 @@
+/**
+ * What starts and stops a host's components. Provisioning (lib/lab/provision.ts) hands
+ * rendered units to a ServiceManager and does not know which one it has:
+ *
+ *   SystemdServiceManager   a VM: the unit goes to /etc/systemd/system, systemctl enables and
+ *                           starts it; logs are in the journal.
+ *   NetnsServiceManager     the single-machine lab: the unit's ExecStartPre and ExecStart run
+ *                           inside the host's network namespace (`nsenter --net=...`, the very
+ *                           same argv), detached, with a pid file and a log file in the state
+ *                           folder.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RenderedUnit } from './units.js';
+
+export interface ServiceManager {
+  /** Installs the unit and starts it; restarts it when its rendering changed. Does not wait for health. */
+  apply(unit: RenderedUnit): Promise<'started' | 'restarted' | 'unchanged'>;
+  stop(unitName: string): Promise<boolean>;
+  isRunning(unitName: string): boolean;
+  /** Where to read the component's log, for people. */
+  logHint(unitName: string): string;
+}
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export class SystemdServiceManager implements ServiceManager {
+  constructor(private readonly unitDir = '/etc/systemd/system') {}
+
+  async apply(unit: RenderedUnit): Promise<'started' | 'restarted' | 'unchanged'> {
+    const file = path.join(this.unitDir, unit.name);
+    const changed = !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== unit.text;
+    if (changed) {
+      fs.writeFileSync(file, unit.text);
+      run('systemctl', ['daemon-reload']);
+    }
+    run('systemctl', ['enable', '--quiet', unit.name]);
+    const active = this.isRunning(unit.name);
+    if (active && !changed) return 'unchanged';
+    // --no-block: etcd (Type=notify) waits for its peers; provisioning waits on health instead.
+    run('systemctl', [active ? 'restart' : 'start', '--no-block', unit.name]);
+    return active ? 'restarted' : 'started';
+  }
+
+  async stop(unitName: string): Promise<boolean> {
+    const was = this.isRunning(unitName);
+    spawnSync('systemctl', ['disable', '--now', unitName], { stdio: 'ignore' });
+    return was;
+  }
+
+  isRunning(unitName: string): boolean {
+    const r = spawnSync('systemctl', ['is-active', '--quiet', unitName]);
+    return r.status === 0 || spawnSync('systemctl', ['is-active', unitName], { encoding: 'utf8' }).stdout.trim() === 'activating';
+  }
+
+  logHint(unitName: string): string {
+    return `journalctl -u ${unitName}`;
+  }
+}
+
+interface PidRecord {
+  pid: number;
+  argv: string[];
+  started: string;
+}
+
+/** The command line of a live process, or undefined. */
+function cmdlineOf(pid: number): string[] | undefined {
+  try {
+    const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameArgv(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export interface NetnsServiceOptions {
+  /** /run/netns/<name> of the host. */
+  netnsPath: string;
+  /** Rendered units are kept here, for people to read. */
+  unitDir: string;
+  /** <component>.log files. */
+  logDir: string;
+  /** <unit>.pid files. */
+  runDir: string;
+}
+
+/** Runs units as detached processes inside a network namespace (the lab's hosts). */
+export class NetnsServiceManager implements ServiceManager {
+  constructor(private readonly o: NetnsServiceOptions) {
+    for (const d of [o.unitDir, o.logDir, o.runDir]) fs.mkdirSync(d, { recursive: true });
+  }
+
+  private pidFile(unitName: string): string {
+    return path.join(this.o.runDir, `${unitName}.pid`);
+  }
+
+  logFile(unitName: string): string {
+    return path.join(this.o.logDir, `${unitName.replace(/^tkube-/, '').replace(/\.service$/, '')}.log`);
+  }
+
+  /** The live process of a unit: the recorded pid, still running the recorded command line. */
+  private live(unitName: string): PidRecord | undefined {
+    let rec: PidRecord;
+    try {
+      rec = JSON.parse(fs.readFileSync(this.pidFile(unitName), 'utf8')) as PidRecord;
+    } catch {
+      return undefined;
+    }
+    const cmd = cmdlineOf(rec.pid);
+    return cmd && sameArgv(cmd, rec.argv) ? rec : undefined;
+  }
+
+  isRunning(unitName: string): boolean {
+    return this.live(unitName) !== undefined;
+  }
+
+  pidOf(unitName: string): number | undefined {
+    return this.live(unitName)?.pid;
+  }
+
+  async apply(unit: RenderedUnit): Promise<'started' | 'restarted' | 'unchanged'> {
+    fs.writeFileSync(path.join(this.o.unitDir, unit.name), unit.text);
+    const cur = this.live(unit.name);
+    if (cur && sameArgv(cur.argv, unit.argv)) return 'unchanged';
+    if (cur) await this.stop(unit.name);
+    const log = fs.openSync(this.logFile(unit.name), 'a');
+    try {
+      fs.writeSync(log, `\n==> ${new Date().toISOString()} tkube-lab starts ${unit.name}: ${unit.argv.join(' ')}\n`);
+      for (const p of unit.pre) {
+        const r = spawnSync('nsenter', [`--net=${this.o.netnsPath}`, '--', ...p.argv], { stdio: ['ignore', log, log] });
+        if (r.status !== 0 && !p.ignoreFailure) throw new Error(`${unit.name}: ExecStartPre ${p.argv.join(' ')} failed (exit ${r.status}); see ${this.logFile(unit.name)}`);
+      }
+      // nsenter enters the namespace and execs the command: the pid is the component's own.
+      const child = spawn('nsenter', [`--net=${this.o.netnsPath}`, '--', ...unit.argv], { detached: true, stdio: ['ignore', log, log] });
+      const pid = child.pid;
+      child.unref();
+      if (pid === undefined) throw new Error(`${unit.name}: could not start ${unit.argv[0]}`);
+      // Wait for the exec, so that the recorded command line is the component's.
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const cmd = cmdlineOf(pid);
+        if (cmd && cmd[0] !== 'nsenter') break;
+        if (!cmd) throw new Error(`${unit.name} exited at once; see ${this.logFile(unit.name)}`);
+        if (Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      fs.writeFileSync(this.pidFile(unit.name), JSON.stringify({ pid, argv: cmdlineOf(pid) ?? unit.argv, started: new Date().toISOString() } satisfies PidRecord));
+    } finally {
+      fs.closeSync(log);
+    }
+    return cur ? 'restarted' : 'started';
+  }
+
+  async stop(unitName: string, graceMs = 10_000): Promise<boolean> {
+    const rec = this.live(unitName);
+    fs.rmSync(this.pidFile(unitName), { force: true });
+    if (!rec) return false;
+    try {
+      process.kill(rec.pid, 'SIGTERM');
+    } catch {
+      return true;
+    }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+      if (!cmdlineOf(rec.pid) || fs.readFileSync(`/proc/${rec.pid}/stat`, 'utf8').split(' ')[2] === 'Z') return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      process.kill(rec.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    return true;
+  }
+
+  /** Units with a pid file (running or not). */
+  recordedUnits(): string[] {
+    try {
+      return fs.readdirSync(this.o.runDir).filter((f) => f.endsWith('.pid')).map((f) => f.slice(0, -4));
+    } catch {
+      return [];
+    }
+  }
+
+  logHint(unitName: string): string {
+    return this.logFile(unitName);
+  }
+}
