@@ -220,7 +220,7 @@ describe('kubelet API (FakeRuntime)', () => {
     expect(await get(p, '/pods')).toMatchObject({ status: 401, body: 'Unauthorized\n' });
     expect(await get(p, '/pods', { authorization: 'Bearer good' })).toMatchObject({ status: 200 });
     expect(await get(p, '/stats/summary', { authorization: 'Bearer good' })).toMatchObject({ status: 403, body: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=stats)\n' });
-    expect(seen).toEqual(['alice get nodes/pods node-a', 'alice get nodes/stats node-a']);
+    expect(seen).toEqual(['alice get nodes/proxy node-a', 'alice get nodes/stats node-a']);
     ctl2.abort();
     await run;
   });
