@@ -6,7 +6,7 @@
  *   persistentvolumeclaims   get (and status updates) of those its pods mount; their volumes too
  *   serviceaccounts/token    create, for accounts its pods run as
  *   leases                   its own, in kube-node-lease
- *   nodes                    its own Node; list/watch of all (the kubelet routes to their podCIDRs)
+ *   nodes                    its own Node (list/watch with fieldSelector metadata.name=<self>)
  *   pods                     pods bound to it (list/watch with fieldSelector spec.nodeName=<self>)
  *   everything else          the static system:node rules (events, pod status, mirror pods...)
  *
@@ -103,12 +103,9 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
         }
         case '/nodes': {
           if (a.verb === 'create') break;
-          // tkube's kubelet routes pod traffic to every other node's podCIDR through its
-          // InternalIP (the job a CNI daemon does upstream), so it lists and watches all Nodes,
-          // as upstream kubelets could before AuthorizeNodeWithSelectors. Reading one other
-          // Node by name stays refused.
-          if (a.verb === 'list' || a.verb === 'watch') break;
-          if (a.name !== node) return noOpinion(`node '${node}' cannot ${a.verb} '${a.name}', only its own Node object`);
+          if (a.verb === 'list' || a.verb === 'watch') {
+            if (a.name !== node) return noOpinion(`can only list/watch its own Node object with fieldSelector metadata.name=${node}`);
+          } else if (a.name !== node) return noOpinion(`node '${node}' cannot ${a.verb} '${a.name}', only its own Node object`);
           break;
         }
         case '/pods': {
