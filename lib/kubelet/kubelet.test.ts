@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -126,7 +127,13 @@ describe('Kubelet (with fakes)', () => {
   });
 
   it('serves its HTTPS API from its own state, on the port the Node reports', async () => {
-    const k = start({ port: 0, address: '127.0.0.1', server: { certDir: path.join(tmp, 'pki'), anonymousAuth: true, statsSecondSampleDelayMs: 10 } });
+    const readOnlyPort = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const k = start({ port: 0, address: '127.0.0.1', readOnlyPort, server: { certDir: path.join(tmp, 'pki'), anonymousAuth: true, statsSecondSampleDelayMs: 10 } });
     await readyNode();
     const port = k.serverPort!;
     expect(port).toBeGreaterThan(0);
@@ -151,6 +158,11 @@ describe('Kubelet (with fakes)', () => {
     const stats = JSON.parse((await get('/stats/summary')).body);
     expect(stats.node.nodeName).toBe('node-a');
     expect(stats.pods.map((p: { podRef: { name: string } }) => p.podRef.name)).toEqual(['web']);
+    // --read-only-port: the same pods over plain HTTP, and no logs there.
+    expect(k.readOnlyServerPort).toBe(readOnlyPort);
+    const plain = await fetch(`http://127.0.0.1:${readOnlyPort}/pods`);
+    expect(((await plain.json()) as { items: Pod[] }).items.map((p) => p.metadata.name)).toEqual(['web']);
+    expect((await fetch(`http://127.0.0.1:${readOnlyPort}/containerLogs/default/web/app`)).status).toBe(404);
   });
 
   it('refuses to start when its API cannot listen (the port is taken)', async () => {
