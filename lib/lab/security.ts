@@ -10,6 +10,13 @@
  *                authenticates clients by certificate and authorizes with Node,RBAC
  *                (deploy/kubeconfig/client-certificate.kubeconfig).
  *
+ * Kubelets follow the same switch: development lets the API server (which then has no kubelet
+ * client certificate) in anonymously with AlwaysAllow; pki serves the kubelet API with the
+ * node's serving certificate from tkube-pki (so that the API server's
+ * --kubelet-certificate-authority verifies it), authenticates clients by certificate and by
+ * TokenReview, authorizes with SubjectAccessReview, and keeps the read-only port off
+ * (CIS Kubernetes Benchmark 4.2).
+ *
  * `auto` picks pki when dist/cmd/tkube-pki/main.js is built and the API server knows
  * --client-ca-file, else development. Switching is this file's flag list, the kubeconfig
  * template and the certificates step (lib/lab/certs.ts); units and scripts do not change.
@@ -35,6 +42,22 @@ export function apiserverSecurityFlags(mode: SecurityMode, pkiDir: string, clust
     `--kubelet-client-certificate=${p('apiserver-kubelet-client.crt')}`,
     `--kubelet-client-key=${p('apiserver-kubelet-client.key')}`,
     `--kubelet-certificate-authority=${p('ca.crt')}`,
+  ];
+}
+
+/** The kubelet's flags for its HTTPS API (deploy/systemd/tkube-kubelet.service: ${KUBELET_SECURITY_FLAGS}). */
+export function kubeletSecurityFlags(mode: SecurityMode, pkiDir: string, nodeName: string): string[] {
+  if (mode === 'development') return ['--anonymous-auth=true', '--authorization-mode=AlwaysAllow', '--read-only-port=0'];
+  const p = (f: string) => path.join(pkiDir, f);
+  return [
+    `--client-ca-file=${p('ca.crt')}`,
+    '--anonymous-auth=false',
+    '--authentication-token-webhook=true',
+    '--authorization-mode=Webhook',
+    `--tls-cert-file=${p(`kubelet-${nodeName}-serving.crt`)}`,
+    `--tls-private-key-file=${p(`kubelet-${nodeName}-serving.key`)}`,
+    '--read-only-port=0',
+    '--streaming-connection-idle-timeout=4h',
   ];
 }
 

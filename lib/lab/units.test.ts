@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { hostVariables, systemLayout } from './host-vars.js';
 import { defaultClusterSpec, hostByName, planCluster } from './plan.js';
-import { apiserverSecurityFlags } from './security.js';
+import { apiserverSecurityFlags, kubeletSecurityFlags } from './security.js';
 import { expandCommand, parseUnit, templateVariables } from './template.js';
 import { components, renderHostUnits } from './units.js';
 
@@ -61,6 +61,29 @@ describe('deploy/systemd units', () => {
     const pki = flagsOf(render('cp', 'pki').find((u) => u.component === 'apiserver')!.argv);
     expect([pki.get('anonymous-auth'), pki.get('authorization-mode'), pki.get('client-ca-file')]).toEqual(['false', 'Node,RBAC', '/etc/tkube/pki/ca.crt']);
     expect(apiserverSecurityFlags('pki', '/p', 'cluster.local')).toContain('--enable-admission-plugins=NodeRestriction');
+  });
+
+  test('kubelet API security: development lets the API server in anonymously; pki is certificates, webhooks and the node\'s own serving certificate', () => {
+    const kubelet = (security: 'development' | 'pki') => flagsOf(render('worker', security).find((u) => u.component === 'kubelet')!.argv);
+    const dev = kubelet('development');
+    expect([dev.get('port'), dev.get('anonymous-auth'), dev.get('authorization-mode'), dev.get('read-only-port')]).toEqual(['10250', 'true', 'AlwaysAllow', '0']);
+    const pki = kubelet('pki');
+    expect(Object.fromEntries([...pki].filter(([k]) => /auth|tls|client-ca|read-only|streaming|^port$/.test(k)))).toEqual({
+      port: '10250',
+      'client-ca-file': '/etc/tkube/pki/ca.crt',
+      'anonymous-auth': 'false',
+      'authentication-token-webhook': 'true',
+      'authorization-mode': 'Webhook',
+      'tls-cert-file': '/etc/tkube/pki/kubelet-worker-serving.crt',
+      'tls-private-key-file': '/etc/tkube/pki/kubelet-worker-serving.key',
+      'read-only-port': '0',
+      'streaming-connection-idle-timeout': '4h',
+    });
+    // The API server verifies that certificate and reaches kubelets by their node IP.
+    const api = flagsOf(render('cp', 'pki').find((u) => u.component === 'apiserver')!.argv);
+    expect(api.get('kubelet-certificate-authority')).toBe(pki.get('client-ca-file'));
+    expect(api.get('kubelet-preferred-address-types')?.split(',')[0]).toBe('InternalIP');
+    expect(kubeletSecurityFlags('pki', '/p', 'n1')).toContain('--tls-cert-file=/p/kubelet-n1-serving.crt');
   });
 
   test('every flag of a built program is one the program has (programs not landed yet are skipped)', () => {
