@@ -57,7 +57,17 @@ function firstIPv4(): string {
   return '127.0.0.1';
 }
 
-const server = new APIServer({
+function newServer(): APIServer {
+  try {
+    return new APIServer(serverOptions());
+  } catch (err) {
+    // Bad flags or unreadable files: a clear line, not a stack.
+    process.stderr.write(`tkube-apiserver: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+const serverOptions = (): ConstructorParameters<typeof APIServer>[0] => ({
   etcdServers: flags['etcd-servers'],
   etcdCAFile: flags['etcd-cafile'],
   etcdCertFile: flags['etcd-certfile'],
@@ -98,5 +108,6 @@ const server = new APIServer({
   watchCacheCapacity: flags['default-watch-cache-size'],
   log,
 });
+const server = newServer();
 
 await runUntilSignalled(server, log);
