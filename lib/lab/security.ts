@@ -8,7 +8,9 @@
  *                and kubeconfigs carry no credentials (deploy/kubeconfig/development.kubeconfig).
  *   pki          tkube-pki makes every certificate from the same cluster CA; the API server
  *                authenticates clients by certificate and authorizes with Node,RBAC
- *                (deploy/kubeconfig/client-certificate.kubeconfig).
+ *                (deploy/kubeconfig/client-certificate.kubeconfig); etcd serves clients and
+ *                peers over TLS and admits only certificates of its own CA (the API server's
+ *                etcd client certificate, the other members).
  *
  * `auto` picks pki when dist/cmd/tkube-pki/main.js is built and the API server knows
  * --client-ca-file, else development. Switching is this file's flag list, the kubeconfig
