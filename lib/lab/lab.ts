@@ -180,7 +180,7 @@ export class Lab {
 
     this.header(`etcd (${this.plan.hosts.filter((h) => h.etcd).length} member${this.plan.spec.etcdMembers > 1 ? 's' : ''})`);
     for (const h of this.plan.hosts.filter((x) => x.etcd)) await startPhase(ctx, this.target(h), 'etcd');
-    await waitEtcd(this.plan, (l) => this.say(l), o.timeoutMs);
+    await waitEtcd(this.plan, (l) => this.say(l), o.timeoutMs, o.security, this.layout(this.plan.hosts.find((x) => x.etcd)!).pkiDir);
 
     this.header(`control plane on ${cp.map((h) => h.name).join(', ')}`);
     for (const h of cp) await startPhase(ctx, this.target(h), 'control-plane');

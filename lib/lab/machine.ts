@@ -45,7 +45,7 @@ export async function provisionMachine(o: MachineOptions): Promise<void> {
   if (host.etcd) {
     o.progress('==> etcd');
     await startPhase(ctx, t, 'etcd');
-    if (canWait) await waitEtcd(plan, say, o.timeoutMs);
+    if (canWait) await waitEtcd(plan, say, o.timeoutMs, o.security, layout.pkiDir);
     else say(`not waiting: the other members (${members.filter((m) => m.name !== host.name).map((m) => m.name).join(', ')}) join when their hosts are provisioned`);
   }
   const cps = controlPlaneHosts(plan);

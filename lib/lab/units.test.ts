@@ -86,8 +86,27 @@ describe('deploy/systemd units', () => {
     expect(kubeletSecurityFlags('pki', '/p', 'n1')).toContain('--tls-cert-file=/p/kubelet-n1-serving.crt');
   });
 
+  test('pki: etcd serves clients and peers over TLS and asks both for an etcd CA certificate; the API server presents its etcd client certificate', () => {
+    const etcd = flagsOf(render('cp2', 'pki').find((u) => u.component === 'etcd')!.argv);
+    const ip = hostByName(plan, 'cp2').ip;
+    expect(etcd.get('listen-client-urls')).toBe(`https://${ip}:2379,https://127.0.0.1:2379`);
+    expect([etcd.get('advertise-client-urls'), etcd.get('listen-peer-urls'), etcd.get('initial-advertise-peer-urls')]).toEqual([`https://${ip}:2379`, `https://${ip}:2380`, `https://${ip}:2380`]);
+    expect(etcd.get('initial-cluster')!.split(',').every((m) => /^cp\d?=https:\/\//.test(m))).toBe(true);
+    expect([etcd.get('cert-file'), etcd.get('key-file'), etcd.get('client-cert-auth'), etcd.get('trusted-ca-file')]).toEqual(['/etc/tkube/pki/etcd-cp2.crt', '/etc/tkube/pki/etcd-cp2.key', 'true', '/etc/tkube/pki/etcd-ca.crt']);
+    expect([etcd.get('peer-cert-file'), etcd.get('peer-key-file'), etcd.get('peer-client-cert-auth'), etcd.get('peer-trusted-ca-file')]).toEqual(['/etc/tkube/pki/etcd-cp2.crt', '/etc/tkube/pki/etcd-cp2.key', 'true', '/etc/tkube/pki/etcd-ca.crt']);
+    const api = flagsOf(render('cp2', 'pki').find((u) => u.component === 'apiserver')!.argv);
+    expect(api.get('etcd-servers')!.split(',').every((u) => u.startsWith('https://'))).toBe(true);
+    expect([api.get('etcd-cafile'), api.get('etcd-certfile'), api.get('etcd-keyfile')]).toEqual(['/etc/tkube/pki/etcd-ca.crt', '/etc/tkube/pki/apiserver-etcd-client.crt', '/etc/tkube/pki/apiserver-etcd-client.key']);
+    const cm = flagsOf(render('cp2', 'pki').find((u) => u.component === 'controller-manager')!.argv);
+    expect([cm.get('service-account-private-key-file'), cm.get('root-ca-file')]).toEqual(['/etc/tkube/pki/sa.key', '/etc/tkube/pki/ca.crt']);
+    // The development setting stays plain HTTP, without TLS flags.
+    const dev = flagsOf(render('cp2').find((u) => u.component === 'etcd')!.argv);
+    expect(dev.get('listen-client-urls')).toBe(`http://${ip}:2379,http://127.0.0.1:2379`);
+    expect(dev.has('cert-file') || dev.has('client-cert-auth')).toBe(false);
+  });
+
   test('every flag of a built program is one the program has (programs not landed yet are skipped)', () => {
-    for (const u of render('cp')) {
+    for (const u of [...render('cp'), ...render('cp', 'pki')]) {
       const c = components.find((x) => x.name === u.component)!;
       if (!c.program) continue;
       const main = path.join(root, 'cmd', c.program, 'main.ts');
