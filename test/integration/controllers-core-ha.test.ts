@@ -4,35 +4,13 @@
  * active one is killed).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Resources } from '../../lib/client/index.js';
 import { eventually } from '../support/controllers.js';
 import { freePort } from '../support/ports.js';
 import { clientFor } from '../support/cluster.js';
 import { startAPIServer, type TestAPIServer } from '../support/apiserver.js';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const bin = (name: string) => path.join(root, 'dist/cmd', name, 'main.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ unless it is newer than every source (npm test builds first). */
-async function ensureBuilt(): Promise<void> {
-  const out = bin('tkube-controller-manager');
-  const stale = !fs.existsSync(out) || !fs.existsSync(bin('tkube-simnode')) || fs.statSync(out).mtimeMs < Math.max(newestSource(path.join(root, 'lib')), newestSource(path.join(root, 'cmd')));
-  if (stale) await promisify(execFile)(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
-}
+import { bin, ensureBuilt } from '../support/programs.js';
 
 function run(args: string[], name = 'tkube-controller-manager'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -42,7 +20,7 @@ function run(args: string[], name = 'tkube-controller-manager'): Promise<{ code:
 
 let s: TestAPIServer;
 beforeAll(async () => {
-  await ensureBuilt();
+  await ensureBuilt(['tkube-controller-manager', 'tkube-simnode']);
   s = await startAPIServer();
 }, 180_000);
 afterAll(async () => {
