@@ -146,4 +146,54 @@ describe('tkube-controller-manager program', () => {
       client.close();
     }
   }, 90_000);
+
+  test('a controller with a long backlog of writes neither holds up the lease renewals nor the other controllers (a client budget each)', async () => {
+    // 2 requests/s: 40 service accounts to create keep the serviceaccount controller busy for
+    // 20 s, ten times the renew deadline. Sharing one budget, the renewals would wait behind
+    // them, leadership would be lost and the process would exit.
+    const port = await freePort();
+    const p = spawn(
+      process.execPath,
+      [
+        bin('tkube-controller-manager'),
+        '--kubeconfig', s.kubeconfig,
+        '--controllers', 'serviceaccount,nodeipam',
+        '--allocate-node-cidrs', '--cluster-cidr', '10.244.0.0/16',
+        '--kube-api-qps', '2',
+        '--kube-api-burst', '2',
+        '--secure-port', String(port),
+        '--leader-elect-resource-name', 'budget-test',
+        '--leader-elect-lease-duration', '3s',
+        '--leader-elect-renew-deadline', '2s',
+        '--leader-elect-retry-period', '500ms',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    p.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-5000)));
+    const client = clientFor(s);
+    const leases = client.resource(Resources.leases, 'kube-system');
+    try {
+      const holder = await eventually(async () => (await leases.get('budget-test')).spec?.holderIdentity, 20_000);
+      const names = Array.from({ length: 40 }, (_, i) => `budget-${i}`);
+      await Promise.all(names.map((name) => client.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })));
+      // Meanwhile another controller still gets its work done: a node gets its podCIDR while the backlog lasts.
+      await client.resource(Resources.nodes).create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'budget-node' } });
+      await eventually(async () => (await client.resource(Resources.nodes).get('budget-node')).spec?.podCIDR, 20_000);
+      const missing = async () => (await Promise.all(names.map((ns) => client.resource(Resources.serviceAccounts, ns).get('default').then(() => 0, () => 1)))).reduce((a: number, b) => a + b, 0);
+      expect(await missing()).toBeGreaterThan(0);
+      await eventually(async () => {
+        if (p.exitCode !== null) throw new Error(`tkube-controller-manager exited (${p.exitCode}): ${stderr}`);
+        return (await missing()) === 0;
+      }, 60_000, 500);
+      // The same process led throughout.
+      expect(p.exitCode).toBeNull();
+      expect(stderr).not.toContain('lost the');
+      expect((await leases.get('budget-test')).spec!.holderIdentity).toBe(holder);
+    } finally {
+      if (p.exitCode === null) p.kill('SIGKILL');
+      await client.resource(Resources.nodes).delete('budget-node').catch(() => undefined);
+      client.close();
+    }
+  }, 120_000);
 });
