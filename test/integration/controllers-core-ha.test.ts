@@ -10,7 +10,7 @@ import { eventually } from '../support/controllers.js';
 import { freePort } from '../support/ports.js';
 import { clientFor } from '../support/cluster.js';
 import { startAPIServer, type TestAPIServer } from '../support/apiserver.js';
-import { bin, ensureBuilt } from '../support/programs.js';
+import { bin, ensureBuilt, startProgram } from '../support/programs.js';
 
 function run(args: string[], name = 'tkube-controller-manager'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -151,26 +151,18 @@ describe('tkube-controller-manager program', () => {
     // 2 requests/s: 40 service accounts to create keep the serviceaccount controller busy for
     // 20 s, ten times the renew deadline. Sharing one budget, the renewals would wait behind
     // them, leadership would be lost and the process would exit.
-    const port = await freePort();
-    const p = spawn(
-      process.execPath,
-      [
-        bin('tkube-controller-manager'),
-        '--kubeconfig', s.kubeconfig,
-        '--controllers', 'serviceaccount,nodeipam',
-        '--allocate-node-cidrs', '--cluster-cidr', '10.244.0.0/16',
-        '--kube-api-qps', '2',
-        '--kube-api-burst', '2',
-        '--secure-port', String(port),
-        '--leader-elect-resource-name', 'budget-test',
-        '--leader-elect-lease-duration', '3s',
-        '--leader-elect-renew-deadline', '2s',
-        '--leader-elect-retry-period', '500ms',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    p.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-5000)));
+    const cm = startProgram('tkube-controller-manager', [
+      '--kubeconfig', s.kubeconfig,
+      '--controllers', 'serviceaccount,nodeipam',
+      '--allocate-node-cidrs', '--cluster-cidr', '10.244.0.0/16',
+      '--kube-api-qps', '2',
+      '--kube-api-burst', '2',
+      '--secure-port', String(await freePort()),
+      '--leader-elect-resource-name', 'budget-test',
+      '--leader-elect-lease-duration', '3s',
+      '--leader-elect-renew-deadline', '2s',
+      '--leader-elect-retry-period', '500ms',
+    ]);
     const client = clientFor(s);
     const leases = client.resource(Resources.leases, 'kube-system');
     try {
@@ -183,15 +175,15 @@ describe('tkube-controller-manager program', () => {
       const missing = async () => (await Promise.all(names.map((ns) => client.resource(Resources.serviceAccounts, ns).get('default').then(() => 0, () => 1)))).reduce((a: number, b) => a + b, 0);
       expect(await missing()).toBeGreaterThan(0);
       await eventually(async () => {
-        if (p.exitCode !== null) throw new Error(`tkube-controller-manager exited (${p.exitCode}): ${stderr}`);
+        if (cm.proc.exitCode !== null) throw new Error(`tkube-controller-manager exited (${cm.proc.exitCode}): ${cm.stderr()}`);
         return (await missing()) === 0;
       }, 60_000, 500);
       // The same process led throughout.
-      expect(p.exitCode).toBeNull();
-      expect(stderr).not.toContain('lost the');
+      expect(cm.proc.exitCode).toBeNull();
+      expect(cm.stderr()).not.toContain('lost the');
       expect((await leases.get('budget-test')).spec!.holderIdentity).toBe(holder);
     } finally {
-      if (p.exitCode === null) p.kill('SIGKILL');
+      await cm.kill();
       await client.resource(Resources.nodes).delete('budget-node').catch(() => undefined);
       client.close();
     }
