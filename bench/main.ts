@@ -6,6 +6,7 @@
  */
 import { parseProgramFlags, flag } from '../lib/base/index.js';
 import { benchAPIServer } from './apiserver.js';
+import { benchDeployment } from './deployment.js';
 import { benchKubelet } from './kubelet.js';
 import { benchProxy } from './proxy.js';
 import { benchScheduler } from './scheduler.js';
@@ -18,7 +19,11 @@ const { flags } = parseProgramFlags('bench', "measures tkube's figures against r
 
 const groups: [string, string, () => Promise<Row[]>][] = [
   ['apiserver', 'tkube-apiserver (one etcd member, one machine)', () => benchAPIServer({ quick: flags.quick })],
-  ['scheduler', 'tkube-scheduler (API server, etcd and scheduler on one machine)', () => benchScheduler({ quick: flags.quick })],
+  [
+    'scheduler',
+    'tkube-scheduler, then the controller manager, scheduler and simulated nodes together (API server, etcd and all on one machine)',
+    async () => [...(await benchScheduler({ quick: flags.quick })), ...(await benchDeployment({ quick: flags.quick }))],
+  ],
   ['kubelet', 'tkube-kubelet pod startup (Docker, one node in a network namespace)', () => benchKubelet({ quick: flags.quick })],
   ['proxy', 'tkube-proxy data path: iptables vs userspace mode (network namespaces, one node)', () => benchProxy({ quick: flags.quick })],
 ];

@@ -19,7 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const concurrency = 32;
 
-function request(url: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+export function request(url: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -31,13 +31,13 @@ function request(url: string, method: string, body?: unknown, headers: Record<st
   });
 }
 
-async function must(url: string, method: string, body: unknown, want: number): Promise<string> {
+export async function must(url: string, method: string, body: unknown, want: number): Promise<string> {
   const r = await request(url, method, body);
   if (r.status !== want) throw new Error(`${method} ${url}: ${r.status} ${r.text.slice(0, 300)}`);
   return r.text;
 }
 
-async function runConcurrent(total: number, n: number, fn: (i: number) => Promise<void>): Promise<void> {
+export async function runConcurrent(total: number, n: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: n }, async () => {
@@ -46,7 +46,7 @@ async function runConcurrent(total: number, n: number, fn: (i: number) => Promis
   );
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -59,7 +59,7 @@ async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 60_
   }
 }
 
-function quiet(proc: ChildProcess, name: string): void {
+export function quiet(proc: ChildProcess, name: string): void {
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-4000);
@@ -69,7 +69,7 @@ function quiet(proc: ChildProcess, name: string): void {
   });
 }
 
-async function startAPIServer(endpoints: string[]): Promise<{ url: string; proc: ChildProcess }> {
+export async function startAPIServer(endpoints: string[]): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn(
     process.execPath,
@@ -110,9 +110,8 @@ async function createNodes(url: string, n: number): Promise<void> {
   });
 }
 
-/** Watches the namespace's pods and records when each is first seen bound. */
-function watchBindings(url: string, namespace: string, rv: string): { bound: Map<string, number>; stop(): void; opened: Promise<void> } {
-  const bound = new Map<string, number>();
+/** Watches the namespace's pods from `rv`, handing each event's line to `onLine` with the time it arrived. */
+export function watchPodLines(url: string, namespace: string, rv: string, onLine: (line: string, at: number) => void): { stop(): void; opened: Promise<void> } {
   let req: http.ClientRequest | undefined;
   const opened = new Promise<void>((resolve, reject) => {
     req = http.get(`${url}/api/v1/namespaces/${namespace}/pods?watch=1&resourceVersion=${rv}`, { agent: new http.Agent({ keepAlive: false }) }, (res) => {
@@ -125,17 +124,26 @@ function watchBindings(url: string, namespace: string, rv: string): { bound: Map
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          // Cheap test first: most events (status writes) do not carry a binding news.
-          if (!line.includes('"nodeName"')) continue;
-          const ev = JSON.parse(line) as { object: { metadata: { name: string }; spec?: { nodeName?: string } } };
-          const name = ev.object.metadata.name;
-          if (ev.object.spec?.nodeName && !bound.has(name)) bound.set(name, performance.now());
+          onLine(line, performance.now());
         }
       });
     });
     req.on('error', reject);
   });
-  return { bound, opened, stop: () => req?.destroy() };
+  return { opened, stop: () => req?.destroy() };
+}
+
+/** Watches the namespace's pods and records when each is first seen bound. */
+function watchBindings(url: string, namespace: string, rv: string): { bound: Map<string, number>; stop(): void; opened: Promise<void> } {
+  const bound = new Map<string, number>();
+  const w = watchPodLines(url, namespace, rv, (line, at) => {
+    // Cheap test first: most events (status writes) do not carry a binding news.
+    if (!line.includes('"nodeName"')) return;
+    const ev = JSON.parse(line) as { object: { metadata: { name: string }; spec?: { nodeName?: string } } };
+    const name = ev.object.metadata.name;
+    if (ev.object.spec?.nodeName && !bound.has(name)) bound.set(name, at);
+  });
+  return { bound, ...w };
 }
 
 async function createPods(url: string, namespace: string, pods: number, created?: Map<string, number>): Promise<void> {
@@ -146,7 +154,7 @@ async function createPods(url: string, namespace: string, pods: number, created?
   });
 }
 
-async function newNamespace(url: string, namespace: string): Promise<string> {
+export async function newNamespace(url: string, namespace: string): Promise<string> {
   await must(`${url}/api/v1/namespaces`, 'POST', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, 201);
   return (JSON.parse(await must(`${url}/api/v1/namespaces/${namespace}/pods`, 'GET', undefined, 200)) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
 }
@@ -195,7 +203,17 @@ async function measureLive(url: string, namespace: string, pods: number): Promis
   return { podsPerSecond: pods / ((last - start) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
 }
 
-async function stopProc(p: ChildProcess): Promise<void> {
+/** A kubeconfig in `dir` for the programs the bench starts. */
+export function writeKubeconfig(dir: string, url: string): string {
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: ${url}\ncontexts:\n- name: b\n  context:\n    cluster: b\n    user: u\ncurrent-context: b\nusers:\n- name: u\n  user: {}\n`,
+  );
+  return kubeconfig;
+}
+
+export async function stopProc(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null) return;
   p.kill('SIGTERM');
   await new Promise((r) => p.once('exit', r));
@@ -207,11 +225,7 @@ export async function benchScheduler(opts: { quick: boolean }): Promise<Row[]> {
   const etcd = await startEtcd();
   const api = await startAPIServer(etcd.endpoints);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-bench-scheduler-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  fs.writeFileSync(
-    kubeconfig,
-    `apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: ${api.url}\ncontexts:\n- name: b\n  context:\n    cluster: b\n    user: u\ncurrent-context: b\nusers:\n- name: u\n  user: {}\n`,
-  );
+  const kubeconfig = writeKubeconfig(dir, api.url);
   const procs: ChildProcess[] = [];
   try {
     progress(`creating ${numNodes} nodes through the API`);

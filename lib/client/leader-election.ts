@@ -15,6 +15,7 @@
  * leaseDuration, so a leader that cannot renew stops (its signal aborts) before anyone else can
  * take over. Writes are optimistic (resourceVersion), so two candidates cannot both win.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Lease } from '../api/index.js';
 import { realClock, rfc3339Micro, silentLogger, type Clock, type Runnable } from '../base/index.js';
@@ -114,6 +115,8 @@ export class LeaderElector implements Runnable {
   async start(signal: AbortSignal): Promise<void> {
     if (!(await this.acquire(signal))) return;
     const work = new AbortController();
+    // The leader's work (informers, queues, requests in flight) hangs many listeners on it.
+    setMaxListeners(0, work.signal);
     const onAbort = () => work.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     this.leading = true;

@@ -80,13 +80,18 @@ export class RESTClient implements KubeClient {
   /** The namespace of the kubeconfig context (or service account). */
   readonly defaultNamespace: string;
   readonly transport: Transport;
+  private readonly userAgent: string;
 
-  constructor(o: RESTClientOptions) {
+  constructor(
+    private readonly o: RESTClientOptions,
+    shareConnectionsOf?: Transport,
+  ) {
     this.config = o.config;
+    this.userAgent = o.userAgent ?? defaultUserAgent(o.component ?? 'client', o.version ?? '0.1.0');
     this.defaultNamespace = o.config.namespace;
     this.transport = new Transport({
       config: o.config,
-      userAgent: o.userAgent ?? defaultUserAgent(o.component ?? 'client', o.version ?? '0.1.0'),
+      userAgent: this.userAgent,
       timeoutMs: o.timeoutMs ?? 60_000,
       qps: o.qps ?? defaultQPS,
       burst: o.burst ?? defaultBurst,
@@ -94,7 +99,19 @@ export class RESTClient implements KubeClient {
       connectionRetries: o.connectionRetries ?? 3,
       log: o.log,
       clock: o.clock,
+      shareConnectionsOf,
     });
+  }
+
+  /**
+   * A client for one part of a program (a controller, the event sink, leader election): the same
+   * server, credentials, limits and connection pool, but a rate limiter of its own and `name`
+   * appended to the user agent, as client-go's ClientBuilder gives each controller of
+   * kube-controller-manager. So a busy part cannot hold up the others, or the Lease renewals
+   * that keep the program leading. Closing the parent closes it too.
+   */
+  forPart(name: string): RESTClient {
+    return new RESTClient({ ...this.o, userAgent: `${this.userAgent}/${name}` }, this.transport);
   }
 
   resource<T extends KubeObject>(d: ResourceDescriptor<T>, namespace?: string): ResourceClient<T> {

@@ -155,6 +155,27 @@ describe('throttling and retries', () => {
     expect(Date.now() - t).toBeGreaterThanOrEqual(240);
   });
 
+  test('a part of a program has its own budget and user agent suffix, over the same connections; closing the parent closes it', async () => {
+    const agents: string[] = [];
+    const s = await server((req, res) => {
+      agents.push(req.headers['user-agent']!);
+      json(res, 200, {});
+    });
+    // One request per 1000 s: the parent's single token is spent by its first request.
+    const parent = client(s.url, { qps: 0.001, burst: 1, userAgent: 'tkube-controller-manager/0.1.0 (linux/amd64)' });
+    await parent.request({ path: '/version' });
+    const ctl = new AbortController();
+    const blocked = parent.request({ path: '/version', signal: ctl.signal });
+    const part = parent.forPart('replicaset');
+    await part.request({ path: '/version' });
+    expect(agents).toEqual(['tkube-controller-manager/0.1.0 (linux/amd64)', 'tkube-controller-manager/0.1.0 (linux/amd64)/replicaset']);
+    expect(s.connections()).toBe(1);
+    ctl.abort();
+    await expect(blocked).rejects.toMatchObject({ name: 'AbortError' });
+    parent.close();
+    expect(isTransportError(await failure(part.request({ path: '/version' })))).toBe(true);
+  });
+
   test('429 is retried after Retry-After, whatever the verb', async () => {
     const times: number[] = [];
     const s = await server((_req, res, n) => {

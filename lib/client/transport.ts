@@ -85,6 +85,11 @@ export interface TransportOptions {
   connectionRetries: number;
   log?: Logger;
   clock?: Clock;
+  /**
+   * Another transport whose connection pool this one shares (client-go shares its transports the
+   * same way); its rate limiter stays its own, and closing this transport leaves the pool open.
+   */
+  shareConnectionsOf?: Transport;
 }
 
 /** Builds the user agent string: `tkube-<component>/<version> (<os>/<arch>)`. */
@@ -117,9 +122,25 @@ export function errorFromResponse(status: number, body: Buffer): StatusError {
   return statusErrorFromBody(parsed === '' ? undefined : parsed, status);
 }
 
+function newAgent(base: URL, config: ClientConfig): http.Agent {
+  const agentOpts = { keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' as const };
+  return base.protocol === 'https:'
+    ? new https.Agent({
+        ...agentOpts,
+        ca: config.caData,
+        cert: config.certData,
+        key: config.keyData,
+        rejectUnauthorized: !config.insecureSkipTLSVerify,
+        servername: config.tlsServerName,
+      })
+    : new http.Agent(agentOpts);
+}
+
 export class Transport {
   readonly base: URL;
-  private readonly agent: http.Agent;
+  /** The connection pool, owned unless shared from another transport. */
+  readonly agent: http.Agent;
+  private readonly ownsAgent: boolean;
   private readonly limiter: TokenBucket;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -131,24 +152,14 @@ export class Transport {
     this.log = o.log ?? silentLogger();
     this.clock = o.clock ?? realClock;
     this.limiter = new TokenBucket(o.qps, o.burst, this.clock);
-    const agentOpts = { keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' as const };
-    this.agent =
-      this.base.protocol === 'https:'
-        ? new https.Agent({
-            ...agentOpts,
-            ca: o.config.caData,
-            cert: o.config.certData,
-            key: o.config.keyData,
-            rejectUnauthorized: !o.config.insecureSkipTLSVerify,
-            servername: o.config.tlsServerName,
-          })
-        : new http.Agent(agentOpts);
+    this.ownsAgent = !o.shareConnectionsOf;
+    this.agent = o.shareConnectionsOf?.agent ?? newAgent(this.base, o.config);
   }
 
   /** Destroys pooled connections; open streams are cut. */
   close(): void {
     this.closed = true;
-    this.agent.destroy();
+    if (this.ownsAgent) this.agent.destroy();
   }
 
   private bearerToken(): string | undefined {
@@ -213,7 +224,7 @@ export class Transport {
     let throttleRetries = 0;
     let connRetries = 0;
     for (;;) {
-      if (this.closed) throw new TransportError('the client is closed', undefined, true);
+      if (this.closed || this.o.shareConnectionsOf?.closed) throw new TransportError('the client is closed', undefined, true);
       await this.limiter.wait(req.signal);
       if (req.signal?.aborted) throw new AbortError();
       const started = this.clock.now();

@@ -159,7 +159,7 @@ export class ControllerManager implements Runnable {
       this._state = 'standby';
       const name = le.name ?? 'kube-controller-manager';
       const elector = new LeaderElector({
-        client: this.cfg.client,
+        client: this.clientFor('leader-election'),
         namespace: le.namespace ?? 'kube-system',
         name,
         identity: this.identity,
@@ -189,6 +189,15 @@ export class ControllerManager implements Runnable {
     }
   }
 
+  /**
+   * Each controller, the informers, the event sink and leader election get a client of their own
+   * (each with its own --kube-api-qps budget, as upstream), so that one busy controller neither
+   * starves the others nor delays the Lease renewals until leadership is lost.
+   */
+  private clientFor(part: string): KubeClient {
+    return this.cfg.client instanceof RESTClient ? this.cfg.client.forPart(part) : this.cfg.client;
+  }
+
   /** One leadership term: informers, then every enabled controller, until `signal` aborts. */
   private async run(outer: AbortSignal): Promise<void> {
     // Every informer, queue and loop listens to this signal: many more than Node's default of 10.
@@ -205,8 +214,8 @@ export class ControllerManager implements Runnable {
   }
 
   private async runTerm(signal: AbortSignal): Promise<void> {
-    const informers = new SharedInformerFactory({ client: this.cfg.client, log: this.log, clock: this.cfg.clock, informerOptions: this.cfg.informerOptions });
-    const broadcaster = new EventBroadcaster({ client: this.cfg.client, log: this.log, clock: this.cfg.clock });
+    const informers = new SharedInformerFactory({ client: this.clientFor('shared-informers'), log: this.log, clock: this.cfg.clock, informerOptions: this.cfg.informerOptions });
+    const broadcaster = new EventBroadcaster({ client: this.clientFor('events'), log: this.log, clock: this.cfg.clock });
     const ctx: ControllerContext = {
       client: this.cfg.client,
       informers,
@@ -220,7 +229,7 @@ export class ControllerManager implements Runnable {
     const controllers: { name: string; runnable: Runnable }[] = [];
     for (const d of this.enabled) {
       try {
-        controllers.push({ name: d.name, runnable: d.create(ctx) });
+        controllers.push({ name: d.name, runnable: d.create({ ...ctx, client: this.clientFor(d.name) }) });
       } catch (err) {
         this.log.error({ err, controller: d.name }, 'cannot create controller; it will not run');
       }

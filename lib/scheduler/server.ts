@@ -8,6 +8,7 @@
  * and its supervisor restarts it as a candidate, which is what kube-scheduler does.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { MetricsRegistry, silentLogger, type Runnable } from '../base/index.js';
@@ -58,7 +59,9 @@ export class SchedulerServer implements Runnable {
     const schedulerName = this.o.schedulerName ?? defaultSchedulerName;
     const client = new RESTClient({ config: this.o.clientConfig, component: 'scheduler', qps: this.o.qps, burst: this.o.burst, log: log.child({ part: 'client' }) });
     const informers = new SharedInformerFactory({ client, log: log.child({ part: 'informers' }) });
-    const broadcaster = new EventBroadcaster({ client, log: log.child({ part: 'events' }) });
+    // Events and Lease renewals have a client budget of their own (as upstream's eventClient and
+    // leader-election client), so that a burst of bindings holds up neither.
+    const broadcaster = new EventBroadcaster({ client: client.forPart('events'), log: log.child({ part: 'events' }) });
     const metrics = new SchedulerMetrics(this.metrics);
     const scheduler = new Scheduler({
       client,
@@ -74,6 +77,8 @@ export class SchedulerServer implements Runnable {
     });
     this.scheduler = scheduler;
     const ctl = new AbortController();
+    // Every binding in flight, informer and timer listens to it: many more than Node's default of 10.
+    setMaxListeners(0, ctl.signal);
     const stop = () => ctl.abort();
     signal.addEventListener('abort', stop, { once: true });
     const parts: Promise<void>[] = [];
@@ -101,7 +106,7 @@ export class SchedulerServer implements Runnable {
       }
       const identity = le.identity ?? `${os.hostname()}_${randomUUID()}`;
       const elector = new LeaderElector({
-        client,
+        client: client.forPart('leader-election'),
         namespace: le.resourceNamespace,
         name: le.resourceName,
         identity,

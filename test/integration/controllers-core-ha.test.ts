@@ -14,26 +14,7 @@ import { eventually } from '../support/controllers.js';
 import { freePort } from '../support/ports.js';
 import { clientFor } from '../support/cluster.js';
 import { startAPIServer, type TestAPIServer } from '../support/apiserver.js';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const bin = (name: string) => path.join(root, 'dist/cmd', name, 'main.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ unless it is newer than every source (npm test builds first). */
-async function ensureBuilt(): Promise<void> {
-  const out = bin('tkube-controller-manager');
-  const stale = !fs.existsSync(out) || !fs.existsSync(bin('tkube-simnode')) || fs.statSync(out).mtimeMs < Math.max(newestSource(path.join(root, 'lib')), newestSource(path.join(root, 'cmd')));
-  if (stale) await promisify(execFile)(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
-}
+import { bin, ensureBuilt, startProgram } from '../support/programs.js';
 
 function run(args: string[], name = 'tkube-controller-manager'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -43,7 +24,7 @@ function run(args: string[], name = 'tkube-controller-manager'): Promise<{ code:
 
 let s: TestAPIServer;
 beforeAll(async () => {
-  await ensureBuilt();
+  await ensureBuilt(['tkube-controller-manager', 'tkube-simnode']);
   s = await startAPIServer();
 }, 180_000);
 afterAll(async () => {
@@ -177,4 +158,46 @@ describe('tkube-controller-manager program', () => {
       fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
     }
   }, 90_000);
+
+  test('a controller with a long backlog of writes neither holds up the lease renewals nor the other controllers (a client budget each)', async () => {
+    // 2 requests/s: 40 service accounts to create keep the serviceaccount controller busy for
+    // 20 s, ten times the renew deadline. Sharing one budget, the renewals would wait behind
+    // them, leadership would be lost and the process would exit.
+    const cm = startProgram('tkube-controller-manager', [
+      '--kubeconfig', s.kubeconfig,
+      '--controllers', 'serviceaccount,nodeipam',
+      '--allocate-node-cidrs', '--cluster-cidr', '10.244.0.0/16',
+      '--kube-api-qps', '2',
+      '--kube-api-burst', '2',
+      '--secure-port', String(await freePort()),
+      '--leader-elect-resource-name', 'budget-test',
+      '--leader-elect-lease-duration', '3s',
+      '--leader-elect-renew-deadline', '2s',
+      '--leader-elect-retry-period', '500ms',
+    ]);
+    const client = clientFor(s);
+    const leases = client.resource(Resources.leases, 'kube-system');
+    try {
+      const holder = await eventually(async () => (await leases.get('budget-test')).spec?.holderIdentity, 20_000);
+      const names = Array.from({ length: 40 }, (_, i) => `budget-${i}`);
+      await Promise.all(names.map((name) => client.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })));
+      // Meanwhile another controller still gets its work done: a node gets its podCIDR while the backlog lasts.
+      await client.resource(Resources.nodes).create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'budget-node' } });
+      await eventually(async () => (await client.resource(Resources.nodes).get('budget-node')).spec?.podCIDR, 20_000);
+      const missing = async () => (await Promise.all(names.map((ns) => client.resource(Resources.serviceAccounts, ns).get('default').then(() => 0, () => 1)))).reduce((a: number, b) => a + b, 0);
+      expect(await missing()).toBeGreaterThan(0);
+      await eventually(async () => {
+        if (cm.proc.exitCode !== null) throw new Error(`tkube-controller-manager exited (${cm.proc.exitCode}): ${cm.stderr()}`);
+        return (await missing()) === 0;
+      }, 60_000, 500);
+      // The same process led throughout.
+      expect(cm.proc.exitCode).toBeNull();
+      expect(cm.stderr()).not.toContain('lost the');
+      expect((await leases.get('budget-test')).spec!.holderIdentity).toBe(holder);
+    } finally {
+      await cm.kill();
+      await client.resource(Resources.nodes).delete('budget-node').catch(() => undefined);
+      client.close();
+    }
+  }, 120_000);
 });

@@ -104,7 +104,12 @@ describe('the tkube-scheduler program', () => {
       expect(await nodeOf(client, 'via-binary')).toMatch(/^node-\d$/);
       const ev = await until('the Scheduled event', async () => (await eventsFor(client, 'via-binary', 'Scheduled'))[0]);
       expect(ev.source?.component).toBe('from-binary');
-      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/scheduler_schedule_attempts_total\{profile="from-binary",result="scheduled"\} 1/);
+      // A burst: many bindings in flight at once, each listening for the stop signal, and no warning about it.
+      const burst = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+      await Promise.all(burst.map((name) => createPod(client, name, { spec: { schedulerName: 'from-binary' } })));
+      for (const name of burst) expect(await nodeOf(client, name)).toMatch(/^node-\d$/);
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/scheduler_schedule_attempts_total\{profile="from-binary",result="scheduled"\} 41/);
+      expect(stderr).not.toContain('MaxListenersExceededWarning');
     } finally {
       proc.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
