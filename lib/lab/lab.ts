@@ -201,12 +201,13 @@ export class Lab {
       this.say(`${h.name}: images ${r.loaded.length ? `loaded ${r.loaded.join(', ')}` : 'present'}`);
     }
 
-    this.header('nodes: kubelet and tkube-proxy');
-    for (const h of nodes) await startPhase(ctx, this.target(h), 'node');
-
+    // Add-ons before the kubelets: they hold the RBAC grants the nodes use (node-network).
     const kubeconfig = adminKubeconfigPath(o.stateDir);
     this.header('add-ons (deploy/addons)');
     await applyAddons(o.tkubeHome, o.node, kubeconfig, (l) => this.say(l));
+
+    this.header('nodes: kubelet and tkube-proxy');
+    for (const h of nodes) await startPhase(ctx, this.target(h), 'node');
 
     this.header('waiting for the cluster');
     if (o.noWait) this.say('skipped (--no-wait)');

@@ -111,3 +111,15 @@ describe('deploy/addons/cluster-dns', () => {
     expect(find('ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
   });
 });
+
+describe('deploy/addons/node-network', () => {
+  test('every kubelet (group system:nodes) may read every Node, for the routes to the other nodes\' podCIDRs', () => {
+    const dir = path.join(root, 'deploy/addons/node-network');
+    const docs = fs.readdirSync(dir).sort().flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()));
+    const role = docs.find((d) => d.kind === 'ClusterRole');
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]);
+    const binding = docs.find((d) => d.kind === 'ClusterRoleBinding');
+    expect(binding.roleRef).toMatchObject({ kind: 'ClusterRole', name: role.metadata.name });
+    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }]);
+  });
+});
