@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** tkube-controller-manager: runs the cluster's controllers. Flags follow kube-controller-manager's names. */
+import fs from 'node:fs';
 import { createLogger, flag, levelForVerbosity, parseProgramFlags, runUntilSignalled } from '../../lib/base/index.js';
 import { ConfigError, RESTClient, loadClientConfig } from '../../lib/client/index.js';
 import { ControllerManager, ControllerSelectionError, allControllers, selectControllers } from '../../lib/controllers/manager.js';
@@ -24,6 +25,7 @@ const specs = {
     isLoopback(v) ? undefined : `${v} is not a loopback address; the healthz/metrics port is plain HTTP without authentication`,
   ),
   'secure-port': flag('int', 10257, 'Port serving /healthz, /livez, /readyz and /metrics (plain HTTP in tkube for now); 0 disables it.'),
+  'root-ca-file': flag('string', '', 'CA bundle published to every namespace as the kube-root-ca.crt ConfigMap (default: the CA of --kubeconfig).'),
   'cluster-cidr': flag('string', '', 'CIDR range of pod IPs in the cluster; node podCIDRs are carved from it (needs --allocate-node-cidrs).'),
   'allocate-node-cidrs': flag('bool', false, 'Allocate a podCIDR to every node from --cluster-cidr.'),
   'node-cidr-mask-size': flag('int', 24, 'Prefix length of each node podCIDR.'),
@@ -72,9 +74,12 @@ try {
 
 const log = createLogger({ component: program, level: levelForVerbosity(flags.v) });
 let client: RESTClient;
+let rootCA = '';
 try {
+  const config = loadClientConfig({ kubeconfig: flags.kubeconfig || undefined, master: flags.master || undefined });
+  rootCA = flags['root-ca-file'] ? fs.readFileSync(flags['root-ca-file'], 'utf8') : (config.caData?.toString('utf8') ?? '');
   client = new RESTClient({
-    config: loadClientConfig({ kubeconfig: flags.kubeconfig || undefined, master: flags.master || undefined }),
+    config,
     component: 'controller-manager',
     qps: flags['kube-api-qps'],
     burst: flags['kube-api-burst'],
@@ -82,6 +87,7 @@ try {
   });
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message);
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(`--root-ca-file: ${(err as Error).message}`);
   throw err;
 }
 
@@ -90,6 +96,7 @@ const manager = new ControllerManager({
   descriptors: allControllers(),
   controllers: flags.controllers,
   options: {
+    rootCA,
     clusterCIDR: flags['cluster-cidr'],
     allocateNodeCIDRs: flags['allocate-node-cidrs'],
     nodeCIDRMaskSize: flags['node-cidr-mask-size'],

@@ -12,6 +12,7 @@ import { NodeIpamController } from './nodeipam/index.js';
 import { NodeLifecycleController, TaintEvictionController } from './nodelifecycle/index.js';
 import { PodGCController } from './podgc/index.js';
 import { ServiceAccountsController } from './serviceaccount/index.js';
+import { RootCACertPublisher } from './rootcacertpublisher/index.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/index.js';
 import { concurrentSyncsFor, type ControllerContext, type ControllerDescriptor } from './types.js';
 
@@ -135,6 +136,11 @@ export const coreControllers: ControllerDescriptor[] = [
     create: (ctx) => new ServiceAccountsController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'serviceaccount', 1), log: ctx.log, clock: ctx.clock }),
   },
   {
+    name: 'root-ca-cert-publisher',
+    enabledByDefault: true,
+    create: (ctx) => new RootCACertPublisher({ client: ctx.client, informers: ctx.informers, rootCA: ctx.options.rootCA ?? '', log: ctx.log, clock: ctx.clock }),
+  },
+  {
     name: 'ttl-after-finished',
     enabledByDefault: true,
     create: (ctx) => new TTLAfterFinishedController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'ttl-after-finished', 5), log: ctx.log, clock: ctx.clock }),
@@ -151,6 +157,7 @@ export const controllerAliases: Readonly<Record<string, string>> = Object.freeze
   'node-lifecycle-controller': 'nodelifecycle',
   'pod-garbage-collector-controller': 'podgc',
   'serviceaccount-controller': 'serviceaccount',
+  'root-ca-certificate-publisher-controller': 'root-ca-cert-publisher',
   'ttl-after-finished-controller': 'ttl-after-finished',
   // The workload controllers (lib/controllers/workloads.ts).
   'replicaset-controller': 'replicaset',

@@ -9,6 +9,8 @@ import type { Clock, MetricsRegistry, Runnable } from '../base/index.js';
 import type { EventRecorder, KubeClient, SharedInformerFactory } from '../client/index.js';
 
 export interface ControllerManagerOptions {
+  /** The CA bundle published as kube-root-ca.crt in every namespace (--root-ca-file, else the kubeconfig's CA). */
+  rootCA?: string;
   /** --cluster-cidr, for node IPAM (default 10.244.0.0/16). */
   clusterCIDR: string;
   /** --allocate-node-cidrs */

@@ -5,6 +5,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -98,6 +99,9 @@ describe('tkube-controller-manager program', () => {
 
   test('two replicas: exactly one active; killing it hands over within the lease duration', async () => {
     const lease = { duration: 3000, renew: 2000, retry: 500 };
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-ha-ca-')), 'ca.crt');
+    const ca = '-----BEGIN CERTIFICATE-----\nha test bundle\n-----END CERTIFICATE-----\n';
+    fs.writeFileSync(caFile, ca);
     const procs: { p: ChildProcess; port: number; stderr: string }[] = [];
     const start = async () => {
       const port = await freePort();
@@ -106,7 +110,8 @@ describe('tkube-controller-manager program', () => {
         [
           bin('tkube-controller-manager'),
           '--kubeconfig', s.kubeconfig,
-          '--controllers', 'serviceaccount,namespace',
+          '--controllers', 'serviceaccount,namespace,root-ca-cert-publisher',
+          '--root-ca-file', caFile,
           '--secure-port', String(port),
           '--leader-elect-lease-duration', `${lease.duration}ms`,
           '--leader-elect-renew-deadline', `${lease.renew}ms`,
@@ -145,6 +150,9 @@ describe('tkube-controller-manager program', () => {
       // Only the leader works: a new namespace gets its default service account.
       await client.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ha-one' } });
       await eventually(() => client.resource(Resources.serviceAccounts, 'ha-one').get('default').then(() => true, () => false));
+      // ... and the root CA of --root-ca-file, for the pods' token volumes.
+      const published = await eventually(() => client.resource(Resources.configMaps, 'ha-one').get('kube-root-ca.crt').catch(() => undefined));
+      expect(published.data?.['ca.crt']).toBe(ca);
 
       // The leader dies without a chance to release the lease.
       first.p.kill('SIGKILL');
@@ -166,6 +174,7 @@ describe('tkube-controller-manager program', () => {
     } finally {
       for (const r of procs) if (r.p.exitCode === null && r.p.signalCode === null) r.p.kill('SIGKILL');
       client.close();
+      fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
     }
   }, 90_000);
 });
