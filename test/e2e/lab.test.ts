@@ -120,7 +120,9 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
     const during = snapshot();
     expect(during.netns).toEqual([`${prefix}-cp`, `${prefix}-worker`]);
     expect(during.links).toEqual(expect.arrayContaining([bridge, `${bridge}-0`, `${bridge}-1`]));
-    expect(during.chains.join('\n')).toContain(`-N TKL-${bridge}`);
+    expect(during.chains.join('\n')).toContain(`filter -N TKL-${bridge}`);
+    // What leaves the lab is masqueraded (as a VM's NAT interface), nothing else.
+    expect(during.chains.join('\n')).toContain(`nat -A TKL-${bridge} -s ${network} ! -o ${bridge}`);
   });
 
   test('each component runs in its host\'s namespace with the command line of its rendered unit', () => {
