@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 /** tkube-kubelet: the node agent. Flags follow the kubelet's names. */
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { createLogger, flag, levelForVerbosity, parseProgramFlags, runUntilSignalled } from '../../lib/base/index.js';
 import { loadClientConfig, RESTClient } from '../../lib/client/index.js';
-import { defaultPodInfraContainerImage, DockerRuntime, ExecaCommandRunner, Kubelet, kubeletVersion, parseTaint } from '../../lib/kubelet/index.js';
+import {
+  clientCertificateAuthenticator, defaultPodInfraContainerImage, DockerRuntime, ExecaCommandRunner, Kubelet, kubeletAlwaysAllow, KubeletServer, kubeletVersion, parseTaint, serverHostFromHooks, WebhookAuthorizer,
+  type SubjectAccessReviewStatus,
+} from '../../lib/kubelet/index.js';
 
 const percent = (v: number) => (v < 0 || v > 100 ? 'must be between 0 and 100' : undefined);
 
@@ -46,6 +51,12 @@ const specs = {
   'kube-api-burst': flag('int', 100, 'Burst of requests to the API server.'),
   'event-qps': flag('int', 50, 'Events written per second at most (a rate limit of their own).'),
   'event-burst': flag('int', 100, 'Burst of event writes.'),
+  'tls-cert-file': flag('string', '', 'Serving certificate of the kubelet API (--port); without it a self-signed one is made in --cert-dir.'),
+  'tls-private-key-file': flag('string', '', 'Private key of --tls-cert-file.'),
+  'cert-dir': flag('string', '', 'Where the self-signed serving certificate is kept (default <root-dir>/pki).'),
+  'client-ca-file': flag('string', '', 'Trust client certificates signed by this CA (their CN is the user, O the groups).'),
+  'anonymous-auth': flag('bool', true, 'Let requests to the kubelet API without credentials in as system:anonymous.'),
+  'authorization-mode': flag('string', 'AlwaysAllow', 'How kubelet API requests are authorized: AlwaysAllow, or Webhook (a SubjectAccessReview to the API server).', (v) => (['AlwaysAllow', 'Webhook'].includes(v) ? undefined : 'must be AlwaysAllow or Webhook')),
   v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
 };
 
@@ -59,6 +70,13 @@ const nodeName = (flags['hostname-override'] || os.hostname()).toLowerCase();
 const config = loadClientConfig({ kubeconfig: flags.kubeconfig || undefined, master: flags.master || undefined });
 const client = new RESTClient({ config, component: 'kubelet', version: kubeletVersion, qps: flags['kube-api-qps'], burst: flags['kube-api-burst'], log: log.child({ part: 'client' }) });
 const eventClient = new RESTClient({ config, component: 'kubelet', version: kubeletVersion, qps: flags['event-qps'], burst: flags['event-burst'], log: log.child({ part: 'event-client' }) });
+
+const startTime = new Date();
+const clientCA = flags['client-ca-file'] ? fs.readFileSync(flags['client-ca-file']) : undefined;
+const authorizer =
+  flags['authorization-mode'] === 'Webhook'
+    ? new WebhookAuthorizer({ createReview: (body) => client.request<{ status?: SubjectAccessReviewStatus }>({ method: 'POST', path: '/apis/authorization.k8s.io/v1/subjectaccessreviews', body }) })
+    : kubeletAlwaysAllow;
 
 const kubelet = new Kubelet({
   client,
@@ -86,6 +104,19 @@ const kubelet = new Kubelet({
   imageGCHighThresholdPercent: flags['image-gc-high-threshold'],
   imageGCLowThresholdPercent: flags['image-gc-low-threshold'],
   resolvConf: flags['resolv-conf'],
+  server: (hooks, so) =>
+    new KubeletServer({
+      host: serverHostFromHooks(hooks, startTime),
+      log: so.log,
+      address: so.address,
+      port: so.port,
+      ...(flags['tls-cert-file'] ? { tlsCertFile: flags['tls-cert-file'], tlsPrivateKeyFile: flags['tls-private-key-file'] } : {}),
+      certDir: flags['cert-dir'] || path.join(flags['root-dir'], 'pki'),
+      ...(flags['node-ip'] ? { certAddresses: [flags['node-ip']] } : {}),
+      ...(clientCA ? { clientCA, authenticators: [clientCertificateAuthenticator] } : {}),
+      anonymousAuth: flags['anonymous-auth'],
+      authorizer,
+    }),
 });
 
 await runUntilSignalled(kubelet, log);

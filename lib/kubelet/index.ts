@@ -27,7 +27,7 @@ export * from './pleg.js';
 export * from './gc.js';
 export * from './metrics.js';
 export * from './healthz.js';
-export { kubeletServerHooks, type KubeletServerHooks, type KubeletServerFactory, type PodRuntimeRef, type ContainerRef, type StatsSummary, type HookDeps } from './server-hooks.js';
+export { kubeletServerHooks, serverHostFromHooks, type KubeletServerHooks, type KubeletServerFactory, type PodRuntimeRef, type ContainerRef, type StatsSummary, type HookDeps } from './server-hooks.js';
 export * from './static-pods.js';
 export * from './kubelet.js';
 export * from './pod/pod-workers.js';

@@ -13,7 +13,7 @@ import { silentLogger } from '../base/index.js';
 import { FakeClient, Resources } from '../client/index.js';
 import { newForbidden } from '../machinery/index.js';
 import { Kubelet, podSpecChanged, type KubeletOptions } from './kubelet.js';
-import type { KubeletServerHooks } from './server-hooks.js';
+import { serverHostFromHooks, type KubeletServerHooks } from './server-hooks.js';
 import { FakeCommandRunner } from './network/index.js';
 import { FakeRuntime } from './runtime/index.js';
 import { FakeMounter } from './volumes/mounter.js';
@@ -154,6 +154,10 @@ describe('Kubelet (with fakes)', () => {
     expect(ref?.containers.app?.[0]).toMatchObject({ state: 'running', attempt: 0 });
     expect(ref?.containers.app?.[0]?.id).toBe([...rt.containers.keys()][0]);
     expect(await given.hooks!.findPod('default', 'web', 'another-uid')).toBeUndefined();
+    // As the HTTPS server's host (the program wires it so): the current instance of each container.
+    const host = serverHostFromHooks(given.hooks!);
+    expect(await host.findPod('default', 'web')).toMatchObject({ sandboxId: ref?.sandboxId, containerIds: { app: ref?.containers.app?.[0]?.id }, previousContainerIds: {} });
+    expect((await host.listPods()).map((p) => p.metadata.name)).toEqual(['web']);
     expect(given.hooks!.runtime).toBe(rt);
     const stats = await given.hooks!.statsSummary();
     expect(stats.node.nodeName).toBe('node-a');

@@ -12,6 +12,7 @@ import type { Runnable } from '../base/index.js';
 import type { ContainerRuntime, ContainerState } from './runtime/index.js';
 import { memoryAvailableBytes } from './node/machine-info.js';
 import type { RuntimeReader } from './pod/runtime-state.js';
+import type { KubeletServerHost } from './server/host.js';
 
 /** One container instance of a pod. */
 export interface ContainerRef {
@@ -138,6 +139,30 @@ export function kubeletServerHooks(d: HookDeps): KubeletServerHooks {
         });
       }
       return summary;
+    },
+  };
+}
+
+/**
+ * The kubelet's hooks as its HTTPS server's host: the current instance of each container (for
+ * logs, exec, attach) and the one before it (logs --previous).
+ */
+export function serverHostFromHooks(h: KubeletServerHooks, startTime = new Date()): KubeletServerHost {
+  return {
+    nodeName: h.nodeName,
+    runtime: h.runtime,
+    startTime,
+    listPods: async () => h.pods(),
+    async findPod(namespace, name, uid) {
+      const ref = await h.findPod(namespace, name, uid);
+      if (!ref) return undefined;
+      const containerIds: Record<string, string> = {};
+      const previousContainerIds: Record<string, string> = {};
+      for (const [c, list] of Object.entries(ref.containers)) {
+        if (list[0]) containerIds[c] = list[0].id;
+        if (list[1]) previousContainerIds[c] = list[1].id;
+      }
+      return { pod: ref.pod, ...(ref.sandboxId ? { sandboxId: ref.sandboxId } : {}), containerIds, previousContainerIds };
     },
   };
 }

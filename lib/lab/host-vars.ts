@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { apiserverURLFor, etcdInitialCluster, etcdServersFor, type ClusterPlan, type HostPlan } from './plan.js';
-import { apiserverSecurityFlags, type SecurityMode } from './security.js';
+import { apiserverSecurityFlags, kubeletSecurityFlags, type SecurityMode } from './security.js';
 
 export interface HostLayout {
   /** The tkube checkout with dist/ built (units run ${TKUBE_HOME}/dist/cmd/<program>/main.js). */
@@ -76,6 +76,7 @@ export function hostVariables(plan: ClusterPlan, host: HostPlan, layout: HostLay
     APISERVER_PORT: String(s.apiserverPort),
     APISERVER_URL: apiserverURLFor(plan, host),
     APISERVER_SECURITY_FLAGS: apiserverSecurityFlags(security, layout.pkiDir, s.clusterDomain).join(' '),
+    KUBELET_SECURITY_FLAGS: kubeletSecurityFlags(security, layout.pkiDir, host.name).join(' '),
     PKI_DIR: layout.pkiDir,
     KUBECONFIG_DIR: layout.kubeconfigDir,
     SERVICE_CIDR: s.serviceCIDR,

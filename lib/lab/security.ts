@@ -38,6 +38,20 @@ export function apiserverSecurityFlags(mode: SecurityMode, pkiDir: string, clust
   ];
 }
 
+/** How a kubelet's HTTPS API (10250) proves itself and whom it lets in. */
+export function kubeletSecurityFlags(mode: SecurityMode, pkiDir: string, nodeName: string): string[] {
+  if (mode === 'development') return ['--anonymous-auth=true', '--authorization-mode=AlwaysAllow'];
+  const p = (f: string) => path.join(pkiDir, f);
+  return [
+    `--tls-cert-file=${p(`kubelet-${nodeName}-serving.crt`)}`,
+    `--tls-private-key-file=${p(`kubelet-${nodeName}-serving.key`)}`,
+    `--client-ca-file=${p('ca.crt')}`,
+    '--anonymous-auth=false',
+    // The API server's kubelet client (bound to system:kubelet-api-admin) passes, as upstream.
+    '--authorization-mode=Webhook',
+  ];
+}
+
 /** What `auto` means on this checkout. */
 export function detectSecurityMode(tkubeHome: string, node = process.execPath): SecurityMode {
   const pki = path.join(tkubeHome, 'dist/cmd/tkube-pki/main.js');

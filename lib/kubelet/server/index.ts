@@ -5,3 +5,4 @@ export * from './containers.js';
 export * from './stats.js';
 export * from './server.js';
 export * from './memory-host.js';
+export * from './webhook-authz.js';
