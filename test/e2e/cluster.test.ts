@@ -324,4 +324,28 @@ describe.skipIf(!!unavailable)('the whole cluster (tkube-lab, real kubectl)', ()
     const c = pods('app=client')[0]!;
     expect(sh(c.name, who(victim.ip, 8080)).trim().split(' ')[0]).toBe(victim.name);
   }, 180_000);
+  test('a stopped kubelet: its node turns NotReady after the grace period, its pods keep serving; back, nothing restarted', async () => {
+    const pidFile = path.join(lab.stateDir, 'run', 'worker', 'tkube-kubelet.service.pid');
+    const { pid } = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { pid: number };
+    const before = pods().filter((p) => p.node === 'worker' && !p.deleting);
+    expect(before.length).toBeGreaterThan(0);
+    process.kill(pid, 'SIGTERM');
+    const started = Date.now();
+    await until('worker NotReady', () => (/^worker\s+NotReady\s/m.test(k('get', 'nodes')) ? true : undefined), 150_000);
+    figures.push(`worker NotReady after its kubelet stopped: ${((Date.now() - started) / 1000).toFixed(1)}s (--node-monitor-grace-period 40s)`);
+    // The containers run on without their kubelet, and still answer.
+    const c = pods('app=client').find((p) => p.node === 'cp')!;
+    for (const p of before) expect(sh(c.name, who(p.ip, 8080)).trim().split(' ')[0]).toBe(p.name);
+    // Started again (up starts what is not running): Ready, the same containers, no restarts.
+    const r = lab.run(['up', ...lab.flags(), '--skip-prepare', '--timeout=120s'], 200_000);
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/worker: kubelet started/);
+    await until('worker Ready', () => (/^worker\s+Ready\s/m.test(k('get', 'nodes')) ? true : undefined), 120_000);
+    const after = await runningPods(4);
+    for (const p of before) {
+      const now = after.find((x) => x.name === p.name);
+      expect(now, `${p.name} still there`).toBeDefined();
+      expect([now!.containerID, now!.restarts]).toEqual([p.containerID, p.restarts]);
+    }
+  }, 360_000);
 });
