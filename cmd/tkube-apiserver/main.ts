@@ -6,6 +6,9 @@ import { APIServer, defaultAdmissionPlugins, isLoopback } from '../../lib/apiser
 
 const specs = {
   'etcd-servers': flag('stringList', ['http://127.0.0.1:2379'], 'etcd members to connect to, comma-separated (scheme://ip:port).'),
+  'etcd-cafile': flag('string', '', 'SSL Certificate Authority file used to secure etcd communication (verifies the members\' serving certificates).'),
+  'etcd-certfile': flag('string', '', 'SSL certification file used to secure etcd communication (the client certificate etcd asks for with --client-cert-auth).'),
+  'etcd-keyfile': flag('string', '', 'SSL key file used to secure etcd communication (the key of --etcd-certfile).'),
   'etcd-prefix': flag('string', '/registry', 'The prefix of every key tkube writes to etcd.'),
   'service-cluster-ip-range': flag('string', '10.96.0.0/12', 'CIDR from which Service ClusterIPs are allocated.'),
   'service-node-port-range': flag('string', '30000-32767', 'Port range reserved for Services of type NodePort.'),
@@ -54,8 +57,21 @@ function firstIPv4(): string {
   return '127.0.0.1';
 }
 
-const server = new APIServer({
+function newServer(): APIServer {
+  try {
+    return new APIServer(serverOptions());
+  } catch (err) {
+    // Bad flags or unreadable files: a clear line, not a stack.
+    process.stderr.write(`tkube-apiserver: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+const serverOptions = (): ConstructorParameters<typeof APIServer>[0] => ({
   etcdServers: flags['etcd-servers'],
+  etcdCAFile: flags['etcd-cafile'],
+  etcdCertFile: flags['etcd-certfile'],
+  etcdKeyFile: flags['etcd-keyfile'],
   etcdPrefix: flags['etcd-prefix'],
   serviceClusterIPRange: flags['service-cluster-ip-range'],
   serviceNodePortRange: flags['service-node-port-range'],
@@ -92,5 +108,6 @@ const server = new APIServer({
   watchCacheCapacity: flags['default-watch-cache-size'],
   log,
 });
+const server = newServer();
 
 await runUntilSignalled(server, log);

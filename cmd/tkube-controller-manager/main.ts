@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** tkube-controller-manager: runs the cluster's controllers. Flags follow kube-controller-manager's names. */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createLogger, flag, levelForVerbosity, parseProgramFlags, runUntilSignalled } from '../../lib/base/index.js';
 import { ConfigError, RESTClient, loadClientConfig } from '../../lib/client/index.js';
@@ -26,6 +27,8 @@ const specs = {
   ),
   'secure-port': flag('int', 10257, 'Port serving /healthz, /livez, /readyz and /metrics (plain HTTP in tkube for now); 0 disables it.'),
   'root-ca-file': flag('string', '', 'CA bundle published to every namespace as the kube-root-ca.crt ConfigMap (default: the CA of --kubeconfig).'),
+  'service-account-private-key-file': flag('string', '', 'PEM private key (RSA or EC) that signs the tokens of service account token Secrets; without it the serviceaccount-token controller does not run.'),
+  'concurrent-serviceaccount-token-syncs': flag('int', 5, 'Service account token Secrets filled in at once.', positive),
   'cluster-cidr': flag('string', '', 'CIDR range of pod IPs in the cluster; node podCIDRs are carved from it (needs --allocate-node-cidrs).'),
   'allocate-node-cidrs': flag('bool', false, 'Allocate a podCIDR to every node from --cluster-cidr.'),
   'node-cidr-mask-size': flag('int', 24, 'Prefix length of each node podCIDR.'),
@@ -75,6 +78,13 @@ try {
 const log = createLogger({ component: program, level: levelForVerbosity(flags.v) });
 let client: RESTClient;
 let rootCA = '';
+let serviceAccountPrivateKey = '';
+try {
+  serviceAccountPrivateKey = flags['service-account-private-key-file'] ? fs.readFileSync(flags['service-account-private-key-file'], 'utf8') : '';
+  if (serviceAccountPrivateKey) crypto.createPrivateKey(serviceAccountPrivateKey);
+} catch (err) {
+  fail(`--service-account-private-key-file: ${(err as Error).message}`);
+}
 try {
   const config = loadClientConfig({ kubeconfig: flags.kubeconfig || undefined, master: flags.master || undefined });
   rootCA = flags['root-ca-file'] ? fs.readFileSync(flags['root-ca-file'], 'utf8') : (config.caData?.toString('utf8') ?? '');
@@ -97,6 +107,7 @@ const manager = new ControllerManager({
   controllers: flags.controllers,
   options: {
     rootCA,
+    serviceAccountPrivateKey,
     clusterCIDR: flags['cluster-cidr'],
     allocateNodeCIDRs: flags['allocate-node-cidrs'],
     nodeCIDRMaskSize: flags['node-cidr-mask-size'],
@@ -116,6 +127,7 @@ const manager = new ControllerManager({
       endpointslice: flags['concurrent-service-endpoint-syncs'],
       garbagecollector: flags['concurrent-gc-syncs'],
       namespace: flags['concurrent-namespace-syncs'],
+      'serviceaccount-token': flags['concurrent-serviceaccount-token-syncs'],
       'ttl-after-finished': flags['concurrent-ttl-after-finished-syncs'],
       replicaset: flags['concurrent-replicaset-syncs'],
       replicationcontroller: flags['concurrent-rc-syncs'],

@@ -7,8 +7,17 @@ import path from 'node:path';
 import { createLogger, flag, levelForVerbosity, parseProgramFlags, runUntilSignalled } from '../../lib/base/index.js';
 import { loadClientConfig, RESTClient } from '../../lib/client/index.js';
 import {
-  clientCertificateAuthenticator, defaultPodInfraContainerImage, DockerRuntime, ExecaCommandRunner, Kubelet, kubeletAlwaysAllow, KubeletServer, kubeletVersion, parseTaint, serverHostFromHooks, WebhookAuthorizer,
-  type SubjectAccessReviewStatus,
+  clientCertificateAuthenticator,
+  defaultPodInfraContainerImage,
+  DockerRuntime,
+  ExecaCommandRunner,
+  Kubelet,
+  kubeletAlwaysAllow,
+  kubeletVersion,
+  parseTaint,
+  SubjectAccessReviewAuthorizer,
+  TokenReviewAuthenticator,
+  type KubeletAuthenticator,
 } from '../../lib/kubelet/index.js';
 
 const percent = (v: number) => (v < 0 || v > 100 ? 'must be between 0 and 100' : undefined);
@@ -28,8 +37,20 @@ const specs = {
   }),
   'cluster-domain': flag('string', 'cluster.local', 'The cluster domain: pods search <ns>.svc.<domain>, svc.<domain> and <domain>.'),
   'cluster-cidr': flag('string', '', 'The pod address range of the whole cluster; pod traffic leaving it is masqueraded (empty: no masquerading rules).'),
-  address: flag('string', '0.0.0.0', 'Address the kubelet API server listens on.'),
-  port: flag('int', 10250, 'Port of the kubelet API server (logs, exec, attach, port-forward, stats), reported in the Node.'),
+  address: flag('string', '0.0.0.0', 'Address the kubelet API (HTTPS) and the read-only port listen on.', (v) => (net.isIP(v) ? undefined : `${v} is not an IP address`)),
+  port: flag('int', 10250, 'Port of the kubelet API (HTTPS: logs, exec, attach, port-forward, stats), reported in the Node for the API server.', (v) => (v < 0 || v > 65535 ? 'must be between 0 and 65535' : undefined)),
+  'read-only-port': flag('int', 0, 'Port of the read-only endpoints (/pods, /stats/summary, /metrics) over plain HTTP with no authentication; 0 disables them (the default, as CIS 4.2.4 asks).', (v) => (v < 0 || v > 65535 ? 'must be between 0 and 65535' : undefined)),
+  'tls-cert-file': flag('string', '', 'Serving certificate of the kubelet API (with --tls-private-key-file); unset: a self-signed one in --cert-dir.'),
+  'tls-private-key-file': flag('string', '', 'Private key of --tls-cert-file.'),
+  'cert-dir': flag('string', '', 'Where a self-signed serving certificate is kept when --tls-cert-file is unset (default <root-dir>/pki).'),
+  'client-ca-file': flag('string', '', 'CA bundle: clients of the kubelet API presenting a certificate it signed are authenticated (CN = user, O = groups).'),
+  'anonymous-auth': flag('bool', false, 'Let requests without credentials in as system:anonymous (then authorized like anyone). tkube defaults to false, as upstream recommends (CIS 4.2.1); upstream\'s command-line default is true.'),
+  'authentication-token-webhook': flag('bool', false, 'Authenticate bearer tokens with a TokenReview to the API server.'),
+  'authentication-token-webhook-cache-ttl': flag('duration', 120_000, 'How long TokenReview answers are cached.'),
+  'authorization-mode': flag('string', 'Webhook', 'AlwaysAllow, or Webhook: each request is a SubjectAccessReview to the API server (verb on nodes/<subresource>). tkube defaults to Webhook, upstream\'s recommended setting; upstream\'s command-line default is AlwaysAllow.', (v) => (v === 'AlwaysAllow' || v === 'Webhook' ? undefined : 'must be AlwaysAllow or Webhook')),
+  'authorization-webhook-cache-authorized-ttl': flag('duration', 300_000, 'How long allowed SubjectAccessReview answers are cached.'),
+  'authorization-webhook-cache-unauthorized-ttl': flag('duration', 30_000, 'How long denied SubjectAccessReview answers are cached.'),
+  'streaming-connection-idle-timeout': flag('duration', 4 * 3600_000, 'Exec, attach and port-forward connections idle this long are closed (0: never; CIS 4.2.5 asks for a limit).'),
   'healthz-port': flag('int', 10248, 'Port of the local /healthz and /metrics endpoint (0 disables it).'),
   'healthz-bind-address': flag('string', '127.0.0.1', 'Address of the healthz endpoint.'),
   'node-labels': flag('map', {}, 'Labels added to the Node at registration (key=value pairs, comma-separated).'),
@@ -51,12 +72,6 @@ const specs = {
   'kube-api-burst': flag('int', 100, 'Burst of requests to the API server.'),
   'event-qps': flag('int', 50, 'Events written per second at most (a rate limit of their own).'),
   'event-burst': flag('int', 100, 'Burst of event writes.'),
-  'tls-cert-file': flag('string', '', 'Serving certificate of the kubelet API (--port); without it a self-signed one is made in --cert-dir.'),
-  'tls-private-key-file': flag('string', '', 'Private key of --tls-cert-file.'),
-  'cert-dir': flag('string', '', 'Where the self-signed serving certificate is kept (default <root-dir>/pki).'),
-  'client-ca-file': flag('string', '', 'Trust client certificates signed by this CA (their CN is the user, O the groups).'),
-  'anonymous-auth': flag('bool', true, 'Let requests to the kubelet API without credentials in as system:anonymous.'),
-  'authorization-mode': flag('string', 'AlwaysAllow', 'How kubelet API requests are authorized: AlwaysAllow, or Webhook (a SubjectAccessReview to the API server).', (v) => (['AlwaysAllow', 'Webhook'].includes(v) ? undefined : 'must be AlwaysAllow or Webhook')),
   v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
 };
 
@@ -71,11 +86,29 @@ const config = loadClientConfig({ kubeconfig: flags.kubeconfig || undefined, mas
 const client = new RESTClient({ config, component: 'kubelet', version: kubeletVersion, qps: flags['kube-api-qps'], burst: flags['kube-api-burst'], log: log.child({ part: 'client' }) });
 const eventClient = new RESTClient({ config, component: 'kubelet', version: kubeletVersion, qps: flags['event-qps'], burst: flags['event-burst'], log: log.child({ part: 'event-client' }) });
 
-const startTime = new Date();
-const clientCA = flags['client-ca-file'] ? fs.readFileSync(flags['client-ca-file']) : undefined;
+if (!!flags['tls-cert-file'] !== !!flags['tls-private-key-file']) {
+  process.stderr.write('Error: --tls-cert-file and --tls-private-key-file must be given together\n');
+  process.exit(2);
+}
+const readIf = (flag: string, file: string): Buffer | undefined => {
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    process.stderr.write(`Error: --${flag}=${file}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+};
+const clientCA = readIf('client-ca-file', flags['client-ca-file']);
+// As upstream: client certificates first, then bearer tokens; requests with neither are anonymous only with --anonymous-auth.
+const authenticators: KubeletAuthenticator[] = [
+  ...(clientCA ? [clientCertificateAuthenticator] : []),
+  ...(flags['authentication-token-webhook'] ? [new TokenReviewAuthenticator({ client, cacheTTLMs: flags['authentication-token-webhook-cache-ttl'] })] : []),
+];
+if (authenticators.length === 0 && !flags['anonymous-auth']) log.warn('the kubelet API accepts no credentials (no --client-ca-file, no --authentication-token-webhook, --anonymous-auth=false): every request but /healthz gets 401');
 const authorizer =
   flags['authorization-mode'] === 'Webhook'
-    ? new WebhookAuthorizer({ createReview: (body) => client.request<{ status?: SubjectAccessReviewStatus }>({ method: 'POST', path: '/apis/authorization.k8s.io/v1/subjectaccessreviews', body }) })
+    ? new SubjectAccessReviewAuthorizer({ client, allowedTTLMs: flags['authorization-webhook-cache-authorized-ttl'], deniedTTLMs: flags['authorization-webhook-cache-unauthorized-ttl'] })
     : kubeletAlwaysAllow;
 
 const kubelet = new Kubelet({
@@ -94,6 +127,18 @@ const kubelet = new Kubelet({
   clusterCIDR: flags['cluster-cidr'] || undefined,
   address: flags.address,
   port: flags.port,
+  readOnlyPort: flags['read-only-port'],
+  server: {
+    tlsCertFile: flags['tls-cert-file'] || undefined,
+    tlsPrivateKeyFile: flags['tls-private-key-file'] || undefined,
+    certDir: flags['cert-dir'] || path.join(flags['root-dir'], 'pki'),
+    certAddresses: flags['node-ip'] ? [flags['node-ip']] : [],
+    clientCA,
+    authenticators,
+    anonymousAuth: flags['anonymous-auth'],
+    authorizer,
+    streamingIdleTimeoutMs: flags['streaming-connection-idle-timeout'],
+  },
   healthzPort: flags['healthz-port'],
   healthzBindAddress: flags['healthz-bind-address'],
   nodeLabels: flags['node-labels'],
@@ -104,19 +149,6 @@ const kubelet = new Kubelet({
   imageGCHighThresholdPercent: flags['image-gc-high-threshold'],
   imageGCLowThresholdPercent: flags['image-gc-low-threshold'],
   resolvConf: flags['resolv-conf'],
-  server: (hooks, so) =>
-    new KubeletServer({
-      host: serverHostFromHooks(hooks, startTime),
-      log: so.log,
-      address: so.address,
-      port: so.port,
-      ...(flags['tls-cert-file'] ? { tlsCertFile: flags['tls-cert-file'], tlsPrivateKeyFile: flags['tls-private-key-file'] } : {}),
-      certDir: flags['cert-dir'] || path.join(flags['root-dir'], 'pki'),
-      ...(flags['node-ip'] ? { certAddresses: [flags['node-ip']] } : {}),
-      ...(clientCA ? { clientCA, authenticators: [clientCertificateAuthenticator] } : {}),
-      anonymousAuth: flags['anonymous-auth'],
-      authorizer,
-    }),
 });
 
 await runUntilSignalled(kubelet, log);

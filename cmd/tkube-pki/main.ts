@@ -9,6 +9,11 @@ function firstIPv4(): string {
   return '127.0.0.1';
 }
 
+/** name=address[;address...] pairs as nodes. */
+function pkiNodes(pairs: Record<string, string>): { name: string; addresses: string[] }[] {
+  return Object.entries(pairs).map(([name, addrs]) => ({ name, addresses: addrs.split(';').map((a) => a.trim()).filter(Boolean) }));
+}
+
 const specs = {
   dir: flag('string', '/etc/tkube/pki', 'Where certificates, keys, the service account key pair and the encryption config are written.'),
   'kubeconfig-dir': flag('string', '/etc/tkube', 'Where the kubeconfigs of the components and of the admin are written.'),
@@ -19,6 +24,7 @@ const specs = {
   'cluster-domain': flag('string', 'cluster.local', 'DNS domain of the cluster (kubernetes.default.svc.<domain>).'),
   'apiserver-cert-extra-sans': flag('stringList', [], 'More DNS names or IPs for the API server certificate (lab addresses, a load balancer).'),
   nodes: flag('map', {}, 'Nodes as name=address[;address...] pairs, comma-separated (e.g. n1=10.0.0.11,n2=10.0.0.12): a kubelet client and serving certificate and kubeconfig each; their addresses also go in the API server certificate.'),
+  'etcd-members': flag('map', {}, 'etcd members as name=address[;address...] pairs, comma-separated (e.g. cp=10.0.0.10): an etcd CA of its own, a serving and peer certificate per member (its addresses, 127.0.0.1, localhost) and the API server\'s etcd client certificate.'),
   'ca-days': flag('int', 3650, 'Lifetime of a new CA, in days.'),
   'cert-days': flag('int', 365, 'Lifetime of new certificates, in days.'),
   'renew-before-days': flag('int', 30, 'Renew certificates that expire within this many days.'),
@@ -41,7 +47,8 @@ try {
       serviceIP: firstServiceIP(flags['service-cluster-ip-range']),
       clusterDomain: flags['cluster-domain'],
       extraSANs: flags['apiserver-cert-extra-sans'],
-      nodes: Object.entries(flags.nodes).map(([name, addrs]) => ({ name, addresses: addrs.split(';').map((a) => a.trim()).filter(Boolean) })),
+      nodes: pkiNodes(flags.nodes),
+      etcdMembers: pkiNodes(flags['etcd-members']),
       caDays: flags['ca-days'],
       certDays: flags['cert-days'],
       renewBeforeDays: flags['renew-before-days'],

@@ -40,6 +40,11 @@ export function versionInfo(): VersionInfo {
 
 export interface APIServerOptions extends SecurityOptions {
   etcdServers: string[];
+  /** --etcd-cafile: the CA that signs etcd's serving certificates. */
+  etcdCAFile?: string;
+  /** --etcd-certfile, --etcd-keyfile: the client certificate etcd asks for (--client-cert-auth). */
+  etcdCertFile?: string;
+  etcdKeyFile?: string;
   etcdPrefix: string;
   serviceClusterIPRange: string;
   serviceNodePortRange: string;
@@ -83,6 +88,24 @@ export interface APIServerOptions extends SecurityOptions {
   kubeletClient?: KubeletClientConfig;
 }
 
+/** Reads --etcd-cafile, --etcd-certfile and --etcd-keyfile (a certificate and its key come together). */
+export function etcdTLSFiles(o: Pick<APIServerOptions, 'etcdCAFile' | 'etcdCertFile' | 'etcdKeyFile'>): { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined {
+  if (!!o.etcdCertFile !== !!o.etcdKeyFile) throw new Error('--etcd-certfile and --etcd-keyfile must be given together');
+  if (!o.etcdCAFile && !o.etcdCertFile) return undefined;
+  const read = (flag: string, file: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`${flag}=${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return {
+    ca: o.etcdCAFile ? read('--etcd-cafile', o.etcdCAFile) : undefined,
+    cert: o.etcdCertFile ? read('--etcd-certfile', o.etcdCertFile) : undefined,
+    key: o.etcdKeyFile ? read('--etcd-keyfile', o.etcdKeyFile) : undefined,
+  };
+}
+
 /** Loopback only: the insecure port has no authentication and must never face a network. */
 export function isLoopback(addr: string): boolean {
   return addr === 'localhost' || addr === '::1' || /^127\.\d+\.\d+\.\d+$/.test(addr);
@@ -118,7 +141,8 @@ export class APIServer implements Runnable {
     const etcdLatency = this.metrics.histogram('etcd_request_duration_seconds', 'etcd request latency by operation.');
     // Encryption at rest: the key of a value names its resource (resolved once the registry exists).
     const transformer = o.encryptionProviderConfig ? encryptionTransformer(loadEncryptionConfig(o.encryptionProviderConfig), (key) => this.resourceOfKey(key)) : undefined;
-    this.storage = o.storage ?? new Etcd3Storage({ endpoints: o.etcdServers, log: o.log.child({ part: 'etcd' }), observe: (op, s) => etcdLatency.observe({ operation: op }, s), transformer });
+    const etcdTLS = etcdTLSFiles(o);
+    this.storage = o.storage ?? new Etcd3Storage({ endpoints: o.etcdServers, log: o.log.child({ part: 'etcd' }), observe: (op, s) => etcdLatency.observe({ operation: op }, s), transformer, tls: etcdTLS });
     this.registry = new Registry({
       storage: this.storage,
       log: o.log.child({ part: 'registry' }),
@@ -172,7 +196,7 @@ export class APIServer implements Runnable {
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       pathHandlers: [this.openAPI, ...this.security.pathHandlers()],
       apiGroupHandlers: this.kubelet.apiGroupHandlers,
-      componentStatuses: componentStatusProvider(o.componentProbes ?? defaultComponentProbes(o.etcdServers)),
+      componentStatuses: componentStatusProvider(o.componentProbes ?? defaultComponentProbes(o.etcdServers, etcdTLSFiles(o))),
       resourceTypes: () => reviewResources,
       virtualResources: this.security.virtualResources(),
       subresources: { ...this.security.subresources(), ...this.kubelet.subresources },

@@ -11,7 +11,7 @@ import { NamespaceController } from './namespace/index.js';
 import { NodeIpamController } from './nodeipam/index.js';
 import { NodeLifecycleController, TaintEvictionController } from './nodelifecycle/index.js';
 import { PodGCController } from './podgc/index.js';
-import { ServiceAccountsController } from './serviceaccount/index.js';
+import { ServiceAccountsController, TokensController } from './serviceaccount/index.js';
 import { RootCACertPublisher } from './rootcacertpublisher/index.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/index.js';
 import { concurrentSyncsFor, type ControllerContext, type ControllerDescriptor } from './types.js';
@@ -136,6 +136,22 @@ export const coreControllers: ControllerDescriptor[] = [
     create: (ctx) => new ServiceAccountsController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'serviceaccount', 1), log: ctx.log, clock: ctx.clock }),
   },
   {
+    name: 'serviceaccount-token',
+    enabledByDefault: true,
+    create: (ctx) =>
+      ctx.options.serviceAccountPrivateKey
+        ? new TokensController({
+            client: ctx.client,
+            informers: ctx.informers,
+            privateKey: ctx.options.serviceAccountPrivateKey,
+            rootCA: ctx.options.rootCA ?? '',
+            workers: concurrentSyncsFor(ctx.options, 'serviceaccount-token', 5),
+            log: ctx.log,
+            clock: ctx.clock,
+          })
+        : idle(ctx, 'serviceaccount-token', '--service-account-private-key-file is not set; not filling service account token secrets'),
+  },
+  {
     name: 'root-ca-cert-publisher',
     enabledByDefault: true,
     create: (ctx) => new RootCACertPublisher({ client: ctx.client, informers: ctx.informers, rootCA: ctx.options.rootCA ?? '', log: ctx.log, clock: ctx.clock }),
@@ -157,6 +173,7 @@ export const controllerAliases: Readonly<Record<string, string>> = Object.freeze
   'node-lifecycle-controller': 'nodelifecycle',
   'pod-garbage-collector-controller': 'podgc',
   'serviceaccount-controller': 'serviceaccount',
+  'serviceaccount-token-controller': 'serviceaccount-token',
   'root-ca-certificate-publisher-controller': 'root-ca-cert-publisher',
   'ttl-after-finished-controller': 'ttl-after-finished',
   // The workload controllers (lib/controllers/workloads.ts).

@@ -11,6 +11,8 @@ import type { EventRecorder, KubeClient, SharedInformerFactory } from '../client
 export interface ControllerManagerOptions {
   /** The CA bundle published as kube-root-ca.crt in every namespace (--root-ca-file, else the kubeconfig's CA). */
   rootCA?: string;
+  /** --service-account-private-key-file's PEM: signs the tokens of service account token Secrets (serviceaccount-token runs only with it). */
+  serviceAccountPrivateKey?: string;
   /** --cluster-cidr, for node IPAM (default 10.244.0.0/16). */
   clusterCIDR: string;
   /** --allocate-node-cidrs */

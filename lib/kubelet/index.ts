@@ -10,7 +10,8 @@
  *   probes/               liveness/readiness/startup workers and the prober
  *   node/                 machine facts, node status, registration and Lease
  *   status-manager.ts     pod status writes; pleg.ts relist; gc.ts garbage collection
- *   server-hooks.ts       what the kubelet's HTTPS API server gets from the kubelet
+ *   server/               the HTTPS API (--port): logs, exec, attach, port-forward, stats; authn/authz
+ *   server-host.ts        what that API serves from: the pod manager, the status manager, the runtime
  */
 export * from './runtime/index.js';
 export * from './network/index.js';
@@ -27,7 +28,7 @@ export * from './pleg.js';
 export * from './gc.js';
 export * from './metrics.js';
 export * from './healthz.js';
-export { kubeletServerHooks, serverHostFromHooks, type KubeletServerHooks, type KubeletServerFactory, type PodRuntimeRef, type ContainerRef, type StatsSummary, type HookDeps } from './server-hooks.js';
+export * from './server-host.js';
 export * from './static-pods.js';
 export * from './kubelet.js';
 export * from './pod/pod-workers.js';

@@ -5,6 +5,8 @@
  * of at most --max-pods, static pods mirrored, orphans removed.
  */
 import fs from 'node:fs/promises';
+import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +15,6 @@ import { silentLogger } from '../base/index.js';
 import { FakeClient, Resources } from '../client/index.js';
 import { newForbidden } from '../machinery/index.js';
 import { Kubelet, podSpecChanged, type KubeletOptions } from './kubelet.js';
-import { serverHostFromHooks, type KubeletServerHooks } from './server-hooks.js';
 import { FakeCommandRunner } from './network/index.js';
 import { FakeRuntime } from './runtime/index.js';
 import { FakeMounter } from './volumes/mounter.js';
@@ -35,8 +36,8 @@ let rt: FakeRuntime;
 let stop: AbortController;
 let running: Promise<void> | undefined;
 
-function start(over: Partial<KubeletOptions> = {}): Kubelet {
-  const k = new Kubelet({
+function baseOptions(): KubeletOptions {
+  return {
     client,
     runtime: rt,
     runner: new FakeCommandRunner(),
@@ -63,8 +64,11 @@ function start(over: Partial<KubeletOptions> = {}): Kubelet {
     mounter: new FakeMounter(),
     plegPeriodMs: 100,
     leaseRenewIntervalMs: 200,
-    ...over,
-  });
+  };
+}
+
+function start(over: Partial<KubeletOptions> = {}): Kubelet {
+  const k = new Kubelet({ ...baseOptions(), ...over });
   running = k.start(stop.signal);
   return k;
 }
@@ -141,27 +145,50 @@ describe('Kubelet (with fakes)', () => {
     expect(ev.source).toEqual({ component: 'kubelet', host: 'node-a' });
   });
 
-  it('hands the API server hook pod lookups (sandbox, containers) and the runtime', async () => {
-    let given: { port: number; hooks?: KubeletServerHooks } = { port: 0 };
-    const k = start({ server: (hooks, o) => ({ start: async (signal) => { given = { port: o.port, hooks }; await new Promise((r) => signal.addEventListener('abort', r)); } }) });
+  it('serves its HTTPS API from its own state, on the port the Node reports', async () => {
+    const readOnlyPort = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const k = start({ port: 0, address: '127.0.0.1', readOnlyPort, server: { certDir: path.join(tmp, 'pki'), anonymousAuth: true, statsSecondSampleDelayMs: 10 } });
     await readyNode();
+    const port = k.serverPort!;
+    expect(port).toBeGreaterThan(0);
+    expect((await nodes().get('node-a')).status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(port);
     await pods().create(pod('web'));
     await until('Running', async () => (await pods().get('web')).status?.phase === 'Running');
-    expect(given.port).toBe(10250);
-    expect(given.hooks).toBe(k.serverHooks);
-    const ref = await given.hooks!.findPod('default', 'web');
+    const get = (p: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) =>
+        https.get({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        }).on('error', reject),
+      );
+    const list = JSON.parse((await get('/pods')).body);
+    expect(list.items.map((p: Pod) => [p.metadata.name, p.status?.phase])).toEqual([['web', 'Running']]);
+    const ref = await k.serverHost!.findPod('default', 'web');
     expect(ref?.sandboxId).toBe([...rt.sandboxes.keys()][0]);
-    expect(ref?.containers.app?.[0]).toMatchObject({ state: 'running', attempt: 0 });
-    expect(ref?.containers.app?.[0]?.id).toBe([...rt.containers.keys()][0]);
-    expect(await given.hooks!.findPod('default', 'web', 'another-uid')).toBeUndefined();
-    // As the HTTPS server's host (the program wires it so): the current instance of each container.
-    const host = serverHostFromHooks(given.hooks!);
-    expect(await host.findPod('default', 'web')).toMatchObject({ sandboxId: ref?.sandboxId, containerIds: { app: ref?.containers.app?.[0]?.id }, previousContainerIds: {} });
-    expect((await host.listPods()).map((p) => p.metadata.name)).toEqual(['web']);
-    expect(given.hooks!.runtime).toBe(rt);
-    const stats = await given.hooks!.statsSummary();
+    expect(ref?.containerIds.app).toBe([...rt.containers.keys()][0]);
+    rt.writeLog(ref!.containerIds.app!, 'stdout', 'hello from app\n');
+    expect(await get('/containerLogs/default/web/app')).toEqual({ status: 200, body: 'hello from app\n' });
+    const stats = JSON.parse((await get('/stats/summary')).body);
     expect(stats.node.nodeName).toBe('node-a');
-    expect(stats.pods[0]?.podRef).toMatchObject({ name: 'web', namespace: 'default' });
+    expect(stats.pods.map((p: { podRef: { name: string } }) => p.podRef.name)).toEqual(['web']);
+    // --read-only-port: the same pods over plain HTTP, and no logs there.
+    expect(k.readOnlyServerPort).toBe(readOnlyPort);
+    const plain = await fetch(`http://127.0.0.1:${readOnlyPort}/pods`);
+    expect(((await plain.json()) as { items: Pod[] }).items.map((p) => p.metadata.name)).toEqual(['web']);
+    expect((await fetch(`http://127.0.0.1:${readOnlyPort}/containerLogs/default/web/app`)).status).toBe(404);
+  });
+
+  it('refuses to start when its API cannot listen (the port is taken)', async () => {
+    const first = start({ port: 0, address: '127.0.0.1', server: { certDir: path.join(tmp, 'pki') } });
+    await until('the first kubelet API', () => first.serverPort !== undefined);
+    const second = new Kubelet({ ...baseOptions(), nodeName: 'node-b', port: first.serverPort!, address: '127.0.0.1', server: { certDir: path.join(tmp, 'pki') } });
+    await expect(second.start(stop.signal)).rejects.toThrow(/the kubelet server cannot serve on https:\/\/127\.0\.0\.1:\d+: listen EADDRINUSE/);
   });
 
   it('rejects pods beyond --max-pods with OutOfpods', async () => {

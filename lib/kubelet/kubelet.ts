@@ -10,6 +10,7 @@
  *             probe results ┘                              └─► StatusManager ─► pods/status
  *             node informer ─► podCIDR → PodNetwork, routes to other nodes
  *             NodeManager ─► Node registration, status, Lease
+ *             KubeletServer (--port, HTTPS) ◄─ KubeletHost: pod manager + status + runtime
  *
  * Who owns what: `start(signal)` creates and runs every loop (informers, PLEG, status writer,
  * node heartbeats, garbage collection, the periodic resync, the healthz server and the optional
@@ -45,7 +46,8 @@ import { RuntimeReader } from './pod/runtime-state.js';
 import { Prober } from './probes/prober.js';
 import { ProbeManager } from './probes/probe-manager.js';
 import type { ContainerRuntime } from './runtime/index.js';
-import { kubeletServerHooks, type KubeletServerFactory, type KubeletServerHooks } from './server-hooks.js';
+import { KubeletServer, type KubeletServerOptions } from './server/index.js';
+import { KubeletHost } from './server-host.js';
 import { configHashAnnotation, configMirrorAnnotation, FileSource, isMirrorPod, mirrorPodFor } from './static-pods.js';
 import { StatusManager } from './status-manager.js';
 import { ExecMounter, type Mounter } from './volumes/mounter.js';
@@ -90,9 +92,17 @@ export interface KubeletOptions {
   clusterDomain: string;
   /** --cluster-cidr: pod traffic leaving it is masqueraded. */
   clusterCIDR?: string;
-  /** --port, reported in the Node and given to the API server. */
+  /** --port: the HTTPS API's port (0: any free one), reported in the Node so that the API server finds it. */
   port: number;
+  /** --address of the HTTPS API (default 0.0.0.0). */
   address?: string;
+  /**
+   * The HTTPS API (logs, exec, attach, port-forward, stats) on --address:--port: certificates,
+   * authentication and authorization. Unset: no API is served (the port is still reported).
+   */
+  server?: KubeletAPISettings;
+  /** --read-only-port: the unauthenticated read-only endpoints over plain HTTP; 0 (default) disables them. */
+  readOnlyPort?: number;
   /** 0 disables the healthz server. */
   healthzPort: number;
   healthzBindAddress: string;
@@ -110,8 +120,6 @@ export interface KubeletOptions {
   imageDir?: string;
   mounter?: Mounter;
   tokenProvider?: ServiceAccountTokenProvider;
-  /** Builds the HTTPS API server (logs/exec/attach/port-forward/stats) on --port. */
-  server?: KubeletServerFactory;
   metrics?: MetricsRegistry;
   /** Overrides for tests. */
   crashBackoffInitialMs?: number;
@@ -119,6 +127,9 @@ export interface KubeletOptions {
   plegPeriodMs?: number;
   leaseRenewIntervalMs?: number;
 }
+
+/** How the kubelet's HTTPS API is secured; the address, port, host and logger come from the kubelet. */
+export type KubeletAPISettings = Omit<KubeletServerOptions, 'host' | 'log' | 'address' | 'port' | 'readOnly'>;
 
 export class Kubelet {
   readonly metrics: KubeletMetrics;
@@ -135,7 +146,7 @@ export class Kubelet {
   private terminated = new Set<string>();
   /** Pods whose deletion this kubelet confirmed. */
   private confirmed = new Set<string>();
-  /** Set while running; for tests and the server hooks. */
+  /** Set while running; for tests and the HTTPS API. */
   private parts?: {
     syncer: PodSyncer;
     workers: PodWorkers;
@@ -143,8 +154,10 @@ export class Kubelet {
     status: StatusManager;
     nodes: NodeManager;
     pleg: PLEG;
-    hooks: KubeletServerHooks;
+    host: KubeletHost;
     reader: RuntimeReader;
+    server?: KubeletServer;
+    readOnlyServer?: KubeletServer;
     healthz?: HealthzServer;
   };
 
@@ -157,9 +170,19 @@ export class Kubelet {
     this.runtimeLabels = { [nodeNameLabel]: o.nodeName };
   }
 
-  /** The hooks handed to the API server (available once started). */
-  get serverHooks(): KubeletServerHooks | undefined {
-    return this.parts?.hooks;
+  /** What the HTTPS API serves from (available once started). */
+  get serverHost(): KubeletHost | undefined {
+    return this.parts?.host;
+  }
+
+  /** The HTTPS API's port once listening (what the Node reports). */
+  get serverPort(): number | undefined {
+    return this.parts?.server?.address?.port;
+  }
+
+  /** The read-only port once listening. */
+  get readOnlyServerPort(): number | undefined {
+    return this.parts?.readOnlyServer?.address?.port;
   }
 
   /** The healthz server's port once listening (tests bind port 0). */
@@ -194,8 +217,8 @@ export class Kubelet {
     const serviceInformer = factory.informerFor(Resources.services);
     // Its own Node through the selector the Node authorizer allows a kubelet; every Node (for
     // routes to the other nodes' podCIDRs) through an informer of its own, not awaited: reading
-    // other Nodes takes an RBAC grant (the lab's node-network add-on), and without it the pod
-    // network of this node still comes up.
+    // other Nodes takes an RBAC grant (the bootstrap role tkube:node-routes), and without it the
+    // pod network of this node still comes up.
     const nodeInformer = factory.informerFor(Resources.nodes, { fieldSelector: `metadata.name=${o.nodeName}` });
     const peerFactory = new SharedInformerFactory({ client: o.client, log: log.child({ part: 'informers' }), clock });
     const peerInformer = peerFactory.informerFor(Resources.nodes);
@@ -298,8 +321,20 @@ export class Kubelet {
       },
     });
     plegRef.pleg = pleg;
-    const hooks = kubeletServerHooks({ nodeName: o.nodeName, runtime: o.runtime, reader, pods: () => pods.all(), memoryBytes: machine.memoryBytes });
-    this.parts = { syncer, workers, pods, status, nodes, pleg, hooks, reader };
+    const host = new KubeletHost({ nodeName: o.nodeName, runtime: o.runtime, reader, pods: () => pods.all(), status: (uid) => status.getPodStatus(uid), startTime: new Date(clock.now()) });
+    this.parts = { syncer, workers, pods, status, nodes, pleg, host, reader };
+
+    // The API listens before the Node is registered, so that the port the Node reports is the one served.
+    try {
+      if (o.server) this.parts.server = await this.listen('server', new KubeletServer({ ...o.server, host, log: log.child({ part: 'server' }), address: o.address ?? '0.0.0.0', port: o.port }), stop.signal, run);
+      if (o.readOnlyPort) this.parts.readOnlyServer = await this.listen('read-only-server', new KubeletServer({ host, log: log.child({ part: 'read-only-server' }), address: o.address ?? '0.0.0.0', port: o.readOnlyPort, readOnly: true }), stop.signal, run);
+    } catch (err) {
+      stop.abort();
+      await Promise.all(runs);
+      signal.removeEventListener('abort', onAbort);
+      this.parts = undefined;
+      throw err;
+    }
 
     // Node: registration, status, lease; the pod network once spec.podCIDR is set.
     run('node', nodes.start(stop.signal));
@@ -419,11 +454,27 @@ export class Kubelet {
         log.error({ err, port: o.healthzPort }, 'the healthz server cannot listen');
       }
     }
-    if (o.server) run('server', o.server(hooks, { address: o.address ?? '0.0.0.0', port: o.port, log: log.child({ part: 'server' }) }).start(stop.signal));
 
     await new Promise<void>((r) => (stop.signal.aborted ? r() : stop.signal.addEventListener('abort', () => r(), { once: true })));
     if (routesTimer) clearTimeout(routesTimer);
     await this.stopAll(runs, workers, probes, configMaps, secrets, signal, onAbort);
+  }
+
+  /** Starts a server and waits until it listens; rejects (as upstream's kubelet exits) when it cannot. */
+  private async listen(part: string, server: KubeletServer, signal: AbortSignal, run: (what: string, p: Promise<unknown>) => void): Promise<KubeletServer> {
+    const running = server.start(signal);
+    const failed = running.then(() => {
+      throw new Error(`the kubelet ${part} stopped before it listened`);
+    });
+    try {
+      await Promise.race([server.listening(), failed]);
+    } catch (err) {
+      failed.catch(() => undefined);
+      throw new Error(`the kubelet ${part} cannot serve on ${server.describeAddress()}: ${(err as Error).message}`, { cause: err });
+    }
+    failed.catch(() => undefined);
+    run(part, running);
+    return server;
   }
 
   private async stopAll(runs: Array<Promise<unknown>>, workers: PodWorkers, probes: ProbeManager, cm: ObjectWatcher<ConfigMap>, sec: ObjectWatcher<Secret>, signal: AbortSignal, onAbort: () => void): Promise<void> {
@@ -485,7 +536,7 @@ export class Kubelet {
       maxPods: o.maxPods,
       nodeIP,
       hostname: o.nodeName,
-      kubeletPort: o.port,
+      kubeletPort: this.parts?.server?.address?.port ?? o.port,
       kubeletVersion,
       containerRuntimeVersion: `${runtimeName}://${runtimeVersion}`,
       images,

@@ -108,21 +108,27 @@ export function ensureHostCertificates(plan: ClusterPlan, host: HostPlan, layout
 
 /** Security mode pki: tkube-pki signs every certificate of this host with the shared CA. */
 function runTkubePKI(plan: ClusterPlan, host: HostPlan, layout: HostLayout, sharedDir: string, progress: Progress): void {
-  // The service account key pair and the encryption config must be the same on every API server.
-  for (const f of ['sa.key', 'sa.pub', 'encryption-config.yaml']) {
+  // The service account key pair and the encryption config must be the same on every API server;
+  // the etcd CA the same on every member (it is on etcd hosts only: it opens the whole store).
+  const shared = ['sa.key', 'sa.pub', 'encryption-config.yaml', ...(host.etcd ? ['etcd-ca.crt', 'etcd-ca.key'] : [])];
+  for (const f of shared) {
     const src = path.join(sharedDir, f);
-    if (fs.existsSync(src)) writeIfChanged(path.join(layout.pkiDir, f), fs.readFileSync(src), 0o600);
+    if (fs.existsSync(src)) writeIfChanged(path.join(layout.pkiDir, f), fs.readFileSync(src), f === 'etcd-ca.crt' || f === 'sa.pub' ? 0o644 : 0o600);
   }
   const args = [path.join(layout.tkubeHome, 'dist/cmd/tkube-pki/main.js'), `--dir=${layout.pkiDir}`, `--kubeconfig-dir=${path.join(layout.pkiDir, 'kubeconfigs')}`,
     `--cluster-name=${plan.spec.clusterName}`, `--apiserver-advertise-address=${controlPlaneHosts(plan)[0]!.ip}`, `--secure-port=${plan.spec.apiserverPort}`,
     `--service-cluster-ip-range=${plan.spec.serviceCIDR}`, `--cluster-domain=${plan.spec.clusterDomain}`,
-    `--apiserver-cert-extra-sans=${controlPlaneHosts(plan).map((h) => h.ip).join(',')}`, ...(host.node ? [`--nodes=${host.name}=${host.ip}`] : [])];
+    `--apiserver-cert-extra-sans=${controlPlaneHosts(plan).map((h) => h.ip).join(',')}`, ...(host.node ? [`--nodes=${host.name}=${host.ip}`] : []),
+    ...(host.etcd ? [`--etcd-members=${host.name}=${host.ip}`] : [])];
   const out = execFileSync(layout.node, args, { encoding: 'utf8' });
   for (const l of out.trim().split('\n')) progress(`tkube-pki: ${l}`);
-  // Hand the pair back so that the next control-plane host uses the same ones.
-  for (const f of ['sa.key', 'sa.pub', 'encryption-config.yaml']) {
+  // Hand them back so that the next control-plane host uses the same ones.
+  for (const f of shared) {
     const dst = path.join(sharedDir, f);
-    if (!fs.existsSync(dst) && fs.existsSync(path.join(layout.pkiDir, f))) fs.copyFileSync(path.join(layout.pkiDir, f), dst);
+    if (!fs.existsSync(dst) && fs.existsSync(path.join(layout.pkiDir, f))) {
+      fs.copyFileSync(path.join(layout.pkiDir, f), dst);
+      if (f.endsWith('.key') || f === 'encryption-config.yaml') fs.chmodSync(dst, 0o600);
+    }
   }
 }
 

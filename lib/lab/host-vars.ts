@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { apiserverURLFor, etcdInitialCluster, etcdServersFor, type ClusterPlan, type HostPlan } from './plan.js';
-import { apiserverSecurityFlags, kubeletSecurityFlags, type SecurityMode } from './security.js';
+import { apiserverSecurityFlags, controllerManagerSecurityFlags, etcdScheme, etcdSecurityFlags, kubeletSecurityFlags, type SecurityMode } from './security.js';
 
 export interface HostLayout {
   /** The tkube checkout with dist/ built (units run ${TKUBE_HOME}/dist/cmd/<program>/main.js). */
@@ -71,12 +71,15 @@ export function hostVariables(plan: ClusterPlan, host: HostPlan, layout: HostLay
     ETCD_BIN: layout.etcdBin,
     ETCD_NAME: host.name,
     ETCD_DATA_DIR: layout.etcdDataDir,
-    ETCD_INITIAL_CLUSTER: etcdInitialCluster(plan),
-    ETCD_SERVERS: etcdServersFor(plan, host),
+    ETCD_INITIAL_CLUSTER: etcdInitialCluster(plan, etcdScheme(security)),
+    ETCD_SERVERS: etcdServersFor(plan, host, etcdScheme(security)),
+    ETCD_SCHEME: etcdScheme(security),
+    ETCD_SECURITY_FLAGS: etcdSecurityFlags(security, layout.pkiDir, host.name).join(' '),
     APISERVER_PORT: String(s.apiserverPort),
     APISERVER_URL: apiserverURLFor(plan, host),
     APISERVER_SECURITY_FLAGS: apiserverSecurityFlags(security, layout.pkiDir, s.clusterDomain).join(' '),
     KUBELET_SECURITY_FLAGS: kubeletSecurityFlags(security, layout.pkiDir, host.name).join(' '),
+    CONTROLLER_MANAGER_SECURITY_FLAGS: controllerManagerSecurityFlags(security, layout.pkiDir).join(' '),
     PKI_DIR: layout.pkiDir,
     KUBECONFIG_DIR: layout.kubeconfigDir,
     SERVICE_CIDR: s.serviceCIDR,

@@ -180,7 +180,7 @@ export class Lab {
 
     this.header(`etcd (${this.plan.hosts.filter((h) => h.etcd).length} member${this.plan.spec.etcdMembers > 1 ? 's' : ''})`);
     for (const h of this.plan.hosts.filter((x) => x.etcd)) await startPhase(ctx, this.target(h), 'etcd');
-    await waitEtcd(this.plan, (l) => this.say(l), o.timeoutMs);
+    await waitEtcd(this.plan, (l) => this.say(l), o.timeoutMs, o.security, this.layout(this.plan.hosts.find((x) => x.etcd)!).pkiDir);
 
     this.header(`control plane on ${cp.map((h) => h.name).join(', ')}`);
     for (const h of cp) await startPhase(ctx, this.target(h), 'control-plane');
@@ -201,13 +201,12 @@ export class Lab {
       this.say(`${h.name}: images ${r.loaded.length ? `loaded ${r.loaded.join(', ')}` : 'present'}`);
     }
 
-    // Add-ons before the kubelets: they hold the RBAC grants the nodes use (node-network).
+    this.header('nodes: kubelet and tkube-proxy');
+    for (const h of nodes) await startPhase(ctx, this.target(h), 'node');
+
     const kubeconfig = adminKubeconfigPath(o.stateDir);
     this.header('add-ons (deploy/addons)');
     await applyAddons(o.tkubeHome, o.node, kubeconfig, (l) => this.say(l));
-
-    this.header('nodes: kubelet and tkube-proxy');
-    for (const h of nodes) await startPhase(ctx, this.target(h), 'node');
 
     this.header('waiting for the cluster');
     if (o.noWait) this.say('skipped (--no-wait)');

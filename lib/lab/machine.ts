@@ -45,7 +45,7 @@ export async function provisionMachine(o: MachineOptions): Promise<void> {
   if (host.etcd) {
     o.progress('==> etcd');
     await startPhase(ctx, t, 'etcd');
-    if (canWait) await waitEtcd(plan, say, o.timeoutMs);
+    if (canWait) await waitEtcd(plan, say, o.timeoutMs, o.security, layout.pkiDir);
     else say(`not waiting: the other members (${members.filter((m) => m.name !== host.name).map((m) => m.name).join(', ')}) join when their hosts are provisioned`);
   }
   const cps = controlPlaneHosts(plan);
@@ -56,15 +56,14 @@ export async function provisionMachine(o: MachineOptions): Promise<void> {
     writeAdminKubeconfig(plan, adminKubeconfig, layout, o.security);
     if (canWait) await waitAPIServers(plan, cps.slice(0, cps.indexOf(host) + 1), path.join(layout.pkiDir, 'ca.crt'), say, o.timeoutMs);
   }
-  // Add-ons before the kubelet: they hold the RBAC grants the nodes use (node-network).
-  if (host.controlPlane && host.name === lastMember.name) {
-    o.progress('==> add-ons (deploy/addons)');
-    await applyAddons(o.tkubeHome, layout.node, adminKubeconfig, say);
-  }
   if (host.node) {
     o.progress('==> node: kubelet and tkube-proxy (runtime: docker.service)');
     spawnSync('systemctl', ['enable', '--now', 'docker.service'], { stdio: 'inherit' });
     await startPhase(ctx, t, 'node');
+  }
+  if (host.controlPlane && host.name === lastMember.name) {
+    o.progress('==> add-ons (deploy/addons)');
+    await applyAddons(o.tkubeHome, layout.node, adminKubeconfig, say);
   }
   if (host.node && !missing.includes('tkube-kubelet') && canWait) {
     o.progress('==> waiting for this node');

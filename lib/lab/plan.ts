@@ -136,16 +136,16 @@ export function nodeHosts(plan: ClusterPlan): HostPlan[] {
   return plan.hosts.filter((h) => h.node);
 }
 
-/** name=http://ip:2380,... for --initial-cluster. */
-export function etcdInitialCluster(plan: ClusterPlan): string {
-  return plan.hosts.filter((h) => h.etcd).map((h) => `${h.name}=http://${h.ip}:2380`).join(',');
+/** name=http://ip:2380,... for --initial-cluster (https:// when etcd speaks TLS). */
+export function etcdInitialCluster(plan: ClusterPlan, scheme: 'http' | 'https' = 'http'): string {
+  return plan.hosts.filter((h) => h.etcd).map((h) => `${h.name}=${scheme}://${h.ip}:2380`).join(',');
 }
 
 /** The etcd client URLs an API server on `host` uses: its own member first. */
-export function etcdServersFor(plan: ClusterPlan, host: HostPlan): string {
+export function etcdServersFor(plan: ClusterPlan, host: HostPlan, scheme: 'http' | 'https' = 'http'): string {
   const members = plan.hosts.filter((h) => h.etcd);
   const own = members.filter((h) => h.name === host.name);
-  return [...own, ...members.filter((h) => h.name !== host.name)].map((h) => `http://${h.ip}:2379`).join(',');
+  return [...own, ...members.filter((h) => h.name !== host.name)].map((h) => `${scheme}://${h.ip}:2379`).join(',');
 }
 
 /**

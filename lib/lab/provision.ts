@@ -20,7 +20,7 @@ import type { Node } from '../api/index.js';
 import { ensureHostCertificates, writeHostKubeconfigs, type Progress } from './credentials.js';
 import { hostVariables, type HostLayout } from './host-vars.js';
 import { type ClusterPlan, type HostPlan } from './plan.js';
-import type { SecurityMode } from './security.js';
+import { etcdScheme, type SecurityMode } from './security.js';
 import type { ServiceManager } from './services.js';
 import { components, isBuilt, renderUnit, type Component, type RenderedUnit } from './units.js';
 
@@ -116,7 +116,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
   }
 }
 
-function httpGet(url: string, ca?: Buffer, timeoutMs = 3000): Promise<{ status: number; body: string }> {
+function httpGet(url: string, tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer }, timeoutMs = 3000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const done = (res: http.IncomingMessage) => {
       let body = '';
@@ -124,18 +124,22 @@ function httpGet(url: string, ca?: Buffer, timeoutMs = 3000): Promise<{ status: 
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     };
-    const req = url.startsWith('https:') ? https.get(url, { ca, timeout: timeoutMs }, done) : http.get(url, { timeout: timeoutMs }, done);
+    const req = url.startsWith('https:') ? https.get(url, { ...tls, timeout: timeoutMs }, done) : http.get(url, { timeout: timeoutMs }, done);
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs}ms`)));
     req.on('error', reject);
   });
 }
 
-/** etcd members answer /health (true once there is a quorum). */
-export async function waitEtcd(plan: ClusterPlan, progress: Progress, timeoutMs = 60_000): Promise<void> {
+/**
+ * etcd members answer /health (true once there is a quorum). In pki mode over TLS, with the API
+ * server's etcd client certificate from `pkiDir` (an etcd host's): etcd lets no one else in.
+ */
+export async function waitEtcd(plan: ClusterPlan, progress: Progress, timeoutMs = 60_000, security: SecurityMode = 'development', pkiDir = ''): Promise<void> {
   const members = plan.hosts.filter((h) => h.etcd);
+  const tls = security === 'pki' ? { ca: fs.readFileSync(path.join(pkiDir, 'etcd-ca.crt')), cert: fs.readFileSync(path.join(pkiDir, 'apiserver-etcd-client.crt')), key: fs.readFileSync(path.join(pkiDir, 'apiserver-etcd-client.key')) } : undefined;
   await waitUntil(`etcd (${members.length} member${members.length > 1 ? 's' : ''}) healthy`, async () => {
     for (const m of members) {
-      const r = await httpGet(`http://${m.ip}:2379/health`);
+      const r = await httpGet(`${etcdScheme(security)}://${m.ip}:2379/health`, tls);
       if (r.status !== 200 || !r.body.includes('"health":"true"')) throw new Error(`${m.name}: ${r.status} ${r.body.trim()}`);
     }
     return true;
@@ -147,7 +151,7 @@ export async function waitAPIServers(plan: ClusterPlan, hosts: HostPlan[], caFil
   const ca = fs.readFileSync(caFile);
   await waitUntil(`API server${hosts.length > 1 ? 's' : ''} ready (${hosts.map((h) => `https://${h.ip}:${plan.spec.apiserverPort}`).join(', ')})`, async () => {
     for (const h of hosts) {
-      const r = await httpGet(`https://${h.ip}:${plan.spec.apiserverPort}/readyz`, ca);
+      const r = await httpGet(`https://${h.ip}:${plan.spec.apiserverPort}/readyz`, { ca });
       // 401/403: it answers, and refuses the anonymous probe (security mode pki).
       if (r.status !== 200 && r.status !== 401 && r.status !== 403) throw new Error(`${h.name}: /readyz ${r.status} ${r.body.trim().slice(0, 200)}`);
     }

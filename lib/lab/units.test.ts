@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { hostVariables, systemLayout } from './host-vars.js';
 import { defaultClusterSpec, hostByName, planCluster } from './plan.js';
-import { apiserverSecurityFlags } from './security.js';
+import { apiserverSecurityFlags, kubeletSecurityFlags } from './security.js';
 import { expandCommand, parseUnit, templateVariables } from './template.js';
 import { components, renderHostUnits } from './units.js';
 
@@ -63,8 +63,50 @@ describe('deploy/systemd units', () => {
     expect(apiserverSecurityFlags('pki', '/p', 'cluster.local')).toContain('--enable-admission-plugins=NodeRestriction');
   });
 
+  test('kubelet API security: development lets the API server in anonymously; pki is certificates, webhooks and the node\'s own serving certificate', () => {
+    const kubelet = (security: 'development' | 'pki') => flagsOf(render('worker', security).find((u) => u.component === 'kubelet')!.argv);
+    const dev = kubelet('development');
+    expect([dev.get('port'), dev.get('anonymous-auth'), dev.get('authorization-mode'), dev.get('read-only-port')]).toEqual(['10250', 'true', 'AlwaysAllow', '0']);
+    const pki = kubelet('pki');
+    expect(Object.fromEntries([...pki].filter(([k]) => /auth|tls|client-ca|read-only|streaming|^port$/.test(k)))).toEqual({
+      port: '10250',
+      'client-ca-file': '/etc/tkube/pki/ca.crt',
+      'anonymous-auth': 'false',
+      'authentication-token-webhook': 'true',
+      'authorization-mode': 'Webhook',
+      'tls-cert-file': '/etc/tkube/pki/kubelet-worker-serving.crt',
+      'tls-private-key-file': '/etc/tkube/pki/kubelet-worker-serving.key',
+      'read-only-port': '0',
+      'streaming-connection-idle-timeout': '4h',
+    });
+    // The API server verifies that certificate and reaches kubelets by their node IP.
+    const api = flagsOf(render('cp', 'pki').find((u) => u.component === 'apiserver')!.argv);
+    expect(api.get('kubelet-certificate-authority')).toBe(pki.get('client-ca-file'));
+    expect(api.get('kubelet-preferred-address-types')?.split(',')[0]).toBe('InternalIP');
+    expect(kubeletSecurityFlags('pki', '/p', 'n1')).toContain('--tls-cert-file=/p/kubelet-n1-serving.crt');
+  });
+
+  test('pki: etcd serves clients and peers over TLS and asks both for an etcd CA certificate; the API server presents its etcd client certificate', () => {
+    const etcd = flagsOf(render('cp2', 'pki').find((u) => u.component === 'etcd')!.argv);
+    const ip = hostByName(plan, 'cp2').ip;
+    expect(etcd.get('listen-client-urls')).toBe(`https://${ip}:2379,https://127.0.0.1:2379`);
+    expect([etcd.get('advertise-client-urls'), etcd.get('listen-peer-urls'), etcd.get('initial-advertise-peer-urls')]).toEqual([`https://${ip}:2379`, `https://${ip}:2380`, `https://${ip}:2380`]);
+    expect(etcd.get('initial-cluster')!.split(',').every((m) => /^cp\d?=https:\/\//.test(m))).toBe(true);
+    expect([etcd.get('cert-file'), etcd.get('key-file'), etcd.get('client-cert-auth'), etcd.get('trusted-ca-file')]).toEqual(['/etc/tkube/pki/etcd-cp2.crt', '/etc/tkube/pki/etcd-cp2.key', 'true', '/etc/tkube/pki/etcd-ca.crt']);
+    expect([etcd.get('peer-cert-file'), etcd.get('peer-key-file'), etcd.get('peer-client-cert-auth'), etcd.get('peer-trusted-ca-file')]).toEqual(['/etc/tkube/pki/etcd-cp2.crt', '/etc/tkube/pki/etcd-cp2.key', 'true', '/etc/tkube/pki/etcd-ca.crt']);
+    const api = flagsOf(render('cp2', 'pki').find((u) => u.component === 'apiserver')!.argv);
+    expect(api.get('etcd-servers')!.split(',').every((u) => u.startsWith('https://'))).toBe(true);
+    expect([api.get('etcd-cafile'), api.get('etcd-certfile'), api.get('etcd-keyfile')]).toEqual(['/etc/tkube/pki/etcd-ca.crt', '/etc/tkube/pki/apiserver-etcd-client.crt', '/etc/tkube/pki/apiserver-etcd-client.key']);
+    const cm = flagsOf(render('cp2', 'pki').find((u) => u.component === 'controller-manager')!.argv);
+    expect([cm.get('service-account-private-key-file'), cm.get('root-ca-file')]).toEqual(['/etc/tkube/pki/sa.key', '/etc/tkube/pki/ca.crt']);
+    // The development setting stays plain HTTP, without TLS flags.
+    const dev = flagsOf(render('cp2').find((u) => u.component === 'etcd')!.argv);
+    expect(dev.get('listen-client-urls')).toBe(`http://${ip}:2379,http://127.0.0.1:2379`);
+    expect(dev.has('cert-file') || dev.has('client-cert-auth')).toBe(false);
+  });
+
   test('every flag of a built program is one the program has (programs not landed yet are skipped)', () => {
-    for (const u of render('cp')) {
+    for (const u of [...render('cp'), ...render('cp', 'pki')]) {
       const c = components.find((x) => x.name === u.component)!;
       if (!c.program) continue;
       const main = path.join(root, 'cmd', c.program, 'main.ts');
@@ -109,17 +151,5 @@ describe('deploy/addons/cluster-dns', () => {
     const role = find('ClusterRole');
     expect(role.rules).toEqual(expect.arrayContaining([expect.objectContaining({ resources: ['services'], verbs: ['list', 'watch'] }), expect.objectContaining({ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] })]));
     expect(find('ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
-  });
-});
-
-describe('deploy/addons/node-network', () => {
-  test('every kubelet (group system:nodes) may read every Node, for the routes to the other nodes\' podCIDRs', () => {
-    const dir = path.join(root, 'deploy/addons/node-network');
-    const docs = fs.readdirSync(dir).sort().flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()));
-    const role = docs.find((d) => d.kind === 'ClusterRole');
-    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]);
-    const binding = docs.find((d) => d.kind === 'ClusterRoleBinding');
-    expect(binding.roleRef).toMatchObject({ kind: 'ClusterRole', name: role.metadata.name });
-    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }]);
   });
 });

@@ -119,3 +119,44 @@ describe('tkube-pki', () => {
     expect(() => firstServiceIP('fd00::/108')).toThrow();
   });
 });
+
+describe('tkube-pki: etcd', () => {
+  const edir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-pki-etcd-'));
+  afterAll(() => fs.rmSync(edir, { recursive: true, force: true }));
+  const eopts = (): PKIOptions => ({ ...opts(), dir: path.join(edir, 'pki'), kubeconfigDir: edir, etcdMembers: [{ name: 'cp', addresses: ['192.168.56.10'] }] });
+  const ef = (n: string) => path.join(edir, 'pki', n);
+  const ecert = (n: string) => new X509Certificate(fs.readFileSync(ef(`${n}.crt`)));
+  const log: string[] = [];
+  ensurePKI(eopts(), (m) => log.push(m));
+
+  test('etcd has a CA of its own, signing the member and the API server client certificates and nothing else', () => {
+    expect(log).toContain('[pki] etcd-ca: generated a new etcd CA (3650 days)');
+    const etcdCA = ecert('etcd-ca');
+    const clusterCA = ecert('ca');
+    expect(etcdCA.ca).toBe(true);
+    expect(etcdCA.subject).toBe('CN=lab-etcd-ca');
+    for (const n of ['etcd-cp', 'apiserver-etcd-client']) {
+      expect(ecert(n).verify(etcdCA.publicKey), n).toBe(true);
+      expect(ecert(n).verify(clusterCA.publicKey), n).toBe(false);
+    }
+    for (const n of ['kubelet-node-1', 'admin', 'apiserver']) expect(ecert(n).verify(etcdCA.publicKey), n).toBe(false);
+    for (const n of ['etcd-ca.key', 'etcd-cp.key', 'apiserver-etcd-client.key']) expect(mode(ef(n)), n).toBe(0o600);
+  });
+
+  test("a member's certificate serves clients and peers and is a peer's client: its IP, 127.0.0.1, localhost", () => {
+    const c = ecert('etcd-cp');
+    expect(c.subject).toBe('CN=cp');
+    expect(c.subjectAltName!.split(', ').sort()).toEqual(['DNS:cp', 'DNS:localhost', 'IP Address:127.0.0.1', 'IP Address:192.168.56.10']);
+    expect(c.keyUsage!.sort()).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
+    expect(ecert('apiserver-etcd-client').subject).toBe('CN=kube-apiserver-etcd-client');
+    expect(ecert('apiserver-etcd-client').keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+  });
+
+  test('a second run keeps the etcd CA and certificates; without members none is made', () => {
+    const again: string[] = [];
+    ensurePKI(eopts(), (m) => again.push(m));
+    expect(again).toContain('[pki] etcd-ca: exists, kept');
+    expect(again).toContain('[pki] etcd-cp: valid, kept');
+    expect(fs.existsSync(f('etcd-ca.crt'))).toBe(false);
+  });
+});

@@ -13,6 +13,10 @@
  *   <dir>/kube-proxy.{crt,key}                   system:kube-proxy
  *   <dir>/kubelet-<node>.{crt,key}               system:node:<node> in system:nodes
  *   <dir>/kubelet-<node>-serving.{crt,key}       the kubelet's own HTTPS endpoint
+ *   <dir>/etcd-ca.{crt,key}                      with etcd members: etcd's own CA (trusts only its own)
+ *   <dir>/etcd-<member>.{crt,key}                the member's serving and peer certificate: its
+ *                                                addresses, 127.0.0.1 and localhost
+ *   <dir>/apiserver-etcd-client.{crt,key}        the API server towards etcd
  *   <dir>/sa.{key,pub}                           service account token signing key pair
  *   <dir>/encryption-config.yaml                 secrets encrypted at rest (aescbc, new key)
  *   <kubeconfigDir>/<component>.kubeconfig       admin, kube-scheduler, kube-controller-manager,
@@ -45,6 +49,8 @@ export interface PKIOptions {
   /** Extra DNS names or IPs for the API server certificate (lab addresses, load balancer). */
   extraSANs: string[];
   nodes: PKINode[];
+  /** etcd members (name and addresses) to issue serving and peer certificates for; given, the etcd CA and the API server's etcd client certificate are made too. */
+  etcdMembers?: PKINode[];
   caDays: number;
   certDays: number;
   /** Certificates expiring within this many days are renewed. */
@@ -97,6 +103,50 @@ export function certificatePlan(o: PKIOptions): CertPlan[] {
       },
     ]),
   ];
+}
+
+/**
+ * The etcd CA's certificates: each member's (serving its clients and its peers, and presented
+ * to peers as a client: CN the member's name; SANs its addresses, 127.0.0.1 and localhost) and
+ * the API server's client certificate towards etcd.
+ */
+export function etcdCertificatePlan(members: PKINode[]): CertPlan[] {
+  return [
+    ...members.map((m): CertPlan => ({
+      name: `etcd-${m.name}`,
+      spec: {
+        subject: { commonName: m.name },
+        dnsNames: [...new Set(['localhost', m.name, ...m.addresses.filter((a) => !isIP(a))])],
+        ipAddresses: [...new Set([...m.addresses.filter(isIP), '127.0.0.1'])],
+        usages: ['server', 'client'],
+      },
+    })),
+    { name: 'apiserver-etcd-client', spec: { subject: { commonName: 'kube-apiserver-etcd-client' }, usages: ['client'] } },
+  ];
+}
+
+/** A CA kept as long as it is readable, matches its key and has a year left; else a new one. */
+function ensureCA(certFile: string, keyFile: string, commonName: string, label: string, what: string, o: PKIOptions, progress: Progress): { certPEM: string; keyPEM: string } {
+  let keyPEM = read(keyFile);
+  let certPEM = read(certFile);
+  let ok = false;
+  if (keyPEM && certPEM) {
+    try {
+      const c = new X509Certificate(certPEM);
+      ok = c.ca && c.checkPrivateKey(crypto.createPrivateKey(keyPEM)) && Date.parse(c.validTo) - Date.now() > 365 * 86_400_000;
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    keyPEM = generateKey(o.keyAlgorithm, o.keyBits);
+    certPEM = selfSignedCA(keyPEM, { commonName }, o.caDays);
+    writeSecureFile(keyFile, keyPEM, 0o600);
+    writeSecureFile(certFile, certPEM, 0o644);
+    progress(`[pki] ${label}: generated a new ${what} (${o.caDays} days)`);
+  } else progress(`[pki] ${label}: exists, kept`);
+  fs.chmodSync(keyFile, 0o600);
+  return { certPEM: certPEM!, keyPEM: keyPEM! };
 }
 
 /** Why an existing certificate must be made again, or undefined when it is still right. */
@@ -164,46 +214,40 @@ export function ensurePKI(o: PKIOptions, progress: Progress = () => {}): PKIResu
   const files: string[] = [];
 
   // The CA: kept as long as it is readable, matches its key and has a year left.
-  let caKey = read(f('ca.key'));
-  let caCert = read(f('ca.crt'));
-  let caOK = false;
-  if (caKey && caCert) {
-    try {
-      const c = new X509Certificate(caCert);
-      caOK = c.ca && c.checkPrivateKey(crypto.createPrivateKey(caKey)) && Date.parse(c.validTo) - Date.now() > 365 * 86_400_000;
-    } catch {
-      caOK = false;
-    }
-  }
-  if (!caOK) {
-    caKey = generateKey(o.keyAlgorithm, o.keyBits);
-    caCert = selfSignedCA(caKey, { commonName: `${o.clusterName}-ca` }, o.caDays);
-    writeSecureFile(f('ca.key'), caKey, 0o600);
-    writeSecureFile(f('ca.crt'), caCert, 0o644);
-    progress(`[pki] ca: generated a new cluster CA (${o.caDays} days)`);
-  } else progress('[pki] ca: exists, kept');
+  const { certPEM: caCert, keyPEM: caKey } = ensureCA(f('ca.crt'), f('ca.key'), `${o.clusterName}-ca`, 'ca', 'cluster CA', o, progress);
   files.push(f('ca.crt'), f('ca.key'));
-  const ca = new X509Certificate(caCert!);
 
   const issued = new Map<string, { cert: string; key: string }>();
-  for (const plan of certificatePlan(o)) {
-    const certFile = f(`${plan.name}.crt`);
-    const keyFile = f(`${plan.name}.key`);
-    let key = read(keyFile);
-    let cert = read(certFile);
-    const why = o.force ? 'renewal forced' : !key || !cert ? 'missing' : certificateProblem(cert, key, plan.spec, ca, o.renewBeforeDays);
-    if (why) {
-      if (!key || why === 'does not match its key') {
-        key = generateKey(o.keyAlgorithm, o.keyBits);
-        writeSecureFile(keyFile, key, 0o600);
-      }
-      cert = signedCertificate(key, { ...plan.spec, days: o.certDays }, caCert!, caKey!);
-      writeSecureFile(certFile, cert, 0o644);
-      progress(`[pki] ${plan.name}: issued for ${plan.spec.subject.commonName}${plan.spec.subject.organizations?.length ? ` (${plan.spec.subject.organizations.join(', ')})` : ''} (${why})`);
-    } else progress(`[pki] ${plan.name}: valid, kept`);
-    fs.chmodSync(keyFile, 0o600);
-    issued.set(plan.name, { cert: cert!, key: key! });
-    files.push(certFile, keyFile);
+  const issue = (plans: CertPlan[], caCertPEM: string, caKeyPEM: string) => {
+    const ca = new X509Certificate(caCertPEM);
+    for (const plan of plans) {
+      const certFile = f(`${plan.name}.crt`);
+      const keyFile = f(`${plan.name}.key`);
+      let key = read(keyFile);
+      let cert = read(certFile);
+      const why = o.force ? 'renewal forced' : !key || !cert ? 'missing' : certificateProblem(cert, key, plan.spec, ca, o.renewBeforeDays);
+      if (why) {
+        if (!key || why === 'does not match its key') {
+          key = generateKey(o.keyAlgorithm, o.keyBits);
+          writeSecureFile(keyFile, key, 0o600);
+        }
+        cert = signedCertificate(key, { ...plan.spec, days: o.certDays }, caCertPEM, caKeyPEM);
+        writeSecureFile(certFile, cert, 0o644);
+        progress(`[pki] ${plan.name}: issued for ${plan.spec.subject.commonName}${plan.spec.subject.organizations?.length ? ` (${plan.spec.subject.organizations.join(', ')})` : ''} (${why})`);
+      } else progress(`[pki] ${plan.name}: valid, kept`);
+      fs.chmodSync(keyFile, 0o600);
+      issued.set(plan.name, { cert: cert!, key: key! });
+      files.push(certFile, keyFile);
+    }
+  };
+  issue(certificatePlan(o), caCert, caKey);
+
+  // etcd has a CA of its own: etcd trusts every certificate its CA signed, and none of the
+  // cluster CA's (a kubelet's certificate must not open the whole store).
+  if (o.etcdMembers?.length) {
+    const etcdCA = ensureCA(f('etcd-ca.crt'), f('etcd-ca.key'), `${o.clusterName}-etcd-ca`, 'etcd-ca', 'etcd CA', o, progress);
+    files.push(f('etcd-ca.crt'), f('etcd-ca.key'));
+    issue(etcdCertificatePlan(o.etcdMembers), etcdCA.certPEM, etcdCA.keyPEM);
   }
 
   // Service account signing keys: never replaced (that would invalidate every token).

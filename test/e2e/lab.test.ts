@@ -89,7 +89,7 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
     upOutput = `${r.stdout}${r.stderr}`;
     expect(r.status, upOutput).toBe(0);
     // Progress, step by step, and the provisioning script's own output.
-    for (const step of ['[1/9] host preparation', '[2/9] network', '[4/9] etcd', '[5/9] control plane', '[6/9] container runtimes', '[7/9] add-ons', '[8/9] nodes', '[9/9] waiting']) expect(upOutput).toContain(step);
+    for (const step of ['[1/9] host preparation', '[2/9] network', '[4/9] etcd', '[5/9] control plane', '[6/9] container runtimes', '[8/9] add-ons', '[9/9] waiting']) expect(upOutput).toContain(step);
     expect(upOutput).toMatch(/==> local images|system packages present|npm dependencies present/);
     expect(upOutput).toMatch(/sysctl net\.ipv4\.ip_forward=1/);
     expect(upOutput).toContain(`tkube-lab is up`);

@@ -1,39 +1,52 @@
 /**
- * A CIS-style check (the API server recommendations of the CIS Kubernetes Benchmark, section 1.2) of the flags
- * the lab runs tkube-apiserver with (hack/tkube-lab apiserver-flags), and of the files they
- * name as tkube-pki writes them.
+ * A CIS-style check (the CIS Kubernetes Benchmark's API server recommendations, section 1.2,
+ * and etcd's, section 2) of the flags the lab runs tkube-apiserver and etcd with in pki mode
+ * (`tkube-lab apiserver-flags`, the rendered etcd unit), and of the files they name, made
+ * exactly as the lab makes them (lib/lab/credentials.ts: the shared cluster CA, then tkube-pki
+ * for the host).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import crypto, { X509Certificate } from 'node:crypto';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensurePKI, firstServiceIP } from '../../lib/pki/index.js';
+import { ensureClusterCA, ensureHostCertificates, writeHostKubeconfigs } from '../../lib/lab/credentials.js';
+import { hostVariables, labLayout, type HostLayout } from '../../lib/lab/host-vars.js';
+import { defaultClusterSpec, hostByName, planCluster } from '../../lib/lab/plan.js';
+import { renderHostUnits } from '../../lib/lab/units.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-cis-'));
+const plan = planCluster(defaultClusterSpec);
+const cp = hostByName(plan, 'cp');
+let layout: HostLayout;
 let flags: Map<string, string>;
-let lines: string[];
+let etcdFlags: Map<string, string>;
+
+const flagMap = (args: string[]) => new Map(args.filter((a) => a.startsWith('--')).map((l) => {
+  const m = /^--([a-z0-9-]+)=(.*)$/.exec(l);
+  if (!m) throw new Error(`not a --flag=value argument: ${l}`);
+  return [m[1]!, m[2]!] as [string, string];
+}));
 
 beforeAll(() => {
-  const out = execFileSync('bash', [path.join(root, 'hack/tkube-lab'), 'apiserver-flags'], { env: { ...process.env, TKUBE_LAB_DIR: state }, encoding: 'utf8' });
-  lines = out.trim().split('\n');
-  flags = new Map(lines.map((l) => {
-    const m = /^--([a-z0-9-]+)=(.*)$/.exec(l);
-    if (!m) throw new Error(`not a --flag=value line: ${l}`);
-    return [m[1]!, m[2]!];
-  }));
-  // What `hack/tkube-lab up` runs tkube-pki to make.
-  ensurePKI({
-    dir: path.join(state, 'pki'), kubeconfigDir: state, clusterName: 'tkube', apiserverAddress: '127.0.0.1', securePort: Number(flags.get('secure-port')),
-    serviceIP: firstServiceIP('10.96.0.0/12'), clusterDomain: 'cluster.local', extraSANs: [], nodes: [{ name: 'lab', addresses: ['127.0.0.1'] }],
-    caDays: 3650, certDays: 365, renewBeforeDays: 30, keyAlgorithm: 'ecdsa', keyBits: 256,
-  });
-});
+  // What the lab runs the API server of host cp with, in pki mode.
+  const out = execFileSync(process.execPath, [path.join(root, 'dist/cmd/tkube-lab/main.js'), 'apiserver-flags', `--state-dir=${state}`, '--security=pki', '--host=cp'], { encoding: 'utf8' });
+  flags = flagMap(out.trim().split('\n'));
+  // What `tkube-lab up` makes for cp: the shared cluster CA, then tkube-pki into <state>/hosts/cp/pki, then the kubeconfigs.
+  layout = labLayout(state, 'cp', root);
+  const shared = path.join(state, 'shared');
+  ensureClusterCA(shared, plan.spec.clusterName);
+  ensureHostCertificates(plan, cp, layout, 'pki', shared);
+  writeHostKubeconfigs(plan, cp, layout, 'pki');
+  const etcd = renderHostUnits(root, cp, hostVariables(plan, cp, layout, 'pki')).find((u) => u.component === 'etcd')!;
+  etcdFlags = flagMap(etcd.argv.slice(1));
+}, 120_000);
 afterAll(() => fs.rmSync(state, { recursive: true, force: true }));
 
+const cert = (file: string) => new X509Certificate(fs.readFileSync(file));
 const list = (name: string) => (flags.get(name) ?? '').split(',').filter(Boolean);
 
 describe('CIS 1.2: API server flags of the lab', () => {
@@ -81,14 +94,20 @@ describe('CIS 1.2: API server flags of the lab', () => {
     expect(flags.get('service-account-issuer')).toMatch(/^https:\/\//);
   });
 
-  test('etcd is reached on loopback only (tkube talks to etcd without TLS)', () => {
-    for (const e of list('etcd-servers')) expect(new URL(e).hostname).toBe('127.0.0.1');
+  test('1.2.29/1.2.32: etcd is reached over TLS with a client certificate that its CA signed', () => {
+    expect(list('etcd-servers').length).toBeGreaterThan(0);
+    for (const e of list('etcd-servers')) expect(new URL(e).protocol).toBe('https:');
+    for (const f of ['etcd-cafile', 'etcd-certfile', 'etcd-keyfile']) expect(fs.existsSync(flags.get(f)!), f).toBe(true);
+    const ca = cert(flags.get('etcd-cafile')!);
+    expect(ca.ca).toBe(true);
+    const client = cert(flags.get('etcd-certfile')!);
+    expect(client.verify(ca.publicKey)).toBe(true);
+    expect(client.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(flags.get('etcd-keyfile')!)))).toBe(true);
   });
 
   test('serving certificate and key; client CA', () => {
     for (const f of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file']) expect(fs.existsSync(flags.get(f)!), f).toBe(true);
-    const cert = new X509Certificate(fs.readFileSync(flags.get('tls-cert-file')!));
-    expect(cert.verify(new X509Certificate(fs.readFileSync(flags.get('client-ca-file')!)).publicKey)).toBe(true);
+    expect(cert(flags.get('tls-cert-file')!).verify(cert(flags.get('client-ca-file')!).publicKey)).toBe(true);
   });
 
   test('secrets encrypted at rest with an encrypting provider first (aescbc, aesgcm, secretbox or kms)', () => {
@@ -100,9 +119,45 @@ describe('CIS 1.2: API server flags of the lab', () => {
   });
 
   test('key material is readable by its owner only', () => {
-    const pki = path.join(state, 'pki');
-    for (const n of fs.readdirSync(pki).filter((n) => n.endsWith('.key') || n === 'encryption-config.yaml')) expect(fs.statSync(path.join(pki, n)).mode & 0o077, n).toBe(0);
-    for (const n of fs.readdirSync(state).filter((n) => n.endsWith('.kubeconfig'))) expect(fs.statSync(path.join(state, n)).mode & 0o077, n).toBe(0);
+    const keys = fs.readdirSync(layout.pkiDir).filter((n) => n.endsWith('.key') || n === 'encryption-config.yaml');
+    expect(keys).toEqual(expect.arrayContaining(['ca.key', 'apiserver.key', 'sa.key', 'etcd-ca.key', 'etcd-cp.key', 'apiserver-etcd-client.key', 'encryption-config.yaml']));
+    for (const n of keys) expect(fs.statSync(path.join(layout.pkiDir, n)).mode & 0o077, n).toBe(0);
+    const kubeconfigs = [layout.kubeconfigDir, path.join(layout.pkiDir, 'kubeconfigs')].flatMap((d) => fs.readdirSync(d).filter((n) => n.endsWith('.kubeconfig')).map((n) => path.join(d, n)));
+    expect(kubeconfigs.map((k) => path.basename(k))).toEqual(expect.arrayContaining(['admin.kubeconfig', 'kube-controller-manager.kubeconfig', 'kubelet-cp.kubeconfig']));
+    for (const k of kubeconfigs) expect(fs.statSync(k).mode & 0o077, k).toBe(0);
+  });
+});
+
+describe('CIS 2: etcd of the lab', () => {
+  test('2.1: clients over TLS with the member\'s certificate (its address, 127.0.0.1)', () => {
+    for (const u of (etcdFlags.get('listen-client-urls') ?? '').split(',')) expect(new URL(u).protocol, u).toBe('https:');
+    const c = cert(etcdFlags.get('cert-file')!);
+    expect(c.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(etcdFlags.get('key-file')!)))).toBe(true);
+    expect(c.subjectAltName).toContain(`IP Address:${cp.ip}`);
+    expect(c.subjectAltName).toContain('IP Address:127.0.0.1');
+  });
+
+  test('2.2/2.3: client certificates required, no auto TLS', () => {
+    expect(etcdFlags.get('client-cert-auth')).toBe('true');
+    expect(etcdFlags.get('auto-tls') ?? 'false').toBe('false');
+  });
+
+  test('2.4/2.5/2.6: peers over TLS with certificates required, no auto TLS', () => {
+    for (const u of [etcdFlags.get('listen-peer-urls')!, etcdFlags.get('initial-advertise-peer-urls')!, ...etcdFlags.get('initial-cluster')!.split(',').map((m) => m.split('=')[1]!)]) expect(new URL(u).protocol, u).toBe('https:');
+    expect(fs.existsSync(etcdFlags.get('peer-cert-file')!)).toBe(true);
+    expect(fs.existsSync(etcdFlags.get('peer-key-file')!)).toBe(true);
+    expect(etcdFlags.get('peer-client-cert-auth')).toBe('true');
+    expect(etcdFlags.get('peer-auto-tls') ?? 'false').toBe('false');
+  });
+
+  test('2.7: etcd trusts a CA of its own, not the cluster CA that signs every component\'s certificate', () => {
+    const etcdCA = cert(etcdFlags.get('trusted-ca-file')!);
+    const clusterCA = cert(flags.get('client-ca-file')!);
+    expect(etcdCA.fingerprint256).not.toBe(clusterCA.fingerprint256);
+    expect(etcdFlags.get('peer-trusted-ca-file')).toBe(etcdFlags.get('trusted-ca-file'));
+    expect(cert(etcdFlags.get('cert-file')!).verify(etcdCA.publicKey)).toBe(true);
+    expect(cert(flags.get('etcd-certfile')!).verify(etcdCA.publicKey)).toBe(true);
+    expect(cert(path.join(layout.pkiDir, 'kubelet-cp.crt')).verify(etcdCA.publicKey)).toBe(false);
   });
 });
 

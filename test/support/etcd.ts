@@ -1,9 +1,11 @@
 /**
  * Starts real etcd processes (the Debian `etcd` binary) for tests: one member or a cluster of
- * three, on free loopback ports with temporary data directories, removed on stop.
+ * three, on free loopback ports with temporary data directories, removed on stop. With `tls`,
+ * clients reach it over https and must present a certificate of the given CA (--client-cert-auth).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
@@ -14,6 +16,15 @@ export interface EtcdMember {
   peerURL: string;
   dataDir: string;
   proc?: ChildProcess;
+}
+
+/** PEM files: etcd's serving pair, the CA it trusts for clients, and a client pair (for its health checks). */
+export interface EtcdTLS {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
 }
 
 export interface EtcdCluster {
@@ -30,14 +41,25 @@ function etcdBinary(): string {
   return 'etcd';
 }
 
-async function waitHealthy(url: string, timeoutMs = 20_000): Promise<void> {
+function healthOverTLS(url: string, tls: EtcdTLS): Promise<{ ok: boolean; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(`${url}/health`, { ca: fs.readFileSync(tls.caFile), cert: fs.readFileSync(tls.clientCertFile), key: fs.readFileSync(tls.clientKeyFile) }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ ok: res.statusCode === 200, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function waitHealthy(url: string, tls?: EtcdTLS, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${url}/health`);
+      const res = tls ? await healthOverTLS(url, tls) : await fetch(`${url}/health`).then(async (r) => ({ ok: r.ok, body: await r.text() }));
       if (res.ok) {
-        const body = (await res.json()) as { health?: string };
+        const body = JSON.parse(res.body) as { health?: string };
         if (body.health === 'true') return;
       }
     } catch (e) {
@@ -48,7 +70,7 @@ async function waitHealthy(url: string, timeoutMs = 20_000): Promise<void> {
   throw new Error(`etcd at ${url} did not become healthy: ${String(last)}`);
 }
 
-function startMember(m: EtcdMember, initialCluster: string, state: 'new' | 'existing'): ChildProcess {
+function startMember(m: EtcdMember, initialCluster: string, state: 'new' | 'existing', tls?: EtcdTLS): ChildProcess {
   const args = [
     `--name=${m.name}`,
     `--data-dir=${m.dataDir}`,
@@ -63,6 +85,7 @@ function startMember(m: EtcdMember, initialCluster: string, state: 'new' | 'exis
     '--logger=zap',
     // The watch progress notifications the watch cache relies on to stay current.
     '--experimental-watch-progress-notify-interval=5s',
+    ...(tls ? [`--cert-file=${tls.certFile}`, `--key-file=${tls.keyFile}`, '--client-cert-auth=true', `--trusted-ca-file=${tls.caFile}`] : []),
   ];
   const proc = spawn(etcdBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -75,21 +98,22 @@ function startMember(m: EtcdMember, initialCluster: string, state: 'new' | 'exis
   return proc;
 }
 
-export async function startEtcd(opts: { members?: number } = {}): Promise<EtcdCluster> {
+export async function startEtcd(opts: { members?: number; tls?: EtcdTLS } = {}): Promise<EtcdCluster> {
+  const scheme = opts.tls ? 'https' : 'http';
   const n = opts.members ?? 1;
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-etcd-'));
   const members: EtcdMember[] = [];
   for (let i = 0; i < n; i++) {
     members.push({
       name: `m${i}`,
-      clientURL: `http://127.0.0.1:${await freePort()}`,
+      clientURL: `${scheme}://127.0.0.1:${await freePort()}`,
       peerURL: `http://127.0.0.1:${await freePort()}`,
       dataDir: path.join(base, `m${i}`),
     });
   }
   const initialCluster = members.map((m) => `${m.name}=${m.peerURL}`).join(',');
-  for (const m of members) m.proc = startMember(m, initialCluster, 'new');
-  await Promise.all(members.map((m) => waitHealthy(m.clientURL)));
+  for (const m of members) m.proc = startMember(m, initialCluster, 'new', opts.tls);
+  await Promise.all(members.map((m) => waitHealthy(m.clientURL, opts.tls)));
 
   const kill = async (i: number) => {
     const m = members[i]!;
@@ -105,8 +129,8 @@ export async function startEtcd(opts: { members?: number } = {}): Promise<EtcdCl
     kill,
     async restart(i: number) {
       await kill(i);
-      members[i]!.proc = startMember(members[i]!, initialCluster, 'existing');
-      await waitHealthy(members[i]!.clientURL);
+      members[i]!.proc = startMember(members[i]!, initialCluster, 'existing', opts.tls);
+      await waitHealthy(members[i]!.clientURL, opts.tls);
     },
     async stop() {
       await Promise.all(members.map((_, i) => kill(i)));

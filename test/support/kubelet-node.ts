@@ -7,12 +7,18 @@
  *
  *   kubelet ─► 127.0.0.1:6443 (in the netns) ─ relay process ─► unix socket ─ this process ─► API server (host loopback)
  *
+ * With a host link (for tests where the API server must reach the kubelet's own API, as it
+ * does for logs, exec, port-forward and metrics), the node's uplink veth has its peer in this
+ * machine's namespace, and the pair gets a /30 of its own from 198.18.0.0/15 (the benchmarking
+ * range, RFC 2544): the node's address is the second of it, and nothing else is routed there.
+ *
  * Everything is named after the node (netns tkube-test-<id>, containers labelled
  * io.tkube.node=<node>) and removed by `cleanup()`, pass or fail: containers, tmpfs mounts
  * under the root dir, the netns (which takes the bridge, veths, routes and rules with it), the
  * temporary folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -40,6 +46,20 @@ const relayScript = [
   ".listen(+port,'127.0.0.1',()=>process.stdout.write('ready\\n'));",
 ].join('');
 
+/** A /30 for a host link: the host end's address and the node's. */
+export interface HostLink {
+  hostIP: string;
+  nodeIP: string;
+}
+
+/** A random /30 in 198.18.0.0/15, so that concurrent tests never share addresses. */
+export function randomHostLink(): HostLink {
+  const b = randomBytes(3);
+  const prefix = `198.${18 + (b[0]! & 1)}.${b[1]!}`;
+  const base = (b[2]! & 0x3f) * 4;
+  return { hostIP: `${prefix}.${base + 1}`, nodeIP: `${prefix}.${base + 2}` };
+}
+
 export interface KubeletProcessOptions {
   /** Extra flags, e.g. ['--cluster-dns=10.96.0.10']. */
   args?: string[];
@@ -62,11 +82,19 @@ export class TestKubeletNode {
   private sockServer?: net.Server;
   private readonly docker = new Docker();
 
+  /** The node's address (--node-ip): the host link's when there is one. */
+  readonly nodeIP: string;
+  /** The host end of the host link (tkh<id>), if any. */
+  private readonly hostLinkName?: string;
+
   constructor(
     private readonly apiURL: string,
     name?: string,
+    private readonly hostLink?: HostLink,
   ) {
     this.nodeName = name ?? `node-${this.id}`;
+    this.nodeIP = hostLink?.nodeIP ?? testNodeIP;
+    if (hostLink) this.hostLinkName = `tkh${this.id}`;
   }
 
   /** Creates the namespace, the relay and the folders. */
@@ -78,10 +106,17 @@ export class TestKubeletNode {
     this.netns = await createTestNetns(`tkube-test-${this.id}`);
     const r = this.netns.runner;
     // The node's "uplink": a veth pair kept inside the namespace (this kernel has no dummy links).
-    await r.run(['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer']);
+    if (this.hostLink && this.hostLinkName) {
+      await execa('ip', ['link', 'add', this.hostLinkName, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.netns.name]);
+      await execa('ip', ['addr', 'add', `${this.hostLink.hostIP}/30`, 'dev', this.hostLinkName]);
+      await execa('ip', ['link', 'set', this.hostLinkName, 'up']);
+      await r.run(['ip', 'addr', 'add', `${this.hostLink.nodeIP}/30`, 'dev', 'eth0']);
+    } else {
+      await r.run(['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer']);
+      await r.run(['ip', 'link', 'set', 'eth0-peer', 'up']);
+    }
     await r.run(['ip', 'addr', 'add', `${testNodeIP}/24`, 'dev', 'eth0']);
     await r.run(['ip', 'link', 'set', 'eth0', 'up']);
-    await r.run(['ip', 'link', 'set', 'eth0-peer', 'up']);
 
     const api = new URL(this.apiURL);
     const sock = path.join(this.tmp, 'api.sock');
@@ -119,7 +154,7 @@ export class TestKubeletNode {
       kubeletMain,
       `--kubeconfig=${this.kubeconfig}`,
       `--hostname-override=${this.nodeName}`,
-      `--node-ip=${testNodeIP}`,
+      `--node-ip=${this.nodeIP}`,
       `--root-dir=${this.rootDir}`,
       `--pod-manifest-path=${this.manifestDir}`,
       '--cluster-cidr=10.244.0.0/16',
@@ -181,6 +216,8 @@ export class TestKubeletNode {
       for (const m of mounts) await execa('umount', ['-l', m], { reject: false });
     }
     await this.netns?.remove();
+    // Removing the namespace removes the pair; this catches a setUp that failed half-way.
+    if (this.hostLinkName) await execa('ip', ['link', 'del', this.hostLinkName], { reject: false });
     if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { ensurePKI } from '../../lib/pki/index.js';
+import { ensurePKI, type PKINode } from '../../lib/pki/index.js';
 import type { APIServerOptions } from '../../lib/apiserver/index.js';
 import { startAPIServer, type TestAPIServer } from './apiserver.js';
 import { freePort } from './ports.js';
@@ -45,7 +45,16 @@ export const staticUsers: [string, string, string, string[]][] = [
   ['frank-token-0123456789', 'frank', '1005', []],
 ];
 
-export async function startSecureAPIServer(opts: Partial<APIServerOptions> & { etcd?: EtcdCluster } = {}): Promise<SecureTestServer> {
+export interface SecureServerOptions extends Partial<APIServerOptions> {
+  etcd?: EtcdCluster;
+  /** More nodes to issue certificates for (kubelet-<name> client and kubelet-<name>-serving), besides n1 and n2. */
+  nodes?: PKINode[];
+  /** Reach kubelets as a cluster does: the kubelet client certificate, kubelet certificates verified with the CA. */
+  withKubeletClientCertificate?: boolean;
+}
+
+export async function startSecureAPIServer(o: SecureServerOptions = {}): Promise<SecureTestServer> {
+  const { nodes: extraNodes = [], withKubeletClientCertificate = false, ...opts } = o;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-secure-'));
   const pkiDir = path.join(dir, 'pki');
   const securePort = await freePort();
@@ -61,6 +70,7 @@ export async function startSecureAPIServer(opts: Partial<APIServerOptions> & { e
     nodes: [
       { name: 'n1', addresses: ['10.0.0.11'] },
       { name: 'n2', addresses: ['10.0.0.12'] },
+      ...extraNodes,
     ],
     caDays: 3650,
     certDays: 30,
@@ -83,6 +93,7 @@ export async function startSecureAPIServer(opts: Partial<APIServerOptions> & { e
     authorizationMode: ['Node', 'RBAC'],
     enableAdmissionPlugins: ['NodeRestriction'],
     encryptionProviderConfig: p('encryption-config.yaml'),
+    ...(withKubeletClientCertificate ? { kubeletClientCertificate: p('apiserver-kubelet-client.crt'), kubeletClientKey: p('apiserver-kubelet-client.key'), kubeletCertificateAuthority: p('ca.crt') } : {}),
     ...opts,
   });
   const caPEM = fs.readFileSync(p('ca.crt'), 'utf8');

@@ -178,12 +178,19 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
     ]),
+    // tkube's kubelet routes pod traffic to every other node's podCIDR through its InternalIP
+    // (the job a CNI daemon does upstream, with an account of its own), so kubelets list and
+    // watch all Nodes. The Node authorizer stays upstream's (its own Node only); RBAC adds this.
+    clusterRole(nodeRoutesRole, [rule(['list', 'watch'], [legacy], ['nodes'])]),
     clusterRole('system:kubelet-api-admin', [
       rule(['get', 'list', 'watch', 'proxy'], [legacy], ['nodes']),
       rule(['*'], [legacy], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats', 'nodes/configz', 'nodes/healthz', 'nodes/pods', 'nodes/checkpoint']),
     ]),
   ];
 }
+
+/** The ClusterRole that lets kubelets list and watch every Node (tkube's routes between nodes). */
+export const nodeRoutesRole = 'tkube:node-routes';
 
 /** The user name of the API server's client certificate towards kubelets (tkube-pki issues it). */
 export const apiserverKubeletClientUser = 'kube-apiserver-kubelet-client';
@@ -204,5 +211,6 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterRoleBinding('system:volume-scheduler', 'system:volume-scheduler', [user('system:kube-scheduler')]),
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     clusterRoleBinding('system:kubelet-api-admin', 'system:kubelet-api-admin', [user(apiserverKubeletClientUser)]),
+    clusterRoleBinding(nodeRoutesRole, nodeRoutesRole, [group('system:nodes')]),
   ];
 }

@@ -1,1 +1,2 @@
 export * from './serviceaccounts-controller.js';
+export * from './tokens-controller.js';

@@ -2,7 +2,7 @@
  * Authentication and authorization of kubelet API requests. The hooks are the kubelet's
  * --authentication-token-webhook / --client-ca-file and --authorization-mode: this file holds
  * the interfaces, anonymous access, client certificates checked against --client-ca-file, and
- * AlwaysAllow; the webhook implementations plug in here.
+ * AlwaysAllow; webhook.ts holds the TokenReview and SubjectAccessReview implementations.
  *
  * As upstream, every request is checked as a verb on a subresource of the node: GET /stats/...
  * is `get nodes/stats`, POST /exec/... is `create nodes/proxy`.
@@ -14,6 +14,7 @@ export interface KubeletUser {
   name: string;
   groups: string[];
   uid?: string;
+  extra?: Record<string, string[]>;
 }
 
 /** Returns null when the request carries no credentials it understands; throws on bad ones. */
@@ -27,7 +28,7 @@ export interface KubeletRequestAttributes {
   verb: string;
   /** Always "nodes". */
   resource: 'nodes';
-  /** stats, metrics, log, spec, checkpoint, configz, healthz, pods or proxy (everything else). */
+  /** stats, metrics, log, spec, checkpoint or proxy (everything else). */
   subresource: string;
   /** The node's name. */
   name: string;
@@ -62,26 +63,22 @@ export const clientCertificateAuthenticator: KubeletAuthenticator = {
   },
 };
 
-/** The subresource a path is authorized as (upstream's kubelet auth.go). */
+/**
+ * The subresource a path is authorized as (upstream's kubelet auth.go, v1.32 without the
+ * KubeletFineGrainedAuthz gate): /stats → stats, /metrics → metrics, /logs → log, /spec →
+ * spec, /checkpoint → checkpoint; everything else, /pods, /exec, /containerLogs and /run
+ * included, is proxy.
+ */
 export function kubeletSubresource(path: string): string {
   const first = path.split('/').filter(Boolean)[0] ?? '';
   switch (first) {
     case 'stats':
-      return 'stats';
     case 'metrics':
-      return 'metrics';
+    case 'spec':
+    case 'checkpoint':
+      return first;
     case 'logs':
       return 'log';
-    case 'spec':
-      return 'spec';
-    case 'checkpoint':
-      return 'checkpoint';
-    case 'configz':
-      return 'configz';
-    case 'healthz':
-      return 'healthz';
-    case 'pods':
-      return 'pods';
     default:
       return 'proxy';
   }

@@ -5,4 +5,4 @@ export * from './containers.js';
 export * from './stats.js';
 export * from './server.js';
 export * from './memory-host.js';
-export * from './webhook-authz.js';
+export * from './webhook.js';

@@ -220,8 +220,48 @@ describe('kubelet API (FakeRuntime)', () => {
     expect(await get(p, '/pods')).toMatchObject({ status: 401, body: 'Unauthorized\n' });
     expect(await get(p, '/pods', { authorization: 'Bearer good' })).toMatchObject({ status: 200 });
     expect(await get(p, '/stats/summary', { authorization: 'Bearer good' })).toMatchObject({ status: 403, body: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=stats)\n' });
-    expect(seen).toEqual(['alice get nodes/pods node-a', 'alice get nodes/stats node-a']);
+    expect(seen).toEqual(['alice get nodes/proxy node-a', 'alice get nodes/stats node-a']);
     ctl2.abort();
+    await run;
+  });
+
+  it('answers 500 "Authorization error" when the authorizer fails, and 401 for credentials that fail', async () => {
+    const ctl3 = new AbortController();
+    const s = new KubeletServer({
+      host,
+      log: silentLogger(),
+      address: '127.0.0.1',
+      port: 0,
+      certDir: path.join(dir, 'pki'),
+      authenticators: [{ authenticate: async (req) => { if (req.headers.authorization === 'Bearer bad') throw new Error('invalid bearer token'); return req.headers.authorization ? { name: 'alice', groups: [] } : null; } }],
+      anonymousAuth: true,
+      authorizer: { authorize: async () => { throw new Error('the SubjectAccessReview could not be made'); } },
+    });
+    const run = s.start(ctl3.signal);
+    const p = (await s.listening()).port;
+    expect(await get(p, '/pods', { authorization: 'Bearer ok' })).toMatchObject({ status: 500, body: 'Authorization error (user=alice, verb=get, resource=nodes, subresource=proxy)\n' });
+    // Bad credentials are refused even though anonymous requests are allowed.
+    expect(await get(p, '/pods', { authorization: 'Bearer bad' })).toMatchObject({ status: 401, body: 'Unauthorized\n' });
+    ctl3.abort();
+    await run;
+  });
+
+  it('read-only mode (--read-only-port): plain HTTP, no authentication, only the read-only endpoints', async () => {
+    const ctl4 = new AbortController();
+    const s = new KubeletServer({ host, log: silentLogger(), address: '127.0.0.1', port: 0, readOnly: true, authorizer: { authorize: async () => ({ allowed: false }) }, statsSecondSampleDelayMs: 20 });
+    const run = s.start(ctl4.signal);
+    const p = (await s.listening()).port;
+    const plain = async (path: string, method = 'GET') => {
+      const r = await fetch(`http://127.0.0.1:${p}${path}`, { method });
+      return { status: r.status, body: await r.text() };
+    };
+    expect(JSON.parse((await plain('/pods')).body).items.map((x: Pod) => x.metadata.name)).toContain('web');
+    expect((await plain('/stats/summary')).status).toBe(200);
+    expect((await plain('/metrics')).status).toBe(200);
+    expect(await plain('/containerLogs/default/web/app')).toMatchObject({ status: 404 });
+    expect(await plain('/exec/default/web/app?command=true', 'POST')).toMatchObject({ status: 404 });
+    expect(await plain('/pods', 'POST')).toMatchObject({ status: 404 });
+    ctl4.abort();
     await run;
   });
 });

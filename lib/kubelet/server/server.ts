@@ -14,7 +14,12 @@
  *
  * exec, attach and portForward are upgrades: WebSocket (v5/v4/v1 channel protocols, and the
  * SPDY tunnel for port-forward) or SPDY/3.1. Every request but /healthz is authenticated and
- * then authorized as a verb on nodes/<subresource>; errors are plain text, as upstream.
+ * then authorized as a verb on nodes/<subresource>; errors are plain text, as upstream:
+ * "Unauthorized" (401), "Forbidden (user=..., verb=..., resource=nodes, subresource=...)" (403),
+ * "Authorization error (...)" (500) when the authorizer itself fails.
+ *
+ * With `readOnly` (upstream's --read-only-port) the server speaks plain HTTP, asks no one, and
+ * serves only /healthz, /pods, /stats/summary and /metrics.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -69,7 +74,12 @@ export interface KubeletServerOptions {
   streamingIdleTimeoutMs?: number;
   /** How long /stats/summary waits for a second CPU sample of something new (default 1s). */
   statsSecondSampleDelayMs?: number;
+  /** --read-only-port: plain HTTP, no authentication or authorization, read-only endpoints only. */
+  readOnly?: boolean;
 }
+
+/** The endpoints the read-only port serves (upstream: its default handlers, no debugging handlers). */
+const readOnlyPaths = new Set(['pods', 'stats', 'metrics', 'spec']);
 
 /** The parts of a kubelet API path after the handler name. */
 function pathParts(path: string): string[] {
@@ -120,7 +130,7 @@ export class KubeletServer implements Runnable {
   private readonly log: Logger;
   private readonly wss = newWebSocketServer();
   private readonly stats: StatsProvider;
-  private server?: https.Server;
+  private server?: http.Server;
   /** Upgraded connections: they outlive the HTTP server's own bookkeeping. */
   private readonly upgraded = new Set<Duplex>();
   readonly metrics = new MetricsRegistry();
@@ -152,17 +162,29 @@ export class KubeletServer implements Runnable {
     return this.listeningP;
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  /** Where the server listens (or is to), for messages. */
+  describeAddress(): string {
+    return `${this.o.readOnly ? 'http' : 'https'}://${this.o.address ?? '0.0.0.0'}:${this.o.port ?? 10250}`;
+  }
+
+  private createServer(): http.Server {
     const o = this.o;
+    if (o.readOnly) return http.createServer();
     const certDir = o.certDir ?? path.join(o.rootDir ?? '/var/lib/kubelet', 'pki');
     const cert = loadOrCreateServingCertificate({ tlsCertFile: o.tlsCertFile, tlsPrivateKeyFile: o.tlsPrivateKeyFile, certDir, nodeName: o.host.nodeName, addresses: o.certAddresses });
     if (cert.generated) this.log.info({ cert: cert.certFile, key: cert.keyFile }, 'generated a self-signed serving certificate');
     const server = https.createServer({ cert: cert.cert, key: cert.key, ...(o.clientCA ? { ca: o.clientCA, requestCert: true, rejectUnauthorized: false } : {}) });
+    server.on('secureConnection', () => this.connectionsAccepted++);
+    return server;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const o = this.o;
+    const server = this.createServer();
     this.server = server;
     server.on('request', (req, res) => void this.serve(req, res));
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade({ req, socket, head }));
     server.on('clientError', (_err, socket) => socket.destroy());
-    server.on('secureConnection', () => this.connectionsAccepted++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port ?? 10250, o.address ?? '0.0.0.0', () => resolve());
@@ -170,7 +192,7 @@ export class KubeletServer implements Runnable {
     const a = server.address() as { address: string; port: number };
     this.address = { host: a.address, port: a.port };
     this.resolveListening(this.address);
-    this.log.info({ address: `https://${a.address}:${a.port}` }, 'kubelet API serving');
+    this.log.info({ address: `${o.readOnly ? 'http' : 'https'}://${a.address}:${a.port}`, readOnly: !!o.readOnly }, 'kubelet API serving');
     await waitForAbort(signal);
     for (const s of this.upgraded) s.destroy();
     server.closeAllConnections();
@@ -181,6 +203,10 @@ export class KubeletServer implements Runnable {
   // ---- Authentication and authorization ------------------------------------------------------
 
   private async admit(req: http.IncomingMessage, path: string): Promise<KubeletUser> {
+    if (this.o.readOnly) {
+      if (!readOnlyPaths.has(path.split('/')[1] ?? '') || (req.method !== 'GET' && req.method !== 'HEAD')) throw new KubeletHttpError(404, '404 page not found');
+      return kubeletAnonymousUser;
+    }
     let user: KubeletUser | null = null;
     try {
       for (const a of this.o.authenticators ?? []) {
@@ -196,9 +222,17 @@ export class KubeletServer implements Runnable {
       user = kubeletAnonymousUser;
     }
     const attrs = { user, verb: kubeletVerb(req.method ?? 'GET'), resource: 'nodes' as const, subresource: kubeletSubresource(path), name: this.o.host.nodeName, path };
-    const decision = await (this.o.authorizer ?? kubeletAlwaysAllow).authorize(attrs);
+    const what = `(user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource})`;
+    let decision: { allowed: boolean; reason?: string };
+    try {
+      decision = await (this.o.authorizer ?? kubeletAlwaysAllow).authorize(attrs);
+    } catch (err) {
+      this.log.error({ err, user: user.name, verb: attrs.verb, subresource: attrs.subresource }, 'kubelet API authorization failed');
+      throw new KubeletHttpError(500, `Authorization error ${what}`);
+    }
     if (!decision.allowed) {
-      throw new KubeletHttpError(403, `Forbidden (user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource})${decision.reason ? `: ${decision.reason}` : ''}`);
+      this.log.debug({ user: user.name, verb: attrs.verb, subresource: attrs.subresource, reason: decision.reason }, 'kubelet API request forbidden');
+      throw new KubeletHttpError(403, `Forbidden ${what}`);
     }
     return user;
   }

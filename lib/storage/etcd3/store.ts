@@ -30,6 +30,12 @@ export interface Etcd3StorageOptions {
   maxValueBytes?: number;
   /** Encryption at rest (lib/storage/encryption): applied to every value written and read. */
   transformer?: ValueTransformer;
+  /**
+   * TLS towards etcd (--etcd-cafile, --etcd-certfile, --etcd-keyfile): the CA that signs the
+   * members' serving certificates (the system roots when absent) and the client certificate they
+   * require with --client-cert-auth. Given, or with https:// endpoints, the client speaks TLS.
+   */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 /** Internal page size for unbounded ranges, so that no single response nears gRPC limits. */
@@ -77,8 +83,11 @@ export class Etcd3Storage implements Storage {
     this.maxValueBytes = opts.maxValueBytes ?? 1.5 * 1024 * 1024;
     this.transformer = opts.transformer;
     const hosts = opts.endpoints.map((e) => e.replace(/^https?:\/\//, ''));
+    const secure = !!opts.tls || opts.endpoints.some((e) => e.startsWith('https://'));
     const options: IOptions = {
       hosts,
+      // grpc's createSsl: a missing root certificate means the system's roots.
+      ...(secure ? { credentials: { rootCertificate: opts.tls?.ca as Buffer, privateKey: opts.tls?.key, certChain: opts.tls?.cert } } : {}),
       dialTimeout: 5000,
       grpcOptions: { 'grpc.max_receive_message_length': 512 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 10_000 }),
