@@ -70,6 +70,9 @@ export interface Action {
   object?: unknown;
   patchType?: PatchType;
   patch?: unknown;
+  /** The selectors of a list or watch, as sent. */
+  fieldSelector?: string;
+  labelSelector?: string;
 }
 
 /** Runs before a request; throw (e.g. a StatusError) to fail it. */
@@ -351,7 +354,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
   }
 
   async list(opts: ListOptions = {}): Promise<KubeList<T>> {
-    await this.f.act({ verb: 'list', resource: this.what, namespace: this.namespace });
+    await this.f.act({ verb: 'list', resource: this.what, namespace: this.namespace, fieldSelector: selectorString(opts.fieldSelector), labelSelector: selectorString(opts.labelSelector) });
     const matches = selectorMatcher(this.namespace, opts);
     const all = [...this.f.storeOf(this.descriptor).entries()].filter(([, o]) => matches(o)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     let start = 0;
@@ -507,7 +510,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
   }
 
   async watch(opts: WatchOptions = {}): Promise<WatchStream<T>> {
-    await this.f.act({ verb: 'watch', resource: this.what, namespace: this.namespace });
+    await this.f.act({ verb: 'watch', resource: this.what, namespace: this.namespace, fieldSelector: selectorString(opts.fieldSelector), labelSelector: selectorString(opts.labelSelector) });
     return this.f.openWatch(this.descriptor, this.namespace, selectorMatcher(this.namespace, opts), opts) as WatchStream<T>;
   }
 

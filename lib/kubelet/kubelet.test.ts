@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../api/index.js';
 import { silentLogger } from '../base/index.js';
 import { FakeClient, Resources } from '../client/index.js';
+import { newForbidden } from '../machinery/index.js';
 import { Kubelet, podSpecChanged, type KubeletOptions } from './kubelet.js';
 import { FakeCommandRunner } from './network/index.js';
 import { FakeRuntime } from './runtime/index.js';
@@ -111,6 +112,24 @@ describe('Kubelet (with fakes)', () => {
     await until('the lease', async () => !!(await client.resource(Resources.leases, 'kube-node-lease').get('node-a')));
     await readyNode();
   });
+
+  it('as the Node authorizer allows: reads its own Node by field selector, turns Ready without seeing other Nodes, routes to them once it may', async () => {
+    // A kubelet may list/watch only its own Node (fieldSelector metadata.name=<node>); other
+    // Nodes need an RBAC grant, given here later.
+    let mayListAll = false;
+    client.prependReactor((a) => {
+      if (a.resource !== 'nodes' || (a.verb !== 'list' && a.verb !== 'watch')) return;
+      if (a.fieldSelector === 'metadata.name=node-a' || mayListAll) return;
+      throw newForbidden({ group: '', resource: 'nodes' }, '', 'can only list/watch its own Node object with fieldSelector metadata.name=node-a');
+    });
+    await nodes().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-b' }, spec: { podCIDR: '10.244.2.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.11' }] } });
+    const runner = new FakeCommandRunner();
+    start({ runner });
+    await readyNode();
+    expect(runner.lines().some((l) => l.includes('ip route replace 10.244.2.0/24'))).toBe(false);
+    mayListAll = true;
+    await until('the route to node-b', () => runner.lines().includes('host: ip route replace 10.244.2.0/24 via 192.0.2.11 proto 76'), 15_000);
+  }, 20_000);
 
   it('runs a bound pod: sandbox and container created, status Running with the pod IP, events written', async () => {
     start();

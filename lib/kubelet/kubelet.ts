@@ -215,7 +215,18 @@ export class Kubelet {
     const podInformer = factory.informerFor(Resources.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
     podInformer.addIndexers({ [podUIDIndex]: (p) => (p.metadata.uid ? [p.metadata.uid] : []) });
     const serviceInformer = factory.informerFor(Resources.services);
-    const nodeInformer = factory.informerFor(Resources.nodes);
+    // Its own Node through the selector the Node authorizer allows a kubelet; every Node (for
+    // routes to the other nodes' podCIDRs) through an informer of its own, not awaited: reading
+    // other Nodes takes an RBAC grant (the bootstrap role tkube:node-routes), and without it the
+    // pod network of this node still comes up.
+    const nodeInformer = factory.informerFor(Resources.nodes, { fieldSelector: `metadata.name=${o.nodeName}` });
+    const peerFactory = new SharedInformerFactory({ client: o.client, log: log.child({ part: 'informers' }), clock });
+    const peerInformer = peerFactory.informerFor(Resources.nodes);
+    // The other nodes only once listed (before that, routes are left as they are).
+    const knownNodes = (): { me?: Node; peers?: Node[] } => ({
+      me: nodeInformer.getIndexer().getByKey(o.nodeName),
+      peers: peerInformer.hasSynced() ? peerInformer.getIndexer().list().filter((n) => n.metadata.name !== o.nodeName) : undefined,
+    });
     const pods = new PodManager(podInformer.getIndexer());
 
     const reader = new RuntimeReader(o.runtime, this.runtimeLabels);
@@ -338,7 +349,7 @@ export class Kubelet {
       if (routesTimer || stop.signal.aborted) return;
       routesTimer = setTimeout(() => {
         routesTimer = undefined;
-        void this.syncNetwork(nodeInformer.getIndexer().list(), networkReady);
+        void this.syncNetwork(knownNodes(), networkReady);
       }, 100);
     };
     run(
@@ -346,11 +357,12 @@ export class Kubelet {
       (async () => {
         while (!stop.signal.aborted) {
           await clock.sleep(30_000, stop.signal);
-          if (!stop.signal.aborted && nodeInformer.hasSynced()) await this.syncNetwork(nodeInformer.getIndexer().list(), networkReady);
+          if (!stop.signal.aborted && nodeInformer.hasSynced()) await this.syncNetwork(knownNodes(), networkReady);
         }
       })(),
     );
     nodeInformer.addEventHandler({ onAdd: syncRoutes, onUpdate: syncRoutes, onDelete: syncRoutes });
+    peerInformer.addEventHandler({ onAdd: syncRoutes, onUpdate: syncRoutes, onDelete: syncRoutes });
 
     // Pods from the API server.
     const onPod = (p: Pod, why: string) => {
@@ -370,6 +382,7 @@ export class Kubelet {
       onDelete: (x) => onPod(deletedObject(x), isTombstone(x) ? 'gone' : 'deleted'),
     });
     run('informers', factory.start(stop.signal));
+    run('peer-informers', peerFactory.start(stop.signal));
 
     // Static pods.
     if (o.podManifestPath) {
@@ -396,7 +409,7 @@ export class Kubelet {
     if (stop.signal.aborted) return this.stopAll(runs, workers, probes, configMaps, secrets, signal, onAbort);
     log.info({ pods: pods.all().length }, 'caches synced');
     // With a podCIDR known already (a restart), the network is set up before any pod is synced.
-    await this.syncNetwork(nodeInformer.getIndexer().list(), networkReady);
+    await this.syncNetwork(knownNodes(), networkReady);
     ready = true;
     for (const uid of new Set([...early, ...pods.all().map((p) => p.metadata.uid!)])) trigger(uid, 'initial');
 
@@ -540,14 +553,13 @@ export class Kubelet {
   private networkQueue: Promise<void> = Promise.resolve();
 
   /** Sets up the pod network once the node has its podCIDR; keeps routes to the other nodes' pods. One at a time. */
-  private syncNetwork(all: Node[], onReady: () => void): Promise<void> {
-    const next = this.networkQueue.then(() => this.syncNetworkNow(all, onReady));
+  private syncNetwork(nodes: { me?: Node; peers?: Node[] }, onReady: () => void): Promise<void> {
+    const next = this.networkQueue.then(() => this.syncNetworkNow(nodes, onReady));
     this.networkQueue = next.catch(() => undefined);
     return next;
   }
 
-  private async syncNetworkNow(all: Node[], onReady: () => void): Promise<void> {
-    const me = all.find((n) => n.metadata.name === this.o.nodeName);
+  private async syncNetworkNow({ me, peers }: { me?: Node; peers?: Node[] }, onReady: () => void): Promise<void> {
     const podCIDR = me?.spec?.podCIDR;
     if (!this.network && podCIDR) {
       try {
@@ -570,10 +582,8 @@ export class Kubelet {
         return;
       }
     }
-    if (!this.network) return;
-    const remote: RemoteNode[] = all
-      .filter((n) => n.metadata.name !== this.o.nodeName)
-      .map((n) => ({ name: n.metadata.name ?? '', podCIDR: n.spec?.podCIDR ?? '', nodeIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' }));
+    if (!this.network || !peers) return;
+    const remote: RemoteNode[] = peers.map((n) => ({ name: n.metadata.name ?? '', podCIDR: n.spec?.podCIDR ?? '', nodeIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' }));
     await this.network.syncRoutes(remote).catch((err) => this.log.warn({ err: (err as Error).message }, 'syncing routes to other nodes failed'));
   }
 

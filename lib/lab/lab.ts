@@ -159,7 +159,7 @@ export class Lab {
     // Recorded before anything is made, so that down finds all of it even after a failure.
     fs.writeFileSync(recordFile(o.stateDir), JSON.stringify(this.record(), null, 2) + '\n');
     ensureBridge({ bridge: o.bridge, gatewayIP: this.plan.gatewayIP, prefixLength: this.plan.prefixLength, netnsPrefix: o.netnsPrefix });
-    ensureForwardRules(o.bridge);
+    ensureForwardRules(o.bridge, this.plan.spec.networkCIDR);
     for (const [i, h] of this.plan.hosts.entries()) {
       ensureHostNetns({ bridge: o.bridge, gatewayIP: this.plan.gatewayIP, prefixLength: this.plan.prefixLength, netnsPrefix: o.netnsPrefix }, { netns: this.netnsOf(h), veth: vethName(o.bridge, i), ip: h.ip });
       // The same sysctls a VM gets (ip_forward, bridge-nf-call-iptables are per namespace).

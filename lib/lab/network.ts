@@ -8,7 +8,9 @@
  *
  * Docker on the host sets the FORWARD policy to DROP, and with br_netfilter bridged traffic
  * goes through it: one chain of ours (TKL-<bridge>), jumped to first from FORWARD, accepts
- * traffic between the lab's hosts. Nothing else on the host is changed.
+ * traffic between the lab's hosts and out of the lab; its namesake in the nat table, jumped
+ * to from POSTROUTING, masquerades what leaves the lab (labRules). Nothing else on the host
+ * is changed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,23 +80,53 @@ export function ensureBridge(o: LabNetworkOptions): boolean {
   return created;
 }
 
-/** The FORWARD chain accepting traffic between the lab's hosts. Idempotent. */
-export function ensureForwardRules(bridge: string): void {
-  const chain = forwardChain(bridge);
-  if (!ok('iptables', ['-w', '-n', '-L', chain])) sh('iptables', ['-w', '-N', chain]);
-  const rule = ['-i', bridge, '-o', bridge, '-m', 'comment', '--comment', `tkube-lab ${bridge}: between the lab's hosts`, '-j', 'ACCEPT'];
-  if (!ok('iptables', ['-w', '-C', chain, ...rule])) sh('iptables', ['-w', '-A', chain, ...rule]);
-  if (!ok('iptables', ['-w', '-C', 'FORWARD', '-j', chain])) sh('iptables', ['-w', '-I', 'FORWARD', '1', '-j', chain]);
+/** One rule of the lab's: in `chain` (ours) of `table`, jumped to from `hook`. */
+export interface LabRule {
+  table: 'filter' | 'nat';
+  hook: 'FORWARD' | 'POSTROUTING';
+  rule: string[];
 }
 
+/**
+ * What the host does for the lab, as a VM host does for its VMs: forward between the lab's
+ * hosts, and let them out to what this machine reaches (their resolvers, the cluster DNS's
+ * upstream), masqueraded behind this machine's address (Vagrant's NAT interface).
+ */
+export function labRules(bridge: string, networkCIDR: string): LabRule[] {
+  const c = (text: string) => ['-m', 'comment', '--comment', `tkube-lab ${bridge}: ${text}`];
+  return [
+    { table: 'filter', hook: 'FORWARD', rule: ['-i', bridge, '-o', bridge, ...c("between the lab's hosts"), '-j', 'ACCEPT'] },
+    { table: 'filter', hook: 'FORWARD', rule: ['-i', bridge, '!', '-o', bridge, ...c('out of the lab'), '-j', 'ACCEPT'] },
+    { table: 'filter', hook: 'FORWARD', rule: ['-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...c('replies into the lab'), '-j', 'ACCEPT'] },
+    { table: 'nat', hook: 'POSTROUTING', rule: ['-s', networkCIDR, '!', '-o', bridge, ...c('out of the lab, as this machine'), '-j', 'MASQUERADE'] },
+  ];
+}
+
+/** The lab's chains (TKL-<bridge> in filter and nat) with labRules, hooked first. Idempotent. */
+export function ensureForwardRules(bridge: string, networkCIDR: string): void {
+  const chain = forwardChain(bridge);
+  const rules = labRules(bridge, networkCIDR);
+  for (const table of new Set(rules.map((r) => r.table))) {
+    if (!ok('iptables', ['-w', '-t', table, '-n', '-L', chain])) sh('iptables', ['-w', '-t', table, '-N', chain]);
+  }
+  for (const r of rules) if (!ok('iptables', ['-w', '-t', r.table, '-C', chain, ...r.rule])) sh('iptables', ['-w', '-t', r.table, '-A', chain, ...r.rule]);
+  for (const hooked of new Set(rules.map((r) => `${r.table} ${r.hook}`))) {
+    const [table, hook] = hooked.split(' ') as [string, string];
+    if (!ok('iptables', ['-w', '-t', table, '-C', hook, '-j', chain])) sh('iptables', ['-w', '-t', table, '-I', hook, '1', '-j', chain]);
+  }
+}
+
+/** Removes the lab's chains and the jumps to them (whatever network they were made for). */
 export function removeForwardRules(bridge: string): boolean {
   const chain = forwardChain(bridge);
   let removed = false;
-  while (ok('iptables', ['-w', '-D', 'FORWARD', '-j', chain])) removed = true;
-  if (ok('iptables', ['-w', '-n', '-L', chain])) {
-    ok('iptables', ['-w', '-F', chain]);
-    ok('iptables', ['-w', '-X', chain]);
-    removed = true;
+  for (const [table, hook] of [['filter', 'FORWARD'], ['nat', 'POSTROUTING']] as const) {
+    while (ok('iptables', ['-w', '-t', table, '-D', hook, '-j', chain])) removed = true;
+    if (ok('iptables', ['-w', '-t', table, '-n', '-L', chain])) {
+      ok('iptables', ['-w', '-t', table, '-F', chain]);
+      ok('iptables', ['-w', '-t', table, '-X', chain]);
+      removed = true;
+    }
   }
   return removed;
 }

@@ -5,45 +5,25 @@
  * host is as it was: no namespaces, links, iptables chains, processes, mounts or containers of
  * its own. Traffic goes only to the lab's own namespaces.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expandCommand, parseUnit } from '../../lib/lab/index.js';
 import { kubectls } from '../support/kubectl.js';
+import { freeLabNetwork, labRoot as root, labUnavailable, testLab } from '../support/lab.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const tool = path.join(root, 'dist/cmd/tkube-lab/main.js');
-const id = randomBytes(3).toString('hex');
-const bridge = `tkl-${id}`;
-const prefix = `tkl-e2e-${id}`;
+const unavailable = labUnavailable();
+const canRun = !unavailable;
+if (!canRun) console.warn(`tkube-lab e2e skipped: ${unavailable}`);
 
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-const dockerUp = has('docker') && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
-const canRun = process.getuid?.() === 0 && has('nsenter') && has('etcd') && has('iptables') && dockerUp && fs.existsSync(tool);
-if (!canRun) console.warn('tkube-lab e2e skipped: needs root, nsenter, etcd, iptables, a running Docker engine and a build (npm run build)');
-
-/** A /24 no route of this machine touches. */
-function freeNetwork(): string {
-  const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout;
-  for (let i = 0; i < 50; i++) {
-    const third = 200 + Math.floor(Math.random() * 50);
-    if (!routes.includes(`192.168.${third}.`)) return `192.168.${third}.0/24`;
-  }
-  throw new Error('no free 192.168.x.0/24 for the lab');
-}
-const network = canRun ? freeNetwork() : '192.168.250.0/24';
+const t = testLab('tkl-e2e', canRun ? freeLabNetwork() : undefined);
+const { bridge, prefix, network } = t;
 const cpIP = network.replace('.0/24', '.10');
 let stateDir = '';
-const flags = () => [`--state-dir=${stateDir}`, `--bridge=${bridge}`, `--netns-prefix=${prefix}`, `--network-cidr=${network}`];
-
-function lab(args: string[], timeout = 240_000): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [tool, ...args], { encoding: 'utf8', timeout, env: { ...process.env, TKUBE_LAB_DIR: '' } });
-}
+const flags = () => t.flags();
+const lab = (args: string[], timeout?: number) => t.run(args, timeout);
 
 interface HostSnapshot {
   netns: string[];
@@ -94,7 +74,7 @@ let upOutput = '';
 
 describe.skipIf(!canRun)('tkube-lab up / down', () => {
   beforeAll(() => {
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkl-e2e-'));
+    stateDir = t.stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkl-e2e-'));
     before = snapshot();
   });
 
@@ -120,7 +100,9 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
     const during = snapshot();
     expect(during.netns).toEqual([`${prefix}-cp`, `${prefix}-worker`]);
     expect(during.links).toEqual(expect.arrayContaining([bridge, `${bridge}-0`, `${bridge}-1`]));
-    expect(during.chains.join('\n')).toContain(`-N TKL-${bridge}`);
+    expect(during.chains.join('\n')).toContain(`filter -N TKL-${bridge}`);
+    // What leaves the lab is masqueraded (as a VM's NAT interface), nothing else.
+    expect(during.chains.join('\n')).toContain(`nat -A TKL-${bridge} -s ${network} ! -o ${bridge}`);
   });
 
   test('each component runs in its host\'s namespace with the command line of its rendered unit', () => {

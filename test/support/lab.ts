@@ -1,0 +1,59 @@
+/**
+ * A tkube-lab of a test's own: its state folder, bridge, namespace prefix and a /24 no route of
+ * this machine touches, so that it never meets another lab (or the default one) on the host.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const labRoot = path.resolve(import.meta.dirname, '../..');
+export const labTool = path.join(labRoot, 'dist/cmd/tkube-lab/main.js');
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Why a lab cannot run here, or undefined when it can. */
+export function labUnavailable(): string | undefined {
+  const dockerUp = has('docker') && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
+  if (process.getuid?.() === 0 && has('nsenter') && has('etcd') && has('iptables') && dockerUp && fs.existsSync(labTool)) return undefined;
+  return 'needs root, nsenter, etcd, iptables, a running Docker engine and a build (npm run build)';
+}
+
+/** A /24 no route of this machine touches. */
+export function freeLabNetwork(): string {
+  const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout;
+  for (let i = 0; i < 50; i++) {
+    const third = 200 + Math.floor(Math.random() * 50);
+    if (!routes.includes(`192.168.${third}.`)) return `192.168.${third}.0/24`;
+  }
+  throw new Error('no free 192.168.x.0/24 for the lab');
+}
+
+export interface TestLab {
+  id: string;
+  bridge: string;
+  prefix: string;
+  network: string;
+  /** Set by the test (a fresh temporary folder) before `up`. */
+  stateDir: string;
+  /** --state-dir, --bridge, --netns-prefix, --network-cidr. */
+  flags(): string[];
+  /** Runs tkube-lab (not through hack/tkube-lab) with the given arguments. */
+  run(args: string[], timeoutMs?: number): SpawnSyncReturns<string>;
+}
+
+export function testLab(prefixBase: string, network = '192.168.250.0/24'): TestLab {
+  const id = randomBytes(3).toString('hex');
+  const lab: TestLab = {
+    id,
+    bridge: `tkl-${id}`,
+    prefix: `${prefixBase}-${id}`,
+    network,
+    stateDir: '',
+    flags: () => [`--state-dir=${lab.stateDir}`, `--bridge=${lab.bridge}`, `--netns-prefix=${lab.prefix}`, `--network-cidr=${lab.network}`],
+    run: (args, timeout = 240_000) => spawnSync(process.execPath, [labTool, ...args], { encoding: 'utf8', timeout, env: { ...process.env, TKUBE_LAB_DIR: '' } }),
+  };
+  return lab;
+}
