@@ -13,7 +13,8 @@
 #
 # Environment of `machine` (the Vagrantfile sets it): TKUBE_HOST (cp, cp2, cp3, worker, worker2,
 # ...), TKUBE_WORKERS, TKUBE_ETCD_MEMBERS (1 or 3), TKUBE_NETWORK (192.168.56.0/24),
-# TKUBE_SHARED_DIR (the cluster CA, made by the Vagrantfile), TKUBE_SOURCE (/vagrant).
+# TKUBE_CERTS_DIR (this VM's share of the certificates, signed on the machine that runs vagrant
+# by `tkube-lab certs`; the Vagrantfile syncs it), TKUBE_SOURCE (/vagrant).
 # Other knobs: TKUBE_SKIP_BUILD=1 skips the build in prepare (the caller just built).
 set -euo pipefail
 
@@ -122,7 +123,7 @@ machine() {
   log "tkube-lab provision --host $TKUBE_HOST"
   node "$here/dist/cmd/tkube-lab/main.js" provision --host "$TKUBE_HOST" --workers "${TKUBE_WORKERS:-1}" \
     --etcd-members "${TKUBE_ETCD_MEMBERS:-1}" --network-cidr "${TKUBE_NETWORK:-192.168.56.0/24}" \
-    --shared-dir "${TKUBE_SHARED_DIR:-/vagrant/.tkube-vagrant}"
+    --certs-dir "${TKUBE_CERTS_DIR:-/var/lib/tkube-certs}"
   if [ -f /etc/tkube/admin.kubeconfig ]; then
     # kubectl for root and the vagrant user (vagrant ssh cp -c 'kubectl get nodes').
     echo 'export KUBECONFIG=/etc/tkube/admin.kubeconfig' >/etc/profile.d/tkube.sh
@@ -138,7 +139,7 @@ case "${1:-}" in
   sysctls) sysctls "${2:-}" ;;
   machine) machine ;;
   -h | --help | help)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
     echo "usage: hack/provision.sh prepare [--persist] | sysctls [--persist] | machine (try --help)" >&2

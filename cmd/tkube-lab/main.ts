@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { flag, parseProgramFlags, type FlagSpecs } from '../../lib/base/index.js';
 import {
   Lab, adminKubeconfigPath, defaultClusterSpec, hostByName, labDown, labLayout, labStatus, logFileOf, nodeSummary, parseSecurityMode, planCluster,
-  provisionMachine, readRecord, renderHost, systemLayout, validateBridgeName, workerNames, controlPlaneNames, type ClusterSpec,
+  provisionMachine, readRecord, renderHost, signClusterCertificates, systemLayout, validateBridgeName, workerNames, writeHostBundles, controlPlaneNames, type ClusterSpec,
 } from '../../lib/lab/index.js';
 
 const tkubeHome = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -18,6 +18,7 @@ const commands: Record<string, string> = {
   kubeconfig: 'print the path of the admin kubeconfig (for kubectl on this machine)',
   logs: 'print (or follow) the log of a component: tkube-lab logs <component> [host]',
   provision: 'provision this machine as one host of a cluster, with systemd (what each Vagrant VM runs)',
+  certs: 'sign every host\'s certificates where the CA keys stay, one folder per host with only its share (the Vagrantfile runs it before a VM boots)',
   render: 'print the rendered units of a host (what provision installs and up runs)',
   'apiserver-flags': 'print the flags the API server runs with, one per line',
 };
@@ -43,6 +44,16 @@ const shape = {
   security: flag('string', 'auto', 'development (DEVELOPMENT SETTING: TLS, anonymous requests allowed, AlwaysAllow), pki (tkube-pki certificates, Node,RBAC), or auto (pki once tkube-pki is built).', (v) =>
     ['auto', 'development', 'pki'].includes(v) ? undefined : 'must be auto, development or pki',
   ),
+};
+
+/** The shape of a cluster of machines (provision, certs): the Vagrantfile passes the same values to both. */
+const machineShape = {
+  workers: flag('int', 1, 'Worker hosts in the cluster.'),
+  'etcd-members': shape['etcd-members'],
+  'network-cidr': flag('string', defaultClusterSpec.networkCIDR, 'The hosts\' private network.'),
+  'cluster-cidr': shape['cluster-cidr'],
+  'apiserver-port': shape['apiserver-port'],
+  security: shape.security,
 };
 
 function specFrom(f: { 'network-cidr': string; nodes: number; 'etcd-members': number; 'cluster-cidr': string; 'apiserver-port': number }): ClusterSpec {
@@ -128,20 +139,27 @@ async function main(argv: string[]): Promise<number> {
     case 'provision': {
       const { flags } = parse(cmd, {
         host: flag('string', '', 'This machine\'s host name in the cluster: cp, cp2, cp3, worker, worker2, ...'),
-        workers: flag('int', 1, 'Worker hosts in the cluster.'),
-        'etcd-members': shape['etcd-members'],
-        'network-cidr': flag('string', defaultClusterSpec.networkCIDR, 'The hosts\' private network.'),
-        'cluster-cidr': shape['cluster-cidr'],
-        'apiserver-port': shape['apiserver-port'],
-        security: shape.security,
-        'shared-dir': flag('string', '/vagrant/.tkube-vagrant', 'The cluster\'s shared secrets (the CA), made once for all hosts.'),
+        ...machineShape,
+        'certs-dir': flag('string', '/var/lib/tkube-certs', 'This host\'s share of the certificates, signed where the CA keys are ("tkube-lab certs"; the Vagrantfile syncs it).'),
         timeout: flag('duration', 300_000, 'How long each wait may take.'),
       }, rest);
       if (!flags.host) throw new Error('--host is required (cp, worker, ...)');
       await provisionMachine({
-        host: flags.host, spec: specFrom({ ...flags, nodes: flags.workers + 1 }), security: parseSecurityMode(flags.security, tkubeHome), sharedDir: flags['shared-dir'],
+        host: flags.host, spec: specFrom({ ...flags, nodes: flags.workers + 1 }), security: parseSecurityMode(flags.security, tkubeHome), certsDir: flags['certs-dir'],
         tkubeHome, timeoutMs: flags.timeout, progress: print,
       });
+      return 0;
+    }
+    case 'certs': {
+      const { flags } = parse(cmd, {
+        ...machineShape,
+        dir: flag('string', '.tkube-vagrant', 'The signer folder: the CA keys and every certificate stay here; <dir>/hosts/<host> is each host\'s share.'),
+      }, rest);
+      const plan = planCluster(specFrom({ ...flags, nodes: flags.workers + 1 }));
+      const security = parseSecurityMode(flags.security, tkubeHome);
+      const dir = path.resolve(flags.dir);
+      signClusterCertificates(plan, security, dir, print);
+      for (const d of writeHostBundles(plan, security, dir, tkubeHome)) print(`${path.basename(d)}: ${d}`);
       return 0;
     }
     case 'render':
@@ -157,7 +175,7 @@ async function main(argv: string[]): Promise<number> {
       const plan = planCluster(spec);
       const host = hostByName(plan, flags.host);
       const layout = flags.system ? systemLayout(tkubeHome) : labLayout(path.resolve(flags['state-dir']), host.name, tkubeHome);
-      const units = renderHost({ plan, security, sharedDir: '', progress: () => {} }, { host, layout, services: undefined as never });
+      const units = renderHost({ plan, security, certsDir: '', progress: () => {} }, { host, layout, services: undefined as never });
       if (cmd === 'apiserver-flags') {
         const api = units.find((u) => u.component === 'apiserver');
         if (!api) throw new Error(`${host.name} runs no API server`);

@@ -1,11 +1,13 @@
 /**
- * Certificates and kubeconfigs of a host, from the cluster's shared secrets.
+ * Certificates and kubeconfigs of a host, signed where the cluster's CA keys are.
  *
- * The shared secrets are made once per cluster and handed to every host: the single-machine
- * lab keeps them in <state>/shared; the Vagrant lab's Vagrantfile makes them on the host
- * before the first VM boots (.tkube-vagrant/, synced into each VM). Today that is the cluster
- * CA; each host then signs what it needs with it. (A lab shortcut: every host holds the CA
- * key. A production cluster keeps it on the control plane and has nodes ask for certificates.)
+ * The CA keys (the cluster CA, the etcd CA), the service account key pair and the encryption
+ * config are made once per cluster in one signer folder that no host's components read: the
+ * single-machine lab's <state>/shared, or for the Vagrant lab .tkube-vagrant/ on the machine that
+ * runs vagrant (`tkube-lab certs`, run by the Vagrantfile before a VM boots). Every host's
+ * certificates are signed there, and each host gets only the files its own components need
+ * (hostPKIFiles): a worker holds ca.crt and its kubelet's and kube-proxy's certificates, never a
+ * CA key, the service account key, the encryption config or the admin's credentials.
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -15,6 +17,7 @@ import { renderTemplate } from './template.js';
 import { adminAPIServerURL, apiserverURLFor, controlPlaneHosts, ipToNumber, numberToIP, parseCIDR, type ClusterPlan, type HostPlan } from './plan.js';
 import type { HostLayout } from './host-vars.js';
 import type { SecurityMode } from './security.js';
+import { ensurePKI, type PKINode } from '../pki/index.js';
 
 export type Progress = (line: string) => void;
 
@@ -87,49 +90,108 @@ function ensureServingCert(pkiDir: string, name: string, cn: string, sans: strin
   progress(`signed ${name}.crt for ${sans.filter((s) => s.startsWith('IP:')).map((s) => s.slice(3)).join(', ')}`);
 }
 
-/**
- * The certificates a host needs in layout.pkiDir: the CA (from the shared folder) and, on
- * control-plane hosts, the API server's serving certificate. In pki mode tkube-pki makes the
- * rest from the same CA.
- */
-export function ensureHostCertificates(plan: ClusterPlan, host: HostPlan, layout: HostLayout, mode: SecurityMode, sharedDir: string, progress: Progress = () => {}): void {
-  fs.mkdirSync(layout.pkiDir, { recursive: true, mode: 0o700 });
-  for (const f of ['ca.crt', 'ca.key']) {
-    const src = path.join(sharedDir, f);
-    if (!fs.existsSync(src)) throw new Error(`${src} is missing: the cluster's shared secrets were not made (tkube-lab up makes them; the Vagrantfile makes them before the first VM boots)`);
-    writeIfChanged(path.join(layout.pkiDir, f), fs.readFileSync(src), f.endsWith('.key') ? 0o600 : 0o644);
-  }
-  if (mode === 'pki') {
-    runTkubePKI(plan, host, layout, sharedDir, progress);
-    return;
-  }
-  if (host.controlPlane) ensureServingCert(layout.pkiDir, 'apiserver', 'kube-apiserver', apiserverSANs(plan), progress);
+/** A file of a pki folder that must be readable by its owner only. */
+function isSecretFile(name: string): boolean {
+  return name.endsWith('.key') || name === 'encryption-config.yaml';
 }
 
-/** Security mode pki: tkube-pki signs every certificate of this host with the shared CA. */
-function runTkubePKI(plan: ClusterPlan, host: HostPlan, layout: HostLayout, sharedDir: string, progress: Progress): void {
-  // The service account key pair and the encryption config must be the same on every API server;
-  // the etcd CA the same on every member (it is on etcd hosts only: it opens the whole store).
-  const shared = ['sa.key', 'sa.pub', 'encryption-config.yaml', ...(host.etcd ? ['etcd-ca.crt', 'etcd-ca.key'] : [])];
-  for (const f of shared) {
-    const src = path.join(sharedDir, f);
-    if (fs.existsSync(src)) writeIfChanged(path.join(layout.pkiDir, f), fs.readFileSync(src), f === 'etcd-ca.crt' || f === 'sa.pub' ? 0o644 : 0o600);
+/**
+ * Signs every certificate of the cluster in `signerDir`, the one place that holds the CA keys
+ * (the single-machine lab's <state>/shared; for the Vagrant lab, .tkube-vagrant/ on the machine
+ * that runs vagrant). Idempotent: what is there and still right is kept. In pki mode that is the
+ * whole of tkube-pki's PKI (lib/pki) for every node and etcd member, with the service account
+ * key pair and the encryption config; in the development setting the API server's serving
+ * certificate. Hosts then get only their own share (hostPKIFiles, installHostPKI).
+ */
+export function signClusterCertificates(plan: ClusterPlan, mode: SecurityMode, signerDir: string, progress: Progress = () => {}): void {
+  ensureClusterCA(signerDir, plan.spec.clusterName, progress);
+  fs.chmodSync(signerDir, 0o700);
+  if (mode === 'development') {
+    ensureServingCert(signerDir, 'apiserver', 'kube-apiserver', apiserverSANs(plan), progress);
+    return;
   }
-  const args = [path.join(layout.tkubeHome, 'dist/cmd/tkube-pki/main.js'), `--dir=${layout.pkiDir}`, `--kubeconfig-dir=${path.join(layout.pkiDir, 'kubeconfigs')}`,
-    `--cluster-name=${plan.spec.clusterName}`, `--apiserver-advertise-address=${controlPlaneHosts(plan)[0]!.ip}`, `--secure-port=${plan.spec.apiserverPort}`,
-    `--service-cluster-ip-range=${plan.spec.serviceCIDR}`, `--cluster-domain=${plan.spec.clusterDomain}`,
-    `--apiserver-cert-extra-sans=${controlPlaneHosts(plan).map((h) => h.ip).join(',')}`, ...(host.node ? [`--nodes=${host.name}=${host.ip}`] : []),
-    ...(host.etcd ? [`--etcd-members=${host.name}=${host.ip}`] : [])];
-  const out = execFileSync(layout.node, args, { encoding: 'utf8' });
-  for (const l of out.trim().split('\n')) progress(`tkube-pki: ${l}`);
-  // Hand them back so that the next control-plane host uses the same ones.
-  for (const f of shared) {
-    const dst = path.join(sharedDir, f);
-    if (!fs.existsSync(dst) && fs.existsSync(path.join(layout.pkiDir, f))) {
-      fs.copyFileSync(path.join(layout.pkiDir, f), dst);
-      if (f.endsWith('.key') || f === 'encryption-config.yaml') fs.chmodSync(dst, 0o600);
-    }
+  const cps = controlPlaneHosts(plan);
+  const member = (h: HostPlan): PKINode => ({ name: h.name, addresses: [h.ip] });
+  ensurePKI({
+    dir: signerDir, kubeconfigDir: path.join(signerDir, 'kubeconfigs'), clusterName: plan.spec.clusterName, apiserverAddress: cps[0]!.ip,
+    securePort: plan.spec.apiserverPort, serviceIP: kubernetesServiceIP(plan.spec.serviceCIDR), clusterDomain: plan.spec.clusterDomain,
+    extraSANs: cps.map((h) => h.ip), nodes: plan.hosts.filter((h) => h.node).map(member), etcdMembers: plan.hosts.filter((h) => h.etcd).map(member),
+    caDays: 3650, certDays: 365, renewBeforeDays: 30, keyAlgorithm: 'rsa', keyBits: 2048,
+  }, (l) => {
+    // Each kept file is one line; only what changed is worth reading.
+    if (!/: (exists|valid), kept$|: up to date$/.test(l)) progress(l);
+  });
+}
+
+/**
+ * The files of a host's pki folder: what its own components need and nothing more (as kubeadm
+ * lays out a control-plane node and a worker). No host gets a CA key: certificates are signed
+ * where the CA keys are (signClusterCertificates).
+ *
+ *   every host       ca.crt (to verify the API server, and clients of the kubelet)
+ *   etcd member      etcd-ca.crt, etcd-<member>.{crt,key}
+ *   control plane    apiserver, apiserver-kubelet-client, apiserver-etcd-client, kube-scheduler,
+ *                    kube-controller-manager (.crt, .key), sa.key (token signing: API server and
+ *                    token controller), sa.pub, encryption-config.yaml, etcd-ca.crt
+ *   node             kubelet-<node>.{crt,key} (system:node:<node>), kubelet-<node>-serving.{crt,key},
+ *                    kube-proxy.{crt,key}
+ *
+ * The admin's certificate is on no host: its kubeconfig is written for people (writeAdminKubeconfig).
+ */
+export function hostPKIFiles(host: HostPlan, mode: SecurityMode): string[] {
+  const pair = (n: string) => [`${n}.crt`, `${n}.key`];
+  const files = ['ca.crt'];
+  if (mode === 'development') return host.controlPlane ? [...files, ...pair('apiserver')] : files;
+  if (host.etcd) files.push('etcd-ca.crt', ...pair(`etcd-${host.name}`));
+  if (host.controlPlane) {
+    files.push(...pair('apiserver'), ...pair('apiserver-kubelet-client'), 'etcd-ca.crt', ...pair('apiserver-etcd-client'), ...pair('kube-scheduler'), ...pair('kube-controller-manager'),
+      'sa.key', 'sa.pub', 'encryption-config.yaml');
   }
+  if (host.node) files.push(...pair(`kubelet-${host.name}`), ...pair(`kubelet-${host.name}-serving`), ...pair('kube-proxy'));
+  return [...new Set(files)];
+}
+
+/**
+ * Copies `files` from `srcDir` into `dstDir` (0700; keys and the encryption config 0600, the
+ * rest 0644) and removes whatever else `dstDir` holds but `keep`: a folder provisioned before
+ * keeps no key this host should not have.
+ */
+export function installHostPKI(srcDir: string, files: string[], dstDir: string, progress: Progress = () => {}, keep: string[] = []): void {
+  fs.mkdirSync(dstDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dstDir, 0o700);
+  for (const f of files) {
+    const src = path.join(srcDir, f);
+    if (!fs.existsSync(src)) throw new Error(`${src} is missing: this host's certificates were not signed (tkube-lab up signs them in <state>/shared; for the Vagrant lab the Vagrantfile runs "tkube-lab certs" before the VMs boot)`);
+    writeIfChanged(path.join(dstDir, f), fs.readFileSync(src), isSecretFile(f) ? 0o600 : 0o644);
+  }
+  const wanted = new Set([...files, ...keep]);
+  for (const f of fs.readdirSync(dstDir)) {
+    if (wanted.has(f)) continue;
+    fs.rmSync(path.join(dstDir, f), { recursive: true, force: true });
+    progress(`removed ${f} from ${dstDir} (not needed on this host)`);
+  }
+}
+
+/** A host's certificates, from the folder they were signed in (or a VM's share of it). */
+export function ensureHostCertificates(plan: ClusterPlan, host: HostPlan, layout: HostLayout, mode: SecurityMode, signedDir: string, progress: Progress = () => {}): void {
+  installHostPKI(signedDir, hostPKIFiles(host, mode), layout.pkiDir, progress);
+}
+
+/**
+ * The Vagrant lab's per-VM folders, made on the machine that runs vagrant: <outDir>/hosts/<host>
+ * holds that VM's pki files (hostPKIFiles) and, for a control-plane VM, admin.kubeconfig. The
+ * Vagrantfile uploads each VM's folder to that VM only.
+ */
+export function writeHostBundles(plan: ClusterPlan, mode: SecurityMode, signerDir: string, tkubeHome: string, progress: Progress = () => {}): string[] {
+  const dirs: string[] = [];
+  fs.mkdirSync(path.join(signerDir, 'hosts'), { recursive: true, mode: 0o700 });
+  for (const h of plan.hosts) {
+    const dir = path.join(signerDir, 'hosts', h.name);
+    installHostPKI(signerDir, hostPKIFiles(h, mode), dir, progress, ['admin.kubeconfig']);
+    if (h.controlPlane) writeAdminKubeconfig(plan, path.join(dir, 'admin.kubeconfig'), signerDir, tkubeHome, mode);
+    dirs.push(dir);
+  }
+  return dirs;
 }
 
 export interface KubeconfigSpec {
@@ -139,11 +201,11 @@ export interface KubeconfigSpec {
   user: string;
 }
 
-/** The kubeconfigs a host's components use (the names tkube-pki gives them). */
+/** The kubeconfigs a host's components use (the names tkube-pki gives them; the admin's is not one: writeAdminKubeconfig). */
 export function hostKubeconfigs(host: HostPlan): KubeconfigSpec[] {
   const out: KubeconfigSpec[] = [];
   if (host.controlPlane) {
-    out.push({ file: 'admin.kubeconfig', user: 'admin' }, { file: 'kube-scheduler.kubeconfig', user: 'kube-scheduler' }, { file: 'kube-controller-manager.kubeconfig', user: 'kube-controller-manager' });
+    out.push({ file: 'kube-scheduler.kubeconfig', user: 'kube-scheduler' }, { file: 'kube-controller-manager.kubeconfig', user: 'kube-controller-manager' });
   }
   if (host.node) out.push({ file: `kubelet-${host.name}.kubeconfig`, user: `kubelet-${host.name}` }, { file: 'kube-proxy.kubeconfig', user: 'kube-proxy' });
   return out;
@@ -170,8 +232,18 @@ export function writeHostKubeconfigs(plan: ClusterPlan, host: HostPlan, layout: 
   return written;
 }
 
-/** The kubeconfig for people (kubectl on the lab's host, or copied out of the cp VM). */
-export function writeAdminKubeconfig(plan: ClusterPlan, file: string, layout: HostLayout, mode: SecurityMode): void {
-  const caPem = fs.readFileSync(path.join(layout.pkiDir, 'ca.crt'));
-  writeIfChanged(file, renderKubeconfig(layout.tkubeHome, mode, { clusterName: plan.spec.clusterName, server: adminAPIServerURL(plan), caPem, user: 'admin', pkiDir: layout.pkiDir }), 0o600);
+/** A control-plane VM's admin kubeconfig, from its share of the signed certificates (writeHostBundles). */
+export function installAdminKubeconfig(certsDir: string, file: string): void {
+  const src = path.join(certsDir, 'admin.kubeconfig');
+  if (!fs.existsSync(src)) throw new Error(`${src} is missing: the admin kubeconfig is made with the certificates ("tkube-lab certs", which the Vagrantfile runs before the VMs boot)`);
+  writeIfChanged(file, fs.readFileSync(src), 0o600);
+}
+
+/**
+ * The kubeconfig for people (kubectl on the lab's machine, or on a control-plane VM), from the
+ * admin certificate in the signer folder.
+ */
+export function writeAdminKubeconfig(plan: ClusterPlan, file: string, signerDir: string, tkubeHome: string, mode: SecurityMode): void {
+  const caPem = fs.readFileSync(path.join(signerDir, 'ca.crt'));
+  writeIfChanged(file, renderKubeconfig(tkubeHome, mode, { clusterName: plan.spec.clusterName, server: adminAPIServerURL(plan), caPem, user: 'admin', pkiDir: signerDir }), 0o600);
 }

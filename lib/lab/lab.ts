@@ -4,7 +4,7 @@
  * (lib/lab/provision.ts), with NetnsServiceManager in place of systemd.
  *
  *   <state>/lab.json                 what this lab is and what it made (read by down and status)
- *   <state>/shared/                  the cluster CA
+ *   <state>/shared/                  the signer: CA keys, every certificate; hosts get their share
  *   <state>/admin.kubeconfig         for kubectl on this machine (through the lab bridge)
  *   <state>/hosts/<host>/            pki, kubeconfigs, etcd data, kubelet root, Docker data
  *   <state>/hosts/<host>/units/      the rendered units it runs
@@ -14,7 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureClusterCA, writeAdminKubeconfig, type Progress } from './credentials.js';
+import { signClusterCertificates, writeAdminKubeconfig, type Progress } from './credentials.js';
 import { labHostDir, labLayout, type HostLayout } from './host-vars.js';
 import {
   ensureBridge, ensureForwardRules, ensureHostNetns, forwardChain, labResolvConf, linkExists, mountsUnder, netnsExists, netnsName, netnsPath, netnsPids,
@@ -116,7 +116,7 @@ export class Lab {
   }
 
   private ctx(): ProvisionContext {
-    return { plan: this.plan, security: this.o.security, sharedDir: path.join(this.o.stateDir, 'shared'), progress: (l) => this.say(l) };
+    return { plan: this.plan, security: this.o.security, certsDir: path.join(this.o.stateDir, 'shared'), progress: (l) => this.say(l) };
   }
 
   private record(): LabRecord {
@@ -172,10 +172,11 @@ export class Lab {
 
     this.header('certificates and kubeconfigs');
     const ctx = this.ctx();
-    ensureClusterCA(ctx.sharedDir, this.plan.spec.clusterName, (l) => this.say(l));
+    // Signed here, where the CA keys stay; each host's pki folder gets only its own share.
+    signClusterCertificates(this.plan, o.security, ctx.certsDir, (l) => this.say(l));
     for (const h of this.plan.hosts) configureHost(ctx, this.target(h));
     const cp = controlPlaneHosts(this.plan);
-    writeAdminKubeconfig(this.plan, adminKubeconfigPath(o.stateDir), this.layout(cp[0]!), o.security);
+    writeAdminKubeconfig(this.plan, adminKubeconfigPath(o.stateDir), ctx.certsDir, o.tkubeHome, o.security);
     this.say(`security: ${o.security === 'development' ? 'development setting (anonymous requests allowed, AlwaysAllow; TLS verified)' : 'pki (client certificates, Node,RBAC)'}`);
 
     this.header(`etcd (${this.plan.hosts.filter((h) => h.etcd).length} member${this.plan.spec.etcdMembers > 1 ? 's' : ''})`);

@@ -6,10 +6,14 @@
  * Hosts provision one after another (cp, cp2, cp3, then the workers). With three etcd members,
  * cp and cp2 cannot reach a quorum alone: they start their units without waiting, and the last
  * member's host waits for etcd and every API server. Add-ons are applied from that host too.
+ *
+ * The VM's certificates were signed on the machine that runs vagrant (`tkube-lab certs`), which
+ * keeps the CA keys; the Vagrantfile uploads only this VM's share (--certs-dir), and a
+ * control-plane VM's admin kubeconfig with it.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { writeAdminKubeconfig, type Progress } from './credentials.js';
+import { installAdminKubeconfig, type Progress } from './credentials.js';
 import { systemLayout } from './host-vars.js';
 import { controlPlaneHosts, hostByName, planCluster, type ClusterSpec } from './plan.js';
 import { applyAddons, configureHost, labelControlPlaneNodes, missingPrograms, startPhase, waitAPIServers, waitEtcd, waitNodesReady, type ProvisionContext } from './provision.js';
@@ -20,7 +24,8 @@ export interface MachineOptions {
   host: string;
   spec: ClusterSpec;
   security: SecurityMode;
-  sharedDir: string;
+  /** This VM's share of the signed certificates (credentials.ts writeHostBundles). */
+  certsDir: string;
   tkubeHome: string;
   timeoutMs: number;
   progress: Progress;
@@ -31,13 +36,15 @@ export async function provisionMachine(o: MachineOptions): Promise<void> {
   const host = hostByName(plan, o.host);
   const layout = systemLayout(o.tkubeHome);
   const say = (l: string) => o.progress(`    ${l}`);
-  const ctx: ProvisionContext = { plan, security: o.security, sharedDir: o.sharedDir, progress: say };
+  const ctx: ProvisionContext = { plan, security: o.security, certsDir: o.certsDir, progress: say };
   const t = { host, layout, services: new SystemdServiceManager() };
   const missing = missingPrograms(o.tkubeHome);
   if (missing.length) o.progress(`note: not built on this branch, skipped: ${missing.join(', ')}`);
 
   o.progress(`==> ${host.name} (${host.ip}): certificates and kubeconfigs (security: ${o.security})`);
   configureHost(ctx, t);
+  const adminKubeconfig = path.join(layout.kubeconfigDir, 'admin.kubeconfig');
+  if (host.controlPlane) installAdminKubeconfig(o.certsDir, adminKubeconfig);
   const members = plan.hosts.filter((h) => h.etcd);
   const lastMember = members[members.length - 1]!;
   const canWait = !host.etcd || host.name === lastMember.name;
@@ -49,11 +56,9 @@ export async function provisionMachine(o: MachineOptions): Promise<void> {
     else say(`not waiting: the other members (${members.filter((m) => m.name !== host.name).map((m) => m.name).join(', ')}) join when their hosts are provisioned`);
   }
   const cps = controlPlaneHosts(plan);
-  const adminKubeconfig = path.join(layout.kubeconfigDir, 'admin.kubeconfig');
   if (host.controlPlane) {
     o.progress('==> control plane');
     await startPhase(ctx, t, 'control-plane');
-    writeAdminKubeconfig(plan, adminKubeconfig, layout, o.security);
     if (canWait) await waitAPIServers(plan, cps.slice(0, cps.indexOf(host) + 1), path.join(layout.pkiDir, 'ca.crt'), say, o.timeoutMs);
   }
   if (host.node) {

@@ -4,7 +4,7 @@
  * certificates, kubeconfigs, rendered units, start order and health checks. Only the
  * ServiceManager and the HostLayout differ.
  *
- *   configure   certificates from the cluster CA, the component kubeconfigs
+ *   configure   the host's share of the signed certificates, the component kubeconfigs
  *   etcd        the etcd member                          → wait: etcd healthy (needs a quorum)
  *   control     API server, scheduler, controller manager → wait: API server /readyz
  *   node        kubelet, tkube-proxy (after the runtime)  → wait: the Node Ready
@@ -27,8 +27,11 @@ import { components, isBuilt, renderUnit, type Component, type RenderedUnit } fr
 export interface ProvisionContext {
   plan: ClusterPlan;
   security: SecurityMode;
-  /** Where the cluster's shared secrets (the CA) are. */
-  sharedDir: string;
+  /**
+   * Where this host's certificates are taken from: the folder they were signed in (the
+   * single-machine lab's <state>/shared) or a VM's own share of it (credentials.ts).
+   */
+  certsDir: string;
   progress: Progress;
 }
 
@@ -60,7 +63,7 @@ export function missingPrograms(tkubeHome: string): string[] {
 
 /** Certificates and kubeconfigs of a host. */
 export function configureHost(ctx: ProvisionContext, t: ProvisionTarget): void {
-  ensureHostCertificates(ctx.plan, t.host, t.layout, ctx.security, ctx.sharedDir, (l) => ctx.progress(`${t.host.name}: ${l}`));
+  ensureHostCertificates(ctx.plan, t.host, t.layout, ctx.security, ctx.certsDir, (l) => ctx.progress(`${t.host.name}: ${l}`));
   writeHostKubeconfigs(ctx.plan, t.host, t.layout, ctx.security);
 }
 
