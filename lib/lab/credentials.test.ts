@@ -75,10 +75,12 @@ describe('each host\'s pki folder, by role (pki mode)', () => {
     for (const f of ['sa.key', 'encryption-config.yaml', 'apiserver.crt']) expect(fs.readFileSync(path.join(layoutOf('cp2').pkiDir, f)).equals(fs.readFileSync(path.join(layoutOf('cp').pkiDir, f))), f).toBe(true);
   });
 
-  test('folders 0700, private keys and the encryption config 0600', () => {
+  test('folders 0700, private keys, the encryption config and kubeconfigs 0600', () => {
     for (const h of plan.hosts) {
       const pki = layoutOf(h.name).pkiDir;
       expect(mode(pki), pki).toBe(0o700);
+      expect(mode(layoutOf(h.name).kubeconfigDir), h.name).toBe(0o700);
+      for (const f of fs.readdirSync(layoutOf(h.name).kubeconfigDir)) expect(mode(path.join(layoutOf(h.name).kubeconfigDir, f)), `${h.name}/${f}`).toBe(0o600);
       for (const f of fs.readdirSync(pki).filter((n) => n.endsWith('.key') || n === 'encryption-config.yaml')) expect(mode(path.join(pki, f)), `${h.name}/${f}`).toBe(0o600);
     }
     expect(mode(shared)).toBe(0o700);

@@ -118,8 +118,9 @@ export function signClusterCertificates(plan: ClusterPlan, mode: SecurityMode, s
     extraSANs: cps.map((h) => h.ip), nodes: plan.hosts.filter((h) => h.node).map(member), etcdMembers: plan.hosts.filter((h) => h.etcd).map(member),
     caDays: 3650, certDays: 365, renewBeforeDays: 30, keyAlgorithm: 'rsa', keyBits: 2048,
   }, (l) => {
-    // Each kept file is one line; only what changed is worth reading.
-    if (!/: (exists|valid), kept$|: up to date$/.test(l)) progress(l);
+    // Each kept file is one line; only what changed is worth reading. (tkube-pki's own kubeconfigs
+    // stay in the signer folder: hosts get the lab's, written by writeHostKubeconfigs.)
+    if (!/: (exists|valid), kept$|: up to date$/.test(l) && !l.startsWith('[kubeconfig]')) progress(l);
   });
 }
 
@@ -220,8 +221,10 @@ export function renderKubeconfig(repoRoot: string, mode: SecurityMode, vars: { c
   return renderTemplate(text, { CLUSTER_NAME: vars.clusterName, APISERVER_URL: vars.server, CA_DATA: vars.caPem.toString('base64'), USER_NAME: vars.user, ...certVars }, `deploy/kubeconfig/${template}`);
 }
 
-/** Writes a host's component kubeconfigs into layout.kubeconfigDir (0600: they may hold keys). */
+/** Writes a host's component kubeconfigs into layout.kubeconfigDir (0700; files 0600: they may hold keys). */
 export function writeHostKubeconfigs(plan: ClusterPlan, host: HostPlan, layout: HostLayout, mode: SecurityMode): string[] {
+  fs.mkdirSync(layout.kubeconfigDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(layout.kubeconfigDir, 0o700);
   const caPem = fs.readFileSync(path.join(layout.pkiDir, 'ca.crt'));
   const written: string[] = [];
   for (const k of hostKubeconfigs(host)) {

@@ -2,8 +2,8 @@
  * A CIS-style check (the CIS Kubernetes Benchmark's API server recommendations, section 1.2,
  * and etcd's, section 2) of the flags the lab runs tkube-apiserver and etcd with in pki mode
  * (`tkube-lab apiserver-flags`, the rendered etcd unit), and of the files they name, made
- * exactly as the lab makes them (lib/lab/credentials.ts: the shared cluster CA, then tkube-pki
- * for the host).
+ * exactly as the lab makes them (lib/lab/credentials.ts: signed in <state>/shared, where the CA
+ * keys stay, then cp's share copied into its pki folder).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import crypto, { X509Certificate } from 'node:crypto';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensureClusterCA, ensureHostCertificates, writeHostKubeconfigs } from '../../lib/lab/credentials.js';
+import { ensureHostCertificates, signClusterCertificates, writeHostKubeconfigs } from '../../lib/lab/credentials.js';
 import { hostVariables, labLayout, type HostLayout } from '../../lib/lab/host-vars.js';
 import { defaultClusterSpec, hostByName, planCluster } from '../../lib/lab/plan.js';
 import { renderHostUnits } from '../../lib/lab/units.js';
@@ -35,10 +35,10 @@ beforeAll(() => {
   // What the lab runs the API server of host cp with, in pki mode.
   const out = execFileSync(process.execPath, [path.join(root, 'dist/cmd/tkube-lab/main.js'), 'apiserver-flags', `--state-dir=${state}`, '--security=pki', '--host=cp'], { encoding: 'utf8' });
   flags = flagMap(out.trim().split('\n'));
-  // What `tkube-lab up` makes for cp: the shared cluster CA, then tkube-pki into <state>/hosts/cp/pki, then the kubeconfigs.
+  // What `tkube-lab up` makes for cp: every certificate signed in <state>/shared, cp's share in <state>/hosts/cp/pki, then the kubeconfigs.
   layout = labLayout(state, 'cp', root);
   const shared = path.join(state, 'shared');
-  ensureClusterCA(shared, plan.spec.clusterName);
+  signClusterCertificates(plan, 'pki', shared);
   ensureHostCertificates(plan, cp, layout, 'pki', shared);
   writeHostKubeconfigs(plan, cp, layout, 'pki');
   const etcd = renderHostUnits(root, cp, hostVariables(plan, cp, layout, 'pki')).find((u) => u.component === 'etcd')!;
@@ -118,13 +118,19 @@ describe('CIS 1.2: API server flags of the lab', () => {
     expect(Object.keys(rule.providers[0])[0]).toMatch(/^(aescbc|aesgcm|secretbox|kms)$/);
   });
 
-  test('key material is readable by its owner only', () => {
+  test('key material is readable by its owner only, in a folder only its owner opens', () => {
+    expect(fs.statSync(layout.pkiDir).mode & 0o077).toBe(0);
     const keys = fs.readdirSync(layout.pkiDir).filter((n) => n.endsWith('.key') || n === 'encryption-config.yaml');
-    expect(keys).toEqual(expect.arrayContaining(['ca.key', 'apiserver.key', 'sa.key', 'etcd-ca.key', 'etcd-cp.key', 'apiserver-etcd-client.key', 'encryption-config.yaml']));
+    expect(keys).toEqual(expect.arrayContaining(['apiserver.key', 'sa.key', 'etcd-cp.key', 'apiserver-etcd-client.key', 'encryption-config.yaml']));
     for (const n of keys) expect(fs.statSync(path.join(layout.pkiDir, n)).mode & 0o077, n).toBe(0);
-    const kubeconfigs = [layout.kubeconfigDir, path.join(layout.pkiDir, 'kubeconfigs')].flatMap((d) => fs.readdirSync(d).filter((n) => n.endsWith('.kubeconfig')).map((n) => path.join(d, n)));
-    expect(kubeconfigs.map((k) => path.basename(k))).toEqual(expect.arrayContaining(['admin.kubeconfig', 'kube-controller-manager.kubeconfig', 'kubelet-cp.kubeconfig']));
+    const kubeconfigs = fs.readdirSync(layout.kubeconfigDir).filter((n) => n.endsWith('.kubeconfig')).map((n) => path.join(layout.kubeconfigDir, n));
+    expect(kubeconfigs.map((k) => path.basename(k))).toEqual(expect.arrayContaining(['kube-controller-manager.kubeconfig', 'kubelet-cp.kubeconfig']));
     for (const k of kubeconfigs) expect(fs.statSync(k).mode & 0o077, k).toBe(0);
+  });
+
+  test('the CA keys stay with the signer: the control-plane host holds neither, nor the admin\'s credentials', () => {
+    for (const f of ['ca.key', 'etcd-ca.key', 'admin.key', 'admin.crt']) expect(fs.existsSync(path.join(layout.pkiDir, f)), f).toBe(false);
+    expect(fs.existsSync(path.join(layout.kubeconfigDir, 'admin.kubeconfig'))).toBe(false);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * A CIS-style check (the kubelet recommendations of the CIS Kubernetes Benchmark, section 4.2)
  * of the flags the lab runs tkube-kubelet with in security mode pki (lib/lab renders
- * deploy/systemd/tkube-kubelet.service), and of the files they name as tkube-pki writes them
- * for the node.
+ * deploy/systemd/tkube-kubelet.service), and of the files they name as the lab gives them to the
+ * node (signed in the signer folder, the node's share copied into its pki folder).
  *
  * Not covered, on purpose: 4.2.6 --protect-kernel-defaults (tkube-kubelet does not tune
  * kernel parameters, so there is nothing to protect), 4.2.7 --make-iptables-util-chains
@@ -15,11 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { controlPlaneHosts, defaultClusterSpec, hostByName, hostVariables, labLayout, planCluster, renderHostUnits, type HostPlan } from '../../lib/lab/index.js';
-import { ensurePKI, firstServiceIP } from '../../lib/pki/index.js';
+import { defaultClusterSpec, ensureHostCertificates, hostByName, hostVariables, labLayout, planCluster, renderHostUnits, signClusterCertificates, type HostPlan } from '../../lib/lab/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-cis-kubelet-'));
+const shared = path.join(state, 'shared');
 const plan = planCluster({ ...defaultClusterSpec, workers: 1 });
 let host: HostPlan;
 let flags: Map<string, string>;
@@ -36,13 +36,10 @@ beforeAll(() => {
     if (!m) throw new Error(`not a --flag[=value] argument: ${a}`);
     return [m[1]!, m[2] ?? 'true'];
   }));
-  // What the lab's provisioning runs tkube-pki to make on this host (lib/lab/credentials.ts).
-  ensurePKI({
-    dir: layout.pkiDir, kubeconfigDir: path.join(layout.pkiDir, 'kubeconfigs'), clusterName: plan.spec.clusterName, apiserverAddress: controlPlaneHosts(plan)[0]!.ip,
-    securePort: plan.spec.apiserverPort, serviceIP: firstServiceIP(plan.spec.serviceCIDR), clusterDomain: plan.spec.clusterDomain, extraSANs: [],
-    nodes: [{ name: host.name, addresses: [host.ip] }], caDays: 3650, certDays: 365, renewBeforeDays: 30, keyAlgorithm: 'ecdsa', keyBits: 256,
-  });
-});
+  // What the lab's provisioning gives this host (lib/lab/credentials.ts).
+  signClusterCertificates(plan, 'pki', shared);
+  ensureHostCertificates(plan, host, layout, 'pki', shared);
+}, 120_000);
 afterAll(() => fs.rmSync(state, { recursive: true, force: true }));
 
 describe('CIS 4.2: kubelet flags of the lab (security mode pki)', () => {
@@ -61,7 +58,7 @@ describe('CIS 4.2: kubelet flags of the lab (security mode pki)', () => {
 
   test('4.2.3 client certificates are checked against the cluster CA (--client-ca-file), the CA that signed the API server\'s kubelet client certificate', () => {
     const ca = new X509Certificate(fs.readFileSync(flags.get('client-ca-file')!));
-    const client = new X509Certificate(fs.readFileSync(path.join(path.dirname(flags.get('client-ca-file')!), 'apiserver-kubelet-client.crt')));
+    const client = new X509Certificate(fs.readFileSync(path.join(shared, 'apiserver-kubelet-client.crt')));
     expect(client.verify(ca.publicKey)).toBe(true);
     expect(client.subject).toContain('CN=kube-apiserver-kubelet-client');
   });

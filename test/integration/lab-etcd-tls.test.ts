@@ -1,7 +1,7 @@
 /**
  * The lab's etcd in pki mode, run from its rendered unit: three members on loopback addresses
  * (a 127.x.y.0/24 "lab network", so no namespaces are needed) with the certificates the lab makes
- * (each control-plane host's tkube-pki run, sharing the etcd CA through the shared folder) form
+ * (signed in the lab's signer folder, each member's share copied into its pki folder) form
  * a cluster over peer TLS; the lab's health wait passes with the API server's etcd client
  * certificate; tkube-apiserver with the rendered --etcd-* flags stores through it.
  */
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensureClusterCA, ensureHostCertificates } from '../../lib/lab/credentials.js';
+import { ensureHostCertificates, signClusterCertificates } from '../../lib/lab/credentials.js';
 import { hostVariables, labLayout } from '../../lib/lab/host-vars.js';
 import { defaultClusterSpec, planCluster, type HostPlan } from '../../lib/lab/plan.js';
 import { waitEtcd } from '../../lib/lab/provision.js';
@@ -41,7 +41,7 @@ function run(argv: string[]): ChildProcess {
 
 beforeAll(() => {
   const shared = path.join(state, 'shared');
-  ensureClusterCA(shared, plan.spec.clusterName);
+  signClusterCertificates(plan, 'pki', shared);
   for (const h of plan.hosts) ensureHostCertificates(plan, h, labLayout(state, h.name, root), 'pki', shared);
 }, 120_000);
 

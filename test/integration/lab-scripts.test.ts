@@ -49,7 +49,7 @@ describe('scripts', () => {
   test('tkube-lab --help, and each command\'s', () => {
     const tool = path.join(root, 'dist/cmd/tkube-lab/main.js');
     expect(spawnSync(process.execPath, [tool, '--help'], { encoding: 'utf8' }).stdout).toMatch(/up .*\n.*down .*\n.*status/);
-    for (const cmd of ['up', 'down', 'status', 'kubeconfig', 'logs', 'provision', 'render', 'apiserver-flags']) {
+    for (const cmd of ['up', 'down', 'status', 'kubeconfig', 'logs', 'provision', 'certs', 'render', 'apiserver-flags']) {
       const r = spawnSync(process.execPath, [tool, cmd, '--help'], { encoding: 'utf8' });
       expect(r.status, cmd).toBe(0);
       expect(r.stdout, cmd).toContain(`tkube-lab ${cmd}:`);
