@@ -21,7 +21,7 @@
  *
  * `auto` picks pki when dist/cmd/tkube-pki/main.js is built and the API server knows
  * --client-ca-file, else development. Switching is this file's flag list, the kubeconfig
- * template and the certificates step (lib/lab/certs.ts); units and scripts do not change.
+ * template and the certificates step (lib/lab/credentials.ts); units and scripts do not change.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
