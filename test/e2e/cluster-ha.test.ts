@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RESTClient, loadClientConfig } from '../../lib/client/index.js';
+import { eventually } from '../support/controllers.js';
 import { kubectls } from '../support/kubectl.js';
 import { freeLabNetwork, labKubectl, labProcesses, labSnapshot, labUnavailable, testLab, type HostSnapshot } from '../support/lab.js';
 
@@ -43,18 +44,12 @@ function k(...args: string[]): string {
   return r.out;
 }
 
+/** Polls `f` until it returns a value (it may throw meanwhile). */
 async function until<T>(what: string, f: () => T | undefined, timeoutMs = 120_000, everyMs = 500): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+  try {
+    return (await eventually(() => f() ?? false, timeoutMs, everyMs)) as T;
+  } catch (err) {
+    throw new Error(`timed out waiting for ${what}: ${(err as Error).message}`);
   }
 }
 
@@ -76,13 +71,14 @@ function lease(name: string): LeaseSpec {
 }
 
 /**
- * The host whose component holds a lease. The lab's hosts share this machine's hostname, so the
- * identity (<hostname>_<uuid>) is matched against what each host's component logged.
+ * The host whose component holds a lease: each host has its own hostname (its UTS namespace),
+ * and the identity is <hostname>_<uuid>. The identity is also what that host's component logged.
  */
 function hostOf(component: string, identity: string): string {
-  const hosts = controlPlane.filter((h) => fs.readFileSync(path.join(lab.stateDir, 'logs', h, `${component}.log`), 'utf8').includes(`"identity":"${identity}"`));
-  if (hosts.length !== 1) throw new Error(`${identity} found in the ${component} log of ${hosts.length} hosts`);
-  return hosts[0]!;
+  const host = identity.split('_')[0]!;
+  expect(controlPlane, `the holder ${identity}`).toContain(host);
+  expect(fs.readFileSync(path.join(lab.stateDir, 'logs', host, `${component}.log`), 'utf8')).toContain(`"identity":"${identity}"`);
+  return host;
 }
 
 /**

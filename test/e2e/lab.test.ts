@@ -78,6 +78,8 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
         expect(fs.existsSync(pidFile), `${h.name} ${unit}`).toBe(true);
         const { pid } = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { pid: number };
         expect(netnsInode(pid), `${h.name} ${unit} in ${h.netns}`).toBe(nsIno);
+        // And in its host's UTS namespace: the host's name is its hostname, as on a VM.
+        expect(spawnSync('nsenter', [`--target=${pid}`, '--uts', '--', 'hostname'], { encoding: 'utf8' }).stdout.trim(), `${h.name} ${unit} hostname`).toBe(h.name);
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
         const rendered = parseUnit(unit, fs.readFileSync(path.join(stateDir, 'hosts', h.name, 'units', unit), 'utf8'));
         expect(cmdline, `${h.name} ${unit}`).toEqual(expandCommand(rendered.execStart, {}));
