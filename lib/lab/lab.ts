@@ -7,6 +7,7 @@
  *   <state>/shared/                  the signer: CA keys, every certificate; hosts get their share
  *   <state>/admin.kubeconfig         for kubectl on this machine (through the lab bridge)
  *   <state>/hosts/<host>/            pki, kubeconfigs, etcd data, kubelet root, Docker data
+ *   <state>/hosts/<host>/uts         the host's UTS namespace (hostname <host>), bind-mounted
  *   <state>/hosts/<host>/units/      the rendered units it runs
  *   <state>/logs/<host>/<c>.log      every component's log (tkube-lab logs <component> [host])
  *   <state>/run/<host>/<unit>.pid    pid and command line of each running component
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { signClusterCertificates, writeAdminKubeconfig, type Progress } from './credentials.js';
 import { labHostDir, labLayout, type HostLayout } from './host-vars.js';
 import {
-  ensureBridge, ensureForwardRules, ensureHostNetns, forwardChain, labResolvConf, linkExists, mountsUnder, netnsExists, netnsName, netnsPath, netnsPids,
+  ensureBridge, ensureForwardRules, ensureHostNetns, ensureHostUTS, forwardChain, labResolvConf, linkExists, mountsUnder, netnsExists, netnsName, netnsPath, netnsPids,
   removeBridge, removeForwardRules, removeHostNetns, unmountUnder, vethName,
 } from './network.js';
 import { controlPlaneHosts, nodeHosts, planCluster, type ClusterPlan, type ClusterSpec, type HostPlan } from './plan.js';
@@ -74,9 +75,15 @@ export function adminKubeconfigPath(stateDir: string): string {
   return path.join(stateDir, 'admin.kubeconfig');
 }
 
+/** The bind-mounted UTS namespace that gives a host its hostname. */
+function utsFile(stateDir: string, host: string): string {
+  return path.join(labHostDir(stateDir, host), 'uts');
+}
+
 function hostServices(stateDir: string, netns: string, host: string): NetnsServiceManager {
   return new NetnsServiceManager({
     netnsPath: netnsPath(netns),
+    utsPath: utsFile(stateDir, host),
     unitDir: path.join(labHostDir(stateDir, host), 'units'),
     logDir: path.join(stateDir, 'logs', host),
     runDir: path.join(stateDir, 'run', host),
@@ -166,6 +173,7 @@ export class Lab {
       this.runProvisionScript(['sysctls'], {}, this.netnsOf(h));
       const l = this.layout(h);
       fs.mkdirSync(path.dirname(l.resolvConf), { recursive: true });
+      ensureHostUTS(utsFile(o.stateDir, h.name), h.name);
       fs.writeFileSync(l.resolvConf, labResolvConf());
       this.say(`${h.name}: netns ${this.netnsOf(h)}, ${h.ip} (${[h.etcd && 'etcd', h.controlPlane && 'control plane', h.node && 'node'].filter(Boolean).join(', ')})`);
     }

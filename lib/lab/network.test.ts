@@ -1,5 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { labRules } from './network.js';
+import { ensureHostUTS, labRules, mountsUnder, unmountUnder } from './network.js';
 
 describe('labRules', () => {
   const rules = labRules('tkl0', '192.168.56.0/24');
@@ -23,5 +28,29 @@ describe('labRules', () => {
 
   test('every rule names the bridge in its comment (down and the host checks find them)', () => {
     for (const r of rules) expect(r.rule.join(' ')).toContain('tkube-lab tkl0:');
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('ensureHostUTS (root)', () => {
+  test('a namespace of its own with the host name as hostname, kept by a bind mount; this machine keeps its name; idempotent', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-test-uts-'));
+    const file = path.join(dir, 'uts');
+    const name = `tkube-test-${randomBytes(3).toString('hex')}`;
+    const hostnameIn = () => spawnSync('nsenter', [`--uts=${file}`, '--', 'hostname'], { encoding: 'utf8' }).stdout.trim();
+    try {
+      ensureHostUTS(file, name);
+      expect(mountsUnder(dir)).toEqual([file]);
+      expect(hostnameIn()).toBe(name);
+      expect(os.hostname()).not.toBe(name);
+      ensureHostUTS(file, name);
+      expect(mountsUnder(dir)).toEqual([file]);
+      ensureHostUTS(file, `${name}-b`);
+      expect(hostnameIn()).toBe(`${name}-b`);
+      expect(mountsUnder(dir)).toEqual([file]);
+    } finally {
+      unmountUnder(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(fs.existsSync(dir)).toBe(false);
   });
 });

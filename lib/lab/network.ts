@@ -152,6 +152,23 @@ export function ensureHostNetns(o: LabNetworkOptions, link: LabHostLink): void {
   sh('ip', ['-n', link.netns, 'route', 'replace', 'default', 'via', o.gatewayIP, 'dev', 'eth0']);
 }
 
+/**
+ * A host's own UTS namespace, with the host's name as its hostname (as a VM has), kept alive by a
+ * bind mount on `file` (under the lab's state folder, which down unmounts). Components started
+ * in it identify themselves by that name: the scheduler's and controller manager's leader
+ * election identity is <hostname>_<uuid>, so `kubectl get lease` tells which host leads.
+ * Idempotent.
+ */
+export function ensureHostUTS(file: string, hostname: string): void {
+  if (mountsUnder(file).includes(file)) {
+    if (sh('nsenter', [`--uts=${file}`, '--', 'hostname']).trim() === hostname) return;
+    sh('nsenter', [`--uts=${file}`, '--', 'hostname', hostname]);
+    return;
+  }
+  fs.writeFileSync(file, '');
+  sh('unshare', [`--uts=${file}`, '--', 'hostname', hostname]);
+}
+
 /** Pids of processes in a namespace. */
 export function netnsPids(name: string): number[] {
   const r = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' });

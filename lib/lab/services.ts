@@ -5,8 +5,8 @@
  *   SystemdServiceManager   a VM: the unit goes to /etc/systemd/system, systemctl enables and
  *                           starts it; logs are in the journal.
  *   NetnsServiceManager     the single-machine lab: the unit's ExecStartPre and ExecStart run
- *                           inside the host's network namespace (`nsenter --net=...`, the very
- *                           same argv), detached, with a pid file and a log file in the state
+ *                           inside the host's network and UTS namespaces (`nsenter --net=...
+ *                           --uts=...`, the very same argv), detached, with a pid file and a log file in the state
  *                           folder.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -84,6 +84,8 @@ function sameArgv(a: string[], b: string[]): boolean {
 export interface NetnsServiceOptions {
   /** /run/netns/<name> of the host. */
   netnsPath: string;
+  /** The host's own UTS namespace (its hostname), a bind-mounted namespace file; none: this machine's. */
+  utsPath?: string;
   /** Rendered units are kept here, for people to read. */
   unitDir: string;
   /** <component>.log files. */
@@ -96,6 +98,11 @@ export interface NetnsServiceOptions {
 export class NetnsServiceManager implements ServiceManager {
   constructor(private readonly o: NetnsServiceOptions) {
     for (const d of [o.unitDir, o.logDir, o.runDir]) fs.mkdirSync(d, { recursive: true });
+  }
+
+  /** nsenter's arguments that put a command into the host's namespaces. */
+  private enter(): string[] {
+    return [`--net=${this.o.netnsPath}`, ...(this.o.utsPath ? [`--uts=${this.o.utsPath}`] : []), '--'];
   }
 
   private pidFile(unitName: string): string {
@@ -135,11 +142,11 @@ export class NetnsServiceManager implements ServiceManager {
     try {
       fs.writeSync(log, `\n==> ${new Date().toISOString()} tkube-lab starts ${unit.name}: ${unit.argv.join(' ')}\n`);
       for (const p of unit.pre) {
-        const r = spawnSync('nsenter', [`--net=${this.o.netnsPath}`, '--', ...p.argv], { stdio: ['ignore', log, log] });
+        const r = spawnSync('nsenter', [...this.enter(), ...p.argv], { stdio: ['ignore', log, log] });
         if (r.status !== 0 && !p.ignoreFailure) throw new Error(`${unit.name}: ExecStartPre ${p.argv.join(' ')} failed (exit ${r.status}); see ${this.logFile(unit.name)}`);
       }
       // nsenter enters the namespace and execs the command: the pid is the component's own.
-      const child = spawn('nsenter', [`--net=${this.o.netnsPath}`, '--', ...unit.argv], { detached: true, stdio: ['ignore', log, log] });
+      const child = spawn('nsenter', [...this.enter(), ...unit.argv], { detached: true, stdio: ['ignore', log, log] });
       const pid = child.pid;
       child.unref();
       if (pid === undefined) throw new Error(`${unit.name}: could not start ${unit.argv[0]}`);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expandCommand, parseUnit } from '../../lib/lab/index.js';
 import { kubectls } from '../support/kubectl.js';
-import { freeLabNetwork, labRoot as root, labUnavailable, testLab } from '../support/lab.js';
+import { freeLabNetwork, labProcesses as labProcessesOf, labRoot as root, labSnapshot, labUnavailable, testLab, type HostSnapshot } from '../support/lab.js';
 
 const unavailable = labUnavailable();
 const canRun = !unavailable;
@@ -24,46 +24,8 @@ const cpIP = network.replace('.0/24', '.10');
 let stateDir = '';
 const flags = () => t.flags();
 const lab = (args: string[], timeout?: number) => t.run(args, timeout);
-
-interface HostSnapshot {
-  netns: string[];
-  links: string[];
-  chains: string[];
-  mounts: string[];
-  containers: string[];
-}
-
-/**
- * What of the host could be the lab's: namespaces, links, iptables chains and rules, mounts and
- * Docker containers that carry its names. (Other tests on this machine make and remove their
- * own meanwhile: only the lab's names are compared.)
- */
-function snapshot(): HostSnapshot {
-  const out = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout;
-  const ours = (s: string) => s.includes(prefix) || s.includes(bridge) || (stateDir !== '' && s.includes(stateDir));
-  return {
-    netns: out('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n && ours(n)).sort(),
-    links: JSON.parse(out('ip', ['-j', 'link', 'show']) || '[]').map((l: { ifname: string }) => l.ifname).filter(ours).sort(),
-    chains: ['filter', 'nat', 'mangle', 'raw'].flatMap((t) => out('iptables', ['-w', '-t', t, '-S']).split('\n').filter(ours).map((l) => `${t} ${l}`)).sort(),
-    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(ours).sort(),
-    containers: out('docker', ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Mounts}} {{.Labels}}']).split('\n').filter(ours).sort(),
-  };
-}
-
-/** Processes whose command line names the lab's state folder or namespaces. */
-function labProcesses(): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cmd = '';
-    try {
-      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      continue;
-    }
-    if (Number(pid) !== process.pid && ((stateDir && cmd.includes(stateDir)) || cmd.includes(prefix))) found.push(`${pid} ${cmd.trim()}`);
-  }
-  return found;
-}
+const snapshot = () => labSnapshot(t);
+const labProcesses = () => labProcessesOf(t);
 
 function netnsInode(pid: number): number {
   return fs.statSync(`/proc/${pid}/ns/net`).ino;
@@ -116,6 +78,8 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
         expect(fs.existsSync(pidFile), `${h.name} ${unit}`).toBe(true);
         const { pid } = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { pid: number };
         expect(netnsInode(pid), `${h.name} ${unit} in ${h.netns}`).toBe(nsIno);
+        // And in its host's UTS namespace: the host's name is its hostname, as on a VM.
+        expect(spawnSync('nsenter', [`--target=${pid}`, '--uts', '--', 'hostname'], { encoding: 'utf8' }).stdout.trim(), `${h.name} ${unit} hostname`).toBe(h.name);
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
         const rendered = parseUnit(unit, fs.readFileSync(path.join(stateDir, 'hosts', h.name, 'units', unit), 'utf8'));
         expect(cmdline, `${h.name} ${unit}`).toEqual(expandCommand(rendered.execStart, {}));

@@ -6,6 +6,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { kubectls } from './kubectl.js';
 
 export const labRoot = path.resolve(import.meta.dirname, '../..');
 export const labTool = path.join(labRoot, 'dist/cmd/tkube-lab/main.js');
@@ -56,4 +57,50 @@ export function testLab(prefixBase: string, network = '192.168.250.0/24'): TestL
     run: (args, timeout = 240_000) => spawnSync(process.execPath, [labTool, ...args], { encoding: 'utf8', timeout, env: { ...process.env, TKUBE_LAB_DIR: '' } }),
   };
   return lab;
+}
+
+/** What of the host could be a lab's: namespaces, links, iptables rules, mounts and Docker containers carrying its names. */
+export interface HostSnapshot {
+  netns: string[];
+  links: string[];
+  chains: string[];
+  mounts: string[];
+  containers: string[];
+}
+
+/**
+ * The host as far as this lab is concerned. Other tests on this machine make and remove their
+ * own meanwhile: only names of the lab's (its prefix, bridge, state folder) are compared.
+ */
+export function labSnapshot(lab: TestLab): HostSnapshot {
+  const out = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout;
+  const ours = (s: string) => s.includes(lab.prefix) || s.includes(lab.bridge) || (lab.stateDir !== '' && s.includes(lab.stateDir));
+  return {
+    netns: out('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n && ours(n)).sort(),
+    links: JSON.parse(out('ip', ['-j', 'link', 'show']) || '[]').map((l: { ifname: string }) => l.ifname).filter(ours).sort(),
+    chains: ['filter', 'nat', 'mangle', 'raw'].flatMap((t) => out('iptables', ['-w', '-t', t, '-S']).split('\n').filter(ours).map((l) => `${t} ${l}`)).sort(),
+    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(ours).sort(),
+    containers: out('docker', ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Mounts}} {{.Labels}}']).split('\n').filter(ours).sort(),
+  };
+}
+
+/** Processes whose command line names the lab's state folder or namespaces. */
+export function labProcesses(lab: TestLab): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmd = '';
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (Number(pid) !== process.pid && ((lab.stateDir && cmd.includes(lab.stateDir)) || cmd.includes(lab.prefix))) found.push(`${pid} ${cmd.trim()}`);
+  }
+  return found;
+}
+
+/** The real kubectl with the lab's admin kubeconfig; never throws. */
+export function labKubectl(lab: TestLab, args: string[], timeout = 60_000): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(kubectls()[0]!.path, [`--kubeconfig=${path.join(lab.stateDir, 'admin.kubeconfig')}`, ...args], { encoding: 'utf8', timeout });
+  return { ok: r.status === 0, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
 }
