@@ -75,7 +75,8 @@ function benchPod(name: string, node: string): Pod {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels: { app: 'bench' } },
-    spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: busyboxImage, command: ['sleep', '3600'] }] },
+    // No service account token volume: the direct path mounts none either, so both start the same pod.
+    spec: { nodeName: node, terminationGracePeriodSeconds: 0, automountServiceAccountToken: false, containers: [{ name: 'app', image: busyboxImage, command: ['sleep', '3600'] }] },
   };
 }
 
