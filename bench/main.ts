@@ -9,11 +9,12 @@ import { benchAPIServer } from './apiserver.js';
 import { benchDeployment } from './deployment.js';
 import { benchKubelet } from './kubelet.js';
 import { benchProxy } from './proxy.js';
+import { benchProxySync } from './proxy-sync.js';
 import { benchScheduler } from './scheduler.js';
 import { printTable, type Row } from './table.js';
 
 const { flags } = parseProgramFlags('bench', "measures tkube's figures against raw baselines", {
-  only: flag('stringList', [], 'Run only these groups (apiserver, scheduler, kubelet, proxy).'),
+  only: flag('stringList', [], 'Run only these groups (apiserver, scheduler, kubelet, proxy, proxy-sync).'),
   quick: flag('bool', false, 'Smaller sizes for a quick look.'),
 });
 
@@ -26,6 +27,7 @@ const groups: [string, string, () => Promise<Row[]>][] = [
   ],
   ['kubelet', 'tkube-kubelet pod startup (Docker, one node in a network namespace)', () => benchKubelet({ quick: flags.quick })],
   ['proxy', 'tkube-proxy data path: iptables vs userspace mode (network namespaces, one node)', () => benchProxy({ quick: flags.quick })],
+  ['proxy-sync', 'tkube-proxy programming: full and partial syncs vs one iptables-restore (a network namespace)', () => benchProxySync({ quick: flags.quick })],
 ];
 
 let missed = 0;

@@ -62,6 +62,19 @@ export interface ExecProxyHostOptions {
 }
 
 /** Runs the real commands with execa, optionally inside a named network namespace. */
+/** The sections (`*table` … `COMMIT`) of an iptables-save output for these tables, in the order saved. */
+export function keepTables(saved: string, tables: readonly string[]): string {
+  const want = new Set(tables);
+  const out: string[] = [];
+  let keep = false;
+  for (const line of saved.split('\n')) {
+    if (line.startsWith('*')) keep = want.has(line.slice(1).trim());
+    if (keep) out.push(line);
+    if (line === 'COMMIT') keep = false;
+  }
+  return out.join('\n') + '\n';
+}
+
 export class ExecProxyHost implements ProxyHost {
   private readonly prefix: string[];
   private readonly wait: string;
@@ -79,13 +92,16 @@ export class ExecProxyHost implements ProxyHost {
   }
 
   async save(tables: readonly string[]): Promise<string> {
-    let out = '';
-    for (const t of tables) {
-      const r = await this.run(['iptables-save', '-t', t]);
-      if (r.exitCode !== 0) throw new HostCommandError(`iptables-save -t ${t}`, r.stderr, r.exitCode);
-      out += r.stdout + '\n';
+    if (tables.length === 1) {
+      const r = await this.run(['iptables-save', '-t', tables[0]!]);
+      if (r.exitCode !== 0) throw new HostCommandError(`iptables-save -t ${tables[0]}`, r.stderr, r.exitCode);
+      return r.stdout + '\n';
     }
-    return out;
+    // Several tables: one iptables-save of all of them (one process, one read of the ruleset:
+    // it is on every full sync's path), keeping only the sections asked for.
+    const r = await this.run(['iptables-save']);
+    if (r.exitCode !== 0) throw new HostCommandError('iptables-save', r.stderr, r.exitCode);
+    return keepTables(r.stdout, tables);
   }
 
   async restore(payload: string): Promise<void> {
