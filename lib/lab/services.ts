@@ -90,6 +90,14 @@ export interface NetnsServiceOptions {
   logDir: string;
   /** <unit>.pid files. */
   runDir: string;
+  /** How long stop waits after SIGTERM before SIGKILL, for a unit without TimeoutStopSec (default 10 s). */
+  defaultStopTimeoutMs?: number;
+}
+
+/** A unit's TimeoutStopSec (whole seconds, as the lab's units write it) in ms, or undefined. */
+export function stopTimeoutOf(unitText: string): number | undefined {
+  const m = /^TimeoutStopSec=(\d+)s?\s*$/m.exec(unitText);
+  return m ? Number(m[1]) * 1000 : undefined;
 }
 
 /** Runs units as detached processes inside a network namespace (the lab's hosts). */
@@ -159,7 +167,20 @@ export class NetnsServiceManager implements ServiceManager {
     return cur ? 'restarted' : 'started';
   }
 
-  async stop(unitName: string, graceMs = 10_000): Promise<boolean> {
+  /**
+   * SIGTERM, then SIGKILL after the grace: `graceMs`, else the installed unit's TimeoutStopSec
+   * (a dockerd stops its containers before it exits: killed early, it leaves them running).
+   */
+  async stop(unitName: string, graceMs?: number): Promise<boolean> {
+    if (graceMs === undefined) {
+      let text = '';
+      try {
+        text = fs.readFileSync(path.join(this.o.unitDir, unitName), 'utf8');
+      } catch {
+        /* not installed here: the default */
+      }
+      graceMs = stopTimeoutOf(text) ?? this.o.defaultStopTimeoutMs ?? 10_000;
+    }
     const rec = this.live(unitName);
     fs.rmSync(this.pidFile(unitName), { force: true });
     if (!rec) return false;

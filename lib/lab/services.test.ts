@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { NetnsServiceManager, stopTimeoutOf } from './services.js';
+import type { RenderedUnit } from './units.js';
+
+test('stopTimeoutOf reads a unit\'s TimeoutStopSec', () => {
+  expect(stopTimeoutOf('[Service]\nExecStart=/bin/true\nTimeoutStopSec=60\n')).toBe(60_000);
+  expect(stopTimeoutOf('[Service]\nTimeoutStopSec=5s\n')).toBe(5000);
+  expect(stopTimeoutOf('[Service]\nExecStart=/bin/true\n')).toBeUndefined();
+});
+
+const canRun = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v nsenter']).status === 0;
+
+describe.skipIf(!canRun)('NetnsServiceManager.stop', () => {
+  let dir = '';
+  afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A service that takes 1.5 s to finish after SIGTERM, then writes a file. */
+  function slowStopper(timeoutStopSec?: number): RenderedUnit {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-test-services-'));
+    const script = `trap 'sleep 1.5; echo clean > ${dir}/stopped; exit 0' TERM; while :; do sleep 0.1; done`;
+    const argv = ['sh', '-c', script];
+    const text = ['[Service]', `ExecStart=${argv.join(' ')}`, ...(timeoutStopSec ? [`TimeoutStopSec=${timeoutStopSec}`] : []), ''].join('\n');
+    return { component: 'slow', name: 'slow.service', description: 'slow to stop', text, pre: [], argv };
+  }
+
+  function manager(): NetnsServiceManager {
+    // The test's own namespace: nsenter into the namespace it is already in.
+    return new NetnsServiceManager({ netnsPath: '/proc/self/ns/net', unitDir: path.join(dir, 'units'), logDir: path.join(dir, 'logs'), runDir: path.join(dir, 'run'), defaultStopTimeoutMs: 300 });
+  }
+
+  test('waits for the unit\'s TimeoutStopSec before it kills: the service finishes its shutdown', async () => {
+    const unit = slowStopper(10);
+    const s = manager();
+    expect(await s.apply(unit)).toBe('started');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await s.stop(unit.name)).toBe(true);
+    expect(s.isRunning(unit.name)).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'stopped'), 'utf8').trim()).toBe('clean');
+  }, 20_000);
+
+  test('without TimeoutStopSec, the default grace: killed before it finished', async () => {
+    const unit = slowStopper();
+    const s = manager();
+    expect(await s.apply(unit)).toBe('started');
+    const pid = s.pidOf(unit.name)!;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await s.stop(unit.name)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1800));
+    expect(fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('trap')).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'stopped'))).toBe(false);
+  }, 20_000);
+});
