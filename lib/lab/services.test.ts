@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { NetnsServiceManager, stopTimeoutOf } from './services.js';
+import { NetnsServiceManager, restartPolicyOf, stopTimeoutOf } from './services.js';
 import type { RenderedUnit } from './units.js';
 
 test('stopTimeoutOf reads a unit\'s TimeoutStopSec', () => {
@@ -55,4 +55,47 @@ describe.skipIf(!canRun)('NetnsServiceManager.stop', () => {
     expect(fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('trap')).toBe(false);
     expect(fs.existsSync(path.join(dir, 'stopped'))).toBe(false);
   }, 20_000);
+});
+
+test('restartPolicyOf reads Restart= and RestartSec=', () => {
+  expect(restartPolicyOf('[Service]\nRestart=always\nRestartSec=5\n')).toEqual({ policy: 'always', delaySec: 5 });
+  expect(restartPolicyOf('[Service]\nRestart=on-failure\n')).toEqual({ policy: 'on-failure', delaySec: 0.1 });
+  expect(restartPolicyOf('[Service]\nRestart=no\n')).toBeUndefined();
+  expect(restartPolicyOf('[Service]\nExecStart=/bin/true\n')).toBeUndefined();
+});
+
+describe.skipIf(!canRun)('NetnsServiceManager: a unit with Restart=always', () => {
+  let dir = '';
+  afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('started again when it exits or is killed (as systemd would); stop ends it for good; an unchanged unit is left running', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-test-services-'));
+    const argv = ['sh', '-c', `echo started >> ${dir}/starts; exec sleep 100`];
+    const unit: RenderedUnit = { component: 'again', name: 'again.service', description: 'restarts', text: `[Service]\nExecStart=${argv.join(' ')}\nRestart=always\nRestartSec=0.2\n`, pre: [], argv };
+    const s = new NetnsServiceManager({ netnsPath: '/proc/self/ns/net', unitDir: path.join(dir, 'units'), logDir: path.join(dir, 'logs'), runDir: path.join(dir, 'run') });
+    const starts = () => (fs.existsSync(path.join(dir, 'starts')) ? fs.readFileSync(path.join(dir, 'starts'), 'utf8').split('\n').filter(Boolean).length : 0);
+    const command = () => spawnSync('pgrep', ['-f', `^sleep 100$`, '-s', String(s.pidOf(unit.name))], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+    const waitFor = async (what: string, f: () => boolean) => {
+      for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(f(), what).toBe(true);
+    };
+    expect(await s.apply(unit)).toBe('started');
+    await waitFor('started once', () => starts() === 1 && command().length === 1);
+    expect(await s.apply(unit)).toBe('unchanged');
+    // Killed (as a test kills a component): started again after RestartSec.
+    const first = command()[0]!;
+    process.kill(first, 'SIGKILL');
+    await waitFor('started again', () => starts() === 2 && command().length === 1 && command()[0] !== first);
+    expect(fs.readFileSync(s.logFile(unit.name), 'utf8')).toMatch(/again\.service exited \(status 137\); starting it again in 0\.2s \(Restart=always\)/);
+    const second = command()[0]!;
+    const session = s.pidOf(unit.name)!;
+    expect(await s.stop(unit.name)).toBe(true);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(fs.existsSync(`/proc/${second}`)).toBe(false);
+    expect(spawnSync('pgrep', ['-s', String(session)]).status).toBe(1);
+    expect(starts()).toBe(2);
+    expect(s.isRunning(unit.name)).toBe(false);
+  }, 30_000);
 });
