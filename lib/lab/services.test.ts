@@ -97,5 +97,11 @@ describe.skipIf(!canRun)('NetnsServiceManager: a unit with Restart=always', () =
     expect(spawnSync('pgrep', ['-s', String(session)]).status).toBe(1);
     expect(starts()).toBe(2);
     expect(s.isRunning(unit.name)).toBe(false);
+    // The supervisor killed outright: its command goes with it.
+    expect(await s.apply(unit)).toBe('started');
+    await waitFor('started', () => starts() === 3 && command().length === 1);
+    const third = command()[0]!;
+    process.kill(s.pidOf(unit.name)!, 'SIGKILL');
+    await waitFor('the command gone with its supervisor', () => !fs.existsSync(`/proc/${third}`) || fs.readFileSync(`/proc/${third}/stat`, 'utf8').split(' ')[2] === 'Z');
   }, 30_000);
 });

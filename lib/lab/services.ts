@@ -82,13 +82,16 @@ export function restartPolicyOf(unitText: string): { policy: 'always' | 'on-fail
 /**
  * What runs a unit with a Restart= policy, as systemd would: the command again after the delay
  * whenever it exits (on-failure: with a non-zero status or a signal). SIGTERM stops it for good:
- * the command gets SIGTERM and is waited for.
+ * the command gets SIGTERM and is waited for. The pid file holds the supervisor's pid; its
+ * command line ends with the unit's own.
  */
 const supervisorScript = [
   'name=$1 policy=$2 delay=$3; shift 3; child=',
+  // The command goes when the supervisor goes, even when it is killed outright (SIGKILL).
+  'wrap=; if command -v setpriv >/dev/null 2>&1; then wrap="setpriv --pdeathsig TERM --"; fi',
   'trap \'trap - TERM INT; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT',
   'while :; do',
-  '  "$@" & child=$!',
+  '  $wrap "$@" & child=$!',
   '  wait "$child"; code=$?',
   '  if [ "$policy" = on-failure ] && [ "$code" -eq 0 ]; then exit 0; fi',
   '  echo "==> $(date -u +%Y-%m-%dT%H:%M:%SZ) tkube-lab: $name exited (status $code); starting it again in ${delay}s (Restart=$policy)"',
