@@ -4,7 +4,9 @@
  * tokens): nodes Ready, a Deployment of 4 spread over both nodes with pod IPs from each node's
  * /24, pod-to-pod traffic across nodes without NAT, a ClusterIP Service reaching every backend
  * from both nodes, cluster DNS, a NodePort from this machine, scaling, a rolling update and its
- * undo, a killed container restarted by its kubelet, and `down` leaving nothing behind.
+ * undo, a killed container restarted by its kubelet, a DaemonSet and a Job, logs/exec/port-forward
+ * through each node's kubelet API, faults (the API server restarted under an informer, a stopped
+ * kubelet, a whole node stopped and back), and `down` leaving nothing behind.
  * Traffic goes only to the lab's own namespaces.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -513,14 +515,18 @@ describe.skipIf(!!unavailable)('the whole cluster (tkube-lab, real kubectl)', ()
     const worker = labHostServices(lab.stateDir, netnsName(lab.prefix, 'worker'), 'worker');
     const sock = path.join(lab.stateDir, 'hosts', 'worker', 'docker.sock');
     // The whole node, as a power cut would leave it: kubelet, proxy, and its Docker engine (and with it every container).
-    for (const unit of ['tkube-kubelet.service', 'tkube-proxy.service', 'docker.service']) expect(await worker.stop(unit), unit).toBe(true);
     const stopped = Date.now();
+    for (const unit of ['tkube-kubelet.service', 'tkube-proxy.service', 'docker.service']) expect(await worker.stop(unit), unit).toBe(true);
     await until('nothing left running in the worker namespace', () => (netnsPids(netnsName(lab.prefix, 'worker')).length === 0 ? true : undefined), 60_000);
     await until('worker NotReady', () => (/^worker\s+NotReady\s/m.test(k('get', 'nodes')) ? true : undefined), 150_000);
     figures.push(`worker NotReady after the node stopped: ${((Date.now() - stopped) / 1000).toFixed(1)}s (--node-monitor-grace-period 40s)`);
-    const node = JSON.parse(k('get', 'node', 'worker', '-o', 'json'));
+    // The node lifecycle controller: Ready Unknown, then the unreachable taints (NoSchedule, and NoExecute that evicts).
+    const node = await until('the unreachable NoExecute taint', () => {
+      const n = JSON.parse(k('get', 'node', 'worker', '-o', 'json'));
+      return (n.spec.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? n : undefined;
+    }, 60_000);
     expect(node.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
-    expect(node.spec.taints).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' })]));
+    expect(node.spec.taints.map((t: any) => `${t.key}:${t.effect}`).sort()).toEqual(['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
     // Evicted after their 5 s, replaced on cp; the old ones stay Terminating until their kubelet confirms.
     const replaced = await until('the evicted pods replaced on cp', () => {
       const all = pods('app=evict');
