@@ -3,9 +3,11 @@
  * `npm run bench`: tkube's figures next to the raw baseline they are held against.
  *   --only apiserver   run one group (apiserver, kubelet)
  *   --quick            smaller sizes, for a fast look
+ *   --kubeconfig FILE  the cluster group against a running lab instead of one of its own
  */
 import { parseProgramFlags, flag } from '../lib/base/index.js';
 import { benchAPIServer } from './apiserver.js';
+import { benchCluster } from './cluster.js';
 import { benchDeployment } from './deployment.js';
 import { benchKubelet } from './kubelet.js';
 import { benchProxy } from './proxy.js';
@@ -14,8 +16,9 @@ import { benchScheduler } from './scheduler.js';
 import { printTable, type Row } from './table.js';
 
 const { flags } = parseProgramFlags('bench', "measures tkube's figures against raw baselines", {
-  only: flag('stringList', [], 'Run only these groups (apiserver, scheduler, kubelet, proxy, proxy-sync).'),
+  only: flag('stringList', [], 'Run only these groups (apiserver, scheduler, kubelet, proxy, proxy-sync, cluster).'),
   quick: flag('bool', false, 'Smaller sizes for a quick look.'),
+  kubeconfig: flag('string', '', 'The cluster group measures this running two-node cluster (e.g. tkube-lab kubeconfig) instead of bringing up a lab of its own.'),
 });
 
 const groups: [string, string, () => Promise<Row[]>][] = [
@@ -28,6 +31,7 @@ const groups: [string, string, () => Promise<Row[]>][] = [
   ['kubelet', 'tkube-kubelet pod startup (Docker, one node in a network namespace)', () => benchKubelet({ quick: flags.quick })],
   ['proxy', 'tkube-proxy data path: iptables vs userspace mode (network namespaces, one node)', () => benchProxy({ quick: flags.quick })],
   ['proxy-sync', 'tkube-proxy programming: full and partial syncs vs one iptables-restore (a network namespace)', () => benchProxySync({ quick: flags.quick })],
+  ['cluster', 'the whole cluster: tkube-lab, two nodes, real Docker containers, the real kubectl', () => benchCluster({ kubeconfig: flags.kubeconfig })],
 ];
 
 let missed = 0;

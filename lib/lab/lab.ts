@@ -80,7 +80,8 @@ function utsFile(stateDir: string, host: string): string {
   return path.join(labHostDir(stateDir, host), 'uts');
 }
 
-function hostServices(stateDir: string, netns: string, host: string): NetnsServiceManager {
+/** The service manager of one lab host (its components' processes, pid files and logs). */
+export function labHostServices(stateDir: string, netns: string, host: string): NetnsServiceManager {
   return new NetnsServiceManager({
     netnsPath: netnsPath(netns),
     utsPath: utsFile(stateDir, host),
@@ -119,7 +120,7 @@ export class Lab {
   }
 
   private target(h: HostPlan): ProvisionTarget & { services: NetnsServiceManager } {
-    return { host: h, layout: this.layout(h), services: hostServices(this.o.stateDir, this.netnsOf(h), h.name) };
+    return { host: h, layout: this.layout(h), services: labHostServices(this.o.stateDir, this.netnsOf(h), h.name) };
   }
 
   private ctx(): ProvisionContext {
@@ -289,7 +290,7 @@ export async function labDown(o: DownOptions): Promise<void> {
   const hosts = rec?.hosts ?? (o.fallback ? o.fallback.hosts.map((name, i) => ({ name, ip: '', netns: netnsName(o.fallback!.netnsPrefix, name), veth: vethName(o.fallback!.bridge, i) })) : []);
   if (!rec) o.progress(`no lab recorded in ${recordFile(o.stateDir)}${o.fallback ? `; cleaning up by name (${bridge}, ${hosts.map((h) => h.netns).join(', ')})` : ''}`);
   const say = (l: string) => o.progress(`    ${l}`);
-  const services = hosts.map((h) => ({ h, s: hostServices(o.stateDir, h.netns, h.name) }));
+  const services = hosts.map((h) => ({ h, s: labHostServices(o.stateDir, h.netns, h.name) }));
   // Nodes first (so that no kubelet restarts a container being removed), then the control plane, etcd last.
   const order = ['tkube-kubelet.service', 'tkube-proxy.service', 'docker.service', 'tkube-controller-manager.service', 'tkube-scheduler.service', 'tkube-apiserver.service', 'etcd.service'];
   o.progress('==> stopping components');
@@ -351,7 +352,7 @@ export function labStatus(stateDir: string, tkubeHome: string): { record?: LabRe
   const rows: StatusRow[] = [];
   for (const h of plan.hosts) {
     const r = rec.hosts.find((x) => x.name === h.name)!;
-    const s = hostServices(stateDir, r.netns, h.name);
+    const s = labHostServices(stateDir, r.netns, h.name);
     const units = [...components.filter((c) => c.on(h)).map((c) => ({ name: c.name, unit: c.unit, built: !c.program || fs.existsSync(path.join(tkubeHome, 'dist/cmd', c.program, 'main.js')) }))];
     if (h.node) units.splice(units.findIndex((u) => u.name === 'kubelet'), 0, { name: 'docker', unit: 'docker.service', built: true });
     for (const u of units) {
@@ -387,7 +388,7 @@ export function logFileOf(stateDir: string, component: string, host?: string): s
   const h = host ? candidates.find((x) => x.name === host) : candidates[0];
   if (!h) throw new Error(host ? `${c.name} does not run on ${host} (it runs on ${candidates.map((x) => x.name).join(', ') || 'no host'})` : `${c.name} runs on no host of this lab`);
   const r = rec.hosts.find((x) => x.name === h.name)!;
-  return hostServices(stateDir, r.netns, h.name).logFile(c.unit);
+  return labHostServices(stateDir, r.netns, h.name).logFile(c.unit);
 }
 
 /** Prints a log, or follows it until interrupted. */

@@ -38,6 +38,9 @@ export function labDockerUnit(hostName: string, hostDir: string): RenderedUnit {
     '',
     '[Service]',
     `ExecStart=${argv.join(' \\\n  ')}`,
+    '# dockerd stops every container (each with its own stop timeout) before it exits; killed',
+    '# before that, it would leave them running without an engine.',
+    'TimeoutStopSec=60',
     '',
   ].join('\n');
   return { component: 'docker', name: 'docker.service', description: `Docker Engine of lab host ${hostName}`, text, pre: [], argv };

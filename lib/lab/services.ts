@@ -62,10 +62,43 @@ export class SystemdServiceManager implements ServiceManager {
 }
 
 interface PidRecord {
+  /** The process to signal: the component, or the supervisor that restarts it. */
   pid: number;
+  /** Its command line (to tell it from a recycled pid). */
   argv: string[];
+  /** The unit's ExecStart (when a supervisor runs it, argv is the supervisor's). */
+  unitArgv?: string[];
   started: string;
 }
+
+/** A unit's Restart= policy the lab honours (always, on-failure), with RestartSec (default 100 ms, as systemd). */
+export function restartPolicyOf(unitText: string): { policy: 'always' | 'on-failure'; delaySec: number } | undefined {
+  const policy = /^Restart=(always|on-failure)\s*$/m.exec(unitText)?.[1] as 'always' | 'on-failure' | undefined;
+  if (!policy) return undefined;
+  const sec = /^RestartSec=(\d+(?:\.\d+)?)s?\s*$/m.exec(unitText)?.[1];
+  return { policy, delaySec: sec ? Number(sec) : 0.1 };
+}
+
+/**
+ * What runs a unit with a Restart= policy, as systemd would: the command again after the delay
+ * whenever it exits (on-failure: with a non-zero status or a signal). SIGTERM stops it for good:
+ * the command gets SIGTERM and is waited for. The pid file holds the supervisor's pid; its
+ * command line ends with the unit's own.
+ */
+const supervisorScript = [
+  'name=$1 policy=$2 delay=$3; shift 3; child=',
+  // The command goes when the supervisor goes, even when it is killed outright (SIGKILL).
+  'wrap=; if command -v setpriv >/dev/null 2>&1; then wrap="setpriv --pdeathsig TERM --"; fi',
+  'trap \'trap - TERM INT; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT',
+  'while :; do',
+  '  $wrap "$@" & child=$!',
+  '  wait "$child"; code=$?',
+  '  if [ "$policy" = on-failure ] && [ "$code" -eq 0 ]; then exit 0; fi',
+  '  echo "==> $(date -u +%Y-%m-%dT%H:%M:%SZ) tkube-lab: $name exited (status $code); starting it again in ${delay}s (Restart=$policy)"',
+  '  sleep "$delay" & child=$!',
+  '  wait "$child"',
+  'done',
+].join('\n');
 
 /** The command line of a live process, or undefined. */
 function cmdlineOf(pid: number): string[] | undefined {
@@ -74,6 +107,14 @@ function cmdlineOf(pid: number): string[] | undefined {
     return raw.split('\0').slice(0, -1);
   } catch {
     return undefined;
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -92,6 +133,14 @@ export interface NetnsServiceOptions {
   logDir: string;
   /** <unit>.pid files. */
   runDir: string;
+  /** How long stop waits after SIGTERM before SIGKILL, for a unit without TimeoutStopSec (default 10 s). */
+  defaultStopTimeoutMs?: number;
+}
+
+/** A unit's TimeoutStopSec (whole seconds, as the lab's units write it) in ms, or undefined. */
+export function stopTimeoutOf(unitText: string): number | undefined {
+  const m = /^TimeoutStopSec=(\d+)s?\s*$/m.exec(unitText);
+  return m ? Number(m[1]) * 1000 : undefined;
 }
 
 /** Runs units as detached processes inside a network namespace (the lab's hosts). */
@@ -136,7 +185,7 @@ export class NetnsServiceManager implements ServiceManager {
   async apply(unit: RenderedUnit): Promise<'started' | 'restarted' | 'unchanged'> {
     fs.writeFileSync(path.join(this.o.unitDir, unit.name), unit.text);
     const cur = this.live(unit.name);
-    if (cur && sameArgv(cur.argv, unit.argv)) return 'unchanged';
+    if (cur && sameArgv(cur.unitArgv ?? cur.argv, unit.argv)) return 'unchanged';
     if (cur) await this.stop(unit.name);
     const log = fs.openSync(this.logFile(unit.name), 'a');
     try {
@@ -145,8 +194,11 @@ export class NetnsServiceManager implements ServiceManager {
         const r = spawnSync('nsenter', [...this.enter(), ...p.argv], { stdio: ['ignore', log, log] });
         if (r.status !== 0 && !p.ignoreFailure) throw new Error(`${unit.name}: ExecStartPre ${p.argv.join(' ')} failed (exit ${r.status}); see ${this.logFile(unit.name)}`);
       }
-      // nsenter enters the namespace and execs the command: the pid is the component's own.
-      const child = spawn('nsenter', [...this.enter(), ...unit.argv], { detached: true, stdio: ['ignore', log, log] });
+      // nsenter enters the namespaces and execs the command (or its supervisor, for a unit that
+      // restarts): the pid is the component's own, or the supervisor's.
+      const restart = restartPolicyOf(unit.text);
+      const argv = restart ? ['sh', '-c', supervisorScript, 'tkube-lab-supervise', unit.name, restart.policy, String(restart.delaySec), ...unit.argv] : unit.argv;
+      const child = spawn('nsenter', [...this.enter(), ...argv], { detached: true, stdio: ['ignore', log, log] });
       const pid = child.pid;
       child.unref();
       if (pid === undefined) throw new Error(`${unit.name}: could not start ${unit.argv[0]}`);
@@ -159,14 +211,27 @@ export class NetnsServiceManager implements ServiceManager {
         if (Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      fs.writeFileSync(this.pidFile(unit.name), JSON.stringify({ pid, argv: cmdlineOf(pid) ?? unit.argv, started: new Date().toISOString() } satisfies PidRecord));
+      fs.writeFileSync(this.pidFile(unit.name), JSON.stringify({ pid, argv: cmdlineOf(pid) ?? argv, unitArgv: unit.argv, started: new Date().toISOString() } satisfies PidRecord));
     } finally {
       fs.closeSync(log);
     }
     return cur ? 'restarted' : 'started';
   }
 
-  async stop(unitName: string, graceMs = 10_000): Promise<boolean> {
+  /**
+   * SIGTERM, then SIGKILL after the grace: `graceMs`, else the installed unit's TimeoutStopSec
+   * (a dockerd stops its containers before it exits: killed early, it leaves them running).
+   */
+  async stop(unitName: string, graceMs?: number): Promise<boolean> {
+    if (graceMs === undefined) {
+      let text = '';
+      try {
+        text = fs.readFileSync(path.join(this.o.unitDir, unitName), 'utf8');
+      } catch {
+        /* not installed here: the default */
+      }
+      graceMs = stopTimeoutOf(text) ?? this.o.defaultStopTimeoutMs ?? 10_000;
+    }
     const rec = this.live(unitName);
     fs.rmSync(this.pidFile(unitName), { force: true });
     if (!rec) return false;
@@ -177,13 +242,16 @@ export class NetnsServiceManager implements ServiceManager {
     }
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
-      if (!cmdlineOf(rec.pid) || fs.readFileSync(`/proc/${rec.pid}/stat`, 'utf8').split(' ')[2] === 'Z') return true;
+      if (!cmdlineOf(rec.pid) || isZombie(rec.pid)) return true;
       await new Promise((r) => setTimeout(r, 50));
     }
-    try {
-      process.kill(rec.pid, 'SIGKILL');
-    } catch {
-      /* gone */
+    // The whole process group (the lab starts each unit in its own): a supervisor's command too.
+    for (const target of [-rec.pid, rec.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
     return true;
   }

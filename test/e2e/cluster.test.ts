@@ -4,15 +4,19 @@
  * tokens): nodes Ready, a Deployment of 4 spread over both nodes with pod IPs from each node's
  * /24, pod-to-pod traffic across nodes without NAT, a ClusterIP Service reaching every backend
  * from both nodes, cluster DNS, a NodePort from this machine, scaling, a rolling update and its
- * undo, a killed container restarted by its kubelet, and `down` leaving nothing behind.
+ * undo, a killed container restarted by its kubelet, a DaemonSet and a Job, logs/exec/port-forward
+ * through each node's kubelet API, faults (the API server restarted under an informer, a stopped
+ * kubelet, a whole node stopped and back), and `down` leaving nothing behind.
  * Traffic goes only to the lab's own namespaces.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { deletedObject, loadClientConfig, Resources, RESTClient, SharedInformerFactory } from '../../lib/client/index.js';
+import { labHostServices, netnsName, netnsPids } from '../../lib/lab/index.js';
 import { kubectls } from '../support/kubectl.js';
 import { freeLabNetwork, labUnavailable, testLab } from '../support/lab.js';
 
@@ -150,6 +154,52 @@ spec:
     image: ${image}
     imagePullPolicy: Never
     command: ["sleep", "3600"]
+`;
+
+/** A DaemonSet whose pods print a numbered line every second (for kubectl logs -f). */
+const tickerManifest = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ticker
+  namespace: ${ns}
+spec:
+  selector:
+    matchLabels: {app: ticker}
+  template:
+    metadata:
+      labels: {app: ticker}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: ticker
+        image: ${image}
+        imagePullPolicy: Never
+        command: ["sh", "-c", "i=1; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
+`;
+
+/** A Deployment whose pods leave an unreachable or not-ready node after 5 s (default: 300 s). */
+const evictManifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: evict
+  namespace: ${ns}
+spec:
+  replicas: 4
+  selector:
+    matchLabels: {app: evict}
+  template:
+    metadata:
+      labels: {app: evict}
+    spec:
+      terminationGracePeriodSeconds: 1
+      tolerations:
+      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
+      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
+      containers:
+      - name: sleep
+        image: ${image}
+        imagePullPolicy: Never
+        command: ["sleep", "3600"]
 `;
 
 /**
@@ -324,6 +374,114 @@ describe.skipIf(!!unavailable)('the whole cluster (tkube-lab, real kubectl)', ()
     const c = pods('app=client')[0]!;
     expect(sh(c.name, who(victim.ip, 8080)).trim().split(' ')[0]).toBe(victim.name);
   }, 180_000);
+  test('a DaemonSet runs one Ready pod on each node; a Job runs to completion', async () => {
+    expect(kubectl(['apply', '-f', '-'], tickerManifest).ok).toBe(true);
+    const ds = await until('the DaemonSet\'s pods', () => {
+      const live = pods('app=ticker').filter((p) => !p.deleting);
+      return live.length === 2 && live.every((p) => p.phase === 'Running' && p.ready) ? live : undefined;
+    });
+    expect(ds.map((p) => p.node).sort()).toEqual(['cp', 'worker']);
+    const st = JSON.parse(k('-n', ns, 'get', 'daemonset', 'ticker', '-o', 'json')).status;
+    expect([st.desiredNumberScheduled, st.currentNumberScheduled, st.numberReady]).toEqual([2, 2, 2]);
+    k('-n', ns, 'create', 'job', 'once', `--image=${image}`, '--', 'sh', '-c', 'echo job-done-$((6 * 7))');
+    const wait = kubectl(['-n', ns, 'wait', '--for=condition=complete', 'job/once', '--timeout=120s'], undefined, 150_000);
+    expect(wait.ok, wait.err).toBe(true);
+    expect(wait.out).toContain('job.batch/once condition met');
+    const job = JSON.parse(k('-n', ns, 'get', 'job', 'once', '-o', 'json')).status;
+    expect([job.succeeded, job.failed ?? 0]).toEqual([1, 0]);
+    expect(k('-n', ns, 'logs', 'job/once').trim()).toBe('job-done-42');
+  }, 240_000);
+
+  test('kubectl logs (and -f), exec with stdin and exit codes, port-forward: through the API server to each node\'s kubelet', async () => {
+    for (const p of pods('app=ticker')) {
+      expect(k('-n', ns, 'logs', p.name)).toMatch(/^tick 1$/m);
+      // -f: lines keep arriving while it follows.
+      const f = spawn(kubectls()[0]!.path, [`--kubeconfig=${path.join(lab.stateDir, 'admin.kubeconfig')}`, '-n', ns, 'logs', '-f', '--tail=1', p.name], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      f.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        const ticks = await until(`logs -f of ${p.name} following`, () => {
+          const n = out.split('\n').filter((l) => /^tick \d+$/.test(l));
+          return n.length >= 3 ? n : undefined;
+        }, 30_000);
+        const seq = ticks.map((l) => Number(l.split(' ')[1]));
+        expect(seq.slice(1)).toEqual(seq.slice(1).map((_, i) => seq[0]! + i + 1));
+      } finally {
+        f.kill();
+      }
+      const upper = kubectl(['-n', ns, 'exec', '-i', p.name, '--', 'sh', '-c', 'tr a-z A-Z; echo "on $(hostname)"'], `hello from ${p.node}\n`);
+      expect(upper.ok, upper.err).toBe(true);
+      expect(upper.out).toBe(`HELLO FROM ${p.node.toUpperCase()}\non ${p.name}\n`);
+      const failed = spawnSync(kubectls()[0]!.path, [`--kubeconfig=${path.join(lab.stateDir, 'admin.kubeconfig')}`, '-n', ns, 'exec', p.name, '--', 'sh', '-c', 'exit 3'], { encoding: 'utf8', timeout: 60_000 });
+      expect(failed.status).toBe(3);
+    }
+    // port-forward: a local port on this machine to a web pod on each node.
+    for (const node of ['cp', 'worker']) {
+      const target = pods().find((p) => p.node === node && !p.deleting)!;
+      const pf = spawn(kubectls()[0]!.path, [`--kubeconfig=${path.join(lab.stateDir, 'admin.kubeconfig')}`, '-n', ns, 'port-forward', `pod/${target.name}`, ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      pf.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        const port = await until('port-forward listening', () => out.match(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/)?.[1], 30_000);
+        for (let i = 0; i < 3; i++) {
+          // Through the tunnel the pod sees a connection from its own loopback.
+          expect(await hostWho('127.0.0.1', Number(port))).toMatch(new RegExp(`^${target.name} \\[?(::ffff:)?127\\.0\\.0\\.1\\]?$`));
+        }
+      } finally {
+        pf.kill();
+      }
+    }
+  }, 240_000);
+
+  test('the API server restarted: an informer resumes with every change seen; the controllers, scheduler and kubelets carry on', async () => {
+    const client = new RESTClient({ config: loadClientConfig({ kubeconfig: path.join(lab.stateDir, 'admin.kubeconfig') }), component: 'e2e', timeoutMs: 10_000, connectionRetries: 0, maxRetries: 0 });
+    const factory = new SharedInformerFactory({ client, informerOptions: { backoffInitialMs: 200, backoffMaxMs: 2000 } });
+    const seen: string[] = [];
+    const cms = factory.informerFor(Resources.configMaps, { namespace: ns, labelSelector: 'e2e=watch' });
+    cms.addEventHandler({
+      onAdd: (cm) => seen.push(`add ${cm.metadata!.name} ${cm.data?.v}`),
+      onUpdate: (a, b) => a.metadata!.resourceVersion !== b.metadata!.resourceVersion && seen.push(`update ${b.metadata!.name} ${b.data?.v}`),
+      onDelete: (x) => seen.push(`delete ${deletedObject(x).metadata!.name}`),
+    });
+    const ctl = new AbortController();
+    void factory.start(ctl.signal);
+    const cm = (name: string, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: ${ns}, labels: {e2e: watch}}\ndata: {v: "${v}"}\n`;
+    const apply = (name: string, v: string) => expect(kubectl(['apply', '-f', '-'], cm(name, v)).ok).toBe(true);
+    try {
+      expect(await factory.waitForCacheSync(ctl.signal)).toBe(true);
+      apply('a', '1');
+      apply('b', '1');
+      await until('a and b seen', () => (seen.includes('add a 1') && seen.includes('add b 1') ? true : undefined), 30_000);
+      const cp = labHostServices(lab.stateDir, netnsName(lab.prefix, 'cp'), 'cp');
+      expect(await cp.stop('tkube-apiserver.service')).toBe(true);
+      expect(kubectl(['get', 'nodes'], undefined, 20_000).ok).toBe(false);
+      const r = lab.run(['up', ...lab.flags(), '--skip-prepare', '--no-wait', '--timeout=120s'], 200_000);
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/cp: apiserver started/);
+      // At once, while the informer may still be reconnecting: an update, a delete, a create, and
+      // an object created and deleted in between (only a watch resumed from the last version seen
+      // reports that one; a re-list would not).
+      apply('a', '2');
+      expect(kubectl(['-n', ns, 'delete', 'configmap', 'b']).ok).toBe(true);
+      apply('c', '1');
+      apply('d', '1');
+      expect(kubectl(['-n', ns, 'delete', 'configmap', 'd']).ok).toBe(true);
+      await until('the changes seen', () => (['update a 2', 'delete b', 'add c 1', 'add d 1', 'delete d'].every((e) => seen.includes(e)) ? true : undefined), 60_000);
+      apply('c', '2');
+      await until('c updated', () => (seen.includes('update c 2') ? true : undefined), 30_000);
+      expect(seen).toEqual(['add a 1', 'add b 1', 'update a 2', 'delete b', 'add c 1', 'add d 1', 'delete d', 'update c 2']);
+      expect(cms.getIndexer().list().map((x) => `${x.metadata!.name}=${x.data!.v}`).sort()).toEqual(['a=2', 'c=2']);
+    } finally {
+      ctl.abort();
+      client.close();
+    }
+    // The controllers, the scheduler and both kubelets watch on: a new Deployment runs on both nodes.
+    expect(kubectl(['-n', ns, 'create', 'deployment', 'after', `--image=${image}`, '--replicas=4', '--', 'sleep', '3600']).ok).toBe(true);
+    const after = await runningPods(4, 'app=after');
+    expect(new Set(after.map((p) => p.node))).toEqual(new Set(['cp', 'worker']));
+    k('-n', ns, 'delete', 'deployment', 'after', '--wait=false');
+  }, 300_000);
+
   test('a stopped kubelet: its node turns NotReady after the grace period, its pods keep serving; back, nothing restarted', async () => {
     const pidFile = path.join(lab.stateDir, 'run', 'worker', 'tkube-kubelet.service.pid');
     const { pid } = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { pid: number };
@@ -348,4 +506,57 @@ describe.skipIf(!!unavailable)('the whole cluster (tkube-lab, real kubectl)', ()
       expect([now!.containerID, now!.restarts]).toEqual([p.containerID, p.restarts]);
     }
   }, 360_000);
+
+  test('a node stopped entirely: NotReady within the grace period, pods with a 5 s toleration replaced on the other node; back, Ready, the old pods cleaned up', async () => {
+    expect(kubectl(['apply', '-f', '-'], evictManifest).ok).toBe(true);
+    const placed = await runningPods(4, 'app=evict');
+    const doomed = placed.filter((p) => p.node === 'worker');
+    expect(doomed.length, 'the scheduler spreads the Deployment over both nodes').toBeGreaterThan(0);
+    const worker = labHostServices(lab.stateDir, netnsName(lab.prefix, 'worker'), 'worker');
+    const sock = path.join(lab.stateDir, 'hosts', 'worker', 'docker.sock');
+    // The whole node, as a power cut would leave it: kubelet, proxy, and its Docker engine (and with it every container).
+    const stopped = Date.now();
+    for (const unit of ['tkube-kubelet.service', 'tkube-proxy.service', 'docker.service']) expect(await worker.stop(unit), unit).toBe(true);
+    await until('nothing left running in the worker namespace', () => (netnsPids(netnsName(lab.prefix, 'worker')).length === 0 ? true : undefined), 60_000);
+    await until('worker NotReady', () => (/^worker\s+NotReady\s/m.test(k('get', 'nodes')) ? true : undefined), 150_000);
+    figures.push(`worker NotReady after the node stopped: ${((Date.now() - stopped) / 1000).toFixed(1)}s (--node-monitor-grace-period 40s)`);
+    // The node lifecycle controller: Ready Unknown, then the unreachable taints (NoSchedule, and NoExecute that evicts).
+    const node = await until('the unreachable NoExecute taint', () => {
+      const n = JSON.parse(k('get', 'node', 'worker', '-o', 'json'));
+      return (n.spec.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? n : undefined;
+    }, 60_000);
+    expect(node.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
+    expect(node.spec.taints.map((t: any) => `${t.key}:${t.effect}`).sort()).toEqual(['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+    // Evicted after their 5 s, replaced on cp; the old ones stay Terminating until their kubelet confirms.
+    const replaced = await until('the evicted pods replaced on cp', () => {
+      const all = pods('app=evict');
+      const live = all.filter((p) => !p.deleting);
+      const evicted = all.filter((p) => p.deleting).map((p) => p.name).sort();
+      return live.length === 4 && live.every((p) => p.node === 'cp' && p.phase === 'Running' && p.ready) && JSON.stringify(evicted) === JSON.stringify(doomed.map((p) => p.name).sort()) ? live : undefined;
+    }, 150_000);
+    figures.push(`evicted pods replaced and Running on cp: ${((Date.now() - stopped) / 1000).toFixed(1)}s after the node stopped`);
+    expect(replaced.filter((p) => placed.some((x) => x.name === p.name)).every((p) => p.node === 'cp')).toBe(true);
+    const events = k('-n', ns, 'get', 'events', '--field-selector', `involvedObject.name=${doomed[0]!.name}`);
+    expect(events).toContain('TaintManagerEviction');
+
+    // Back up: Ready again, the Terminating pods finished by their kubelet and gone, their containers too.
+    const r = lab.run(['up', ...lab.flags(), '--skip-prepare', '--timeout=150s'], 300_000);
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/worker: dockerd started/);
+    await until('worker Ready', () => (/^worker\s+Ready\s/m.test(k('get', 'nodes')) ? true : undefined), 120_000);
+    await until('the evicted pods gone', () => (pods('app=evict').length === 4 ? true : undefined), 120_000);
+    expect(pods('app=evict').map((p) => p.name).sort()).toEqual(replaced.map((p) => p.name).sort());
+    const left = spawnSync('docker', ['-H', `unix://${sock}`, 'ps', '-a', '-q', '--filter', `label=io.kubernetes.pod.namespace=${ns}`, '--filter', 'label=app=evict'], { encoding: 'utf8' });
+    expect(left.stdout.trim()).toBe('');
+    for (const p of doomed) {
+      const c = spawnSync('docker', ['-H', `unix://${sock}`, 'ps', '-a', '-q', '--filter', `label=io.kubernetes.pod.name=${p.name}`], { encoding: 'utf8' });
+      expect(c.stdout.trim(), `containers of ${p.name}`).toBe('');
+    }
+    // What the node runs again: its DaemonSet pod and the web pods it kept (their containers restarted).
+    await until('the ticker Running on both nodes again', () => {
+      const live = pods('app=ticker').filter((p) => !p.deleting && p.phase === 'Running' && p.ready);
+      return live.length === 2 ? true : undefined;
+    });
+    expect(new Set((await runningPods(4)).map((p) => p.node))).toEqual(new Set(['cp', 'worker']));
+  }, 600_000);
 });

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { kubectls } from './kubectl.js';
 
-export const labRoot = path.resolve(import.meta.dirname, '../..');
+/** The checkout: two folders up from the source, three from its build in dist/ (the bench runs from there). */
+export const labRoot = [path.resolve(import.meta.dirname, '../..'), path.resolve(import.meta.dirname, '../../..')].find((d) => fs.existsSync(path.join(d, 'package.json')))!;
 export const labTool = path.join(labRoot, 'dist/cmd/tkube-lab/main.js');
 
 function has(cmd: string): boolean {
