@@ -87,8 +87,9 @@ export function restartPolicyOf(unitText: string): { policy: 'always' | 'on-fail
  */
 const supervisorScript = [
   'name=$1 policy=$2 delay=$3; shift 3; child=',
-  // The command goes when the supervisor goes, even when it is killed outright (SIGKILL).
-  'wrap=; if command -v setpriv >/dev/null 2>&1; then wrap="setpriv --pdeathsig TERM --"; fi',
+  // The command goes when the supervisor goes, and as abruptly: a supervisor killed outright
+  // (SIGKILL) is a crash of the component too (it releases nothing), as a dead VM would be.
+  'wrap=; if command -v setpriv >/dev/null 2>&1; then wrap="setpriv --pdeathsig KILL --"; fi',
   'trap \'trap - TERM INT; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT',
   'while :; do',
   '  $wrap "$@" & child=$!',
