@@ -1,8 +1,8 @@
 /**
  * How the cluster's components prove who they are. Two modes, one switch:
  *
- *   development  DEVELOPMENT SETTING, the default until tkube-pki and the API server's
- *                authenticators land: the API server serves HTTPS (a serving certificate
+ *   development  DEVELOPMENT SETTING, for debugging only (`--security development`; `auto`
+ *                picks pki on any full build): the API server serves HTTPS (a serving certificate
  *                signed by the cluster CA, verified by every client) but lets anonymous
  *                requests do anything (--anonymous-auth=true --authorization-mode=AlwaysAllow),
  *                and kubeconfigs carry no credentials (deploy/kubeconfig/development.kubeconfig).
