@@ -105,3 +105,36 @@ describe.skipIf(!canRun)('NetnsServiceManager: a unit with Restart=always', () =
     await waitFor('the command gone with its supervisor', () => !fs.existsSync(`/proc/${third}`) || fs.readFileSync(`/proc/${third}/stat`, 'utf8').split(' ')[2] === 'Z');
   }, 30_000);
 });
+
+describe.skipIf(!canRun)('NetnsServiceManager: the recorded command line', () => {
+  let dir = '';
+  afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a process caught inside execve (an empty command line) is waited for, not recorded: the unit reads as running', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-test-services-'));
+    const argv = ['sleep', '100'];
+    const unit: RenderedUnit = { component: 'exec', name: 'exec.service', description: 'mid-exec', text: `[Service]\nExecStart=${argv.join(' ')}\n`, pre: [], argv };
+    // /proc/<pid>/cmdline is empty between execve's switch of memory and its setting up the new
+    // arguments; the first reads of the new process land there.
+    let midExec = 3;
+    const readCmdline = (pid: number): string[] | undefined => {
+      const raw = fs.existsSync(`/proc/${pid}/cmdline`) ? fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') : undefined;
+      if (raw === undefined) return undefined;
+      if (midExec > 0) {
+        midExec--;
+        return [];
+      }
+      return raw.split('\0').slice(0, -1);
+    };
+    const s = new NetnsServiceManager({ netnsPath: '/proc/self/ns/net', unitDir: path.join(dir, 'units'), logDir: path.join(dir, 'logs'), runDir: path.join(dir, 'run'), defaultStopTimeoutMs: 300, readCmdline });
+    try {
+      expect(await s.apply(unit)).toBe('started');
+      expect(s.isRunning(unit.name)).toBe(true);
+      expect(await s.apply(unit)).toBe('unchanged');
+    } finally {
+      await s.stop(unit.name);
+    }
+  }, 30_000);
+});

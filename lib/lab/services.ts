@@ -136,6 +136,8 @@ export interface NetnsServiceOptions {
   runDir: string;
   /** How long stop waits after SIGTERM before SIGKILL, for a unit without TimeoutStopSec (default 10 s). */
   defaultStopTimeoutMs?: number;
+  /** Reads a process's command line (default: /proc/<pid>/cmdline); tests stand in for a process caught mid-exec. */
+  readCmdline?: (pid: number) => string[] | undefined;
 }
 
 /** A unit's TimeoutStopSec (whole seconds, as the lab's units write it) in ms, or undefined. */
@@ -146,8 +148,11 @@ export function stopTimeoutOf(unitText: string): number | undefined {
 
 /** Runs units as detached processes inside a network namespace (the lab's hosts). */
 export class NetnsServiceManager implements ServiceManager {
+  private readonly cmdlineOf: (pid: number) => string[] | undefined;
+
   constructor(private readonly o: NetnsServiceOptions) {
     for (const d of [o.unitDir, o.logDir, o.runDir]) fs.mkdirSync(d, { recursive: true });
+    this.cmdlineOf = o.readCmdline ?? cmdlineOf;
   }
 
   /** nsenter's arguments that put a command into the host's namespaces. */
@@ -171,7 +176,7 @@ export class NetnsServiceManager implements ServiceManager {
     } catch {
       return undefined;
     }
-    const cmd = cmdlineOf(rec.pid);
+    const cmd = this.cmdlineOf(rec.pid);
     return cmd && sameArgv(cmd, rec.argv) ? rec : undefined;
   }
 
@@ -203,16 +208,18 @@ export class NetnsServiceManager implements ServiceManager {
       const pid = child.pid;
       child.unref();
       if (pid === undefined) throw new Error(`${unit.name}: could not start ${unit.argv[0]}`);
-      // Wait for the exec, so that the recorded command line is the component's.
-      const deadline = Date.now() + 5000;
+      // Wait for nsenter's exec: until then /proc shows nsenter's command line, and for an instant
+      // inside execve an empty one. The record holds the command line asked for (nsenter execs it
+      // as given), never one read mid-exec, which would later make a live unit look stopped.
+      const deadline = Date.now() + 30_000;
       for (;;) {
-        const cmd = cmdlineOf(pid);
-        if (cmd && cmd[0] !== 'nsenter') break;
+        const cmd = this.cmdlineOf(pid);
         if (!cmd) throw new Error(`${unit.name} exited at once; see ${this.logFile(unit.name)}`);
-        if (Date.now() > deadline) break;
+        if (sameArgv(cmd, argv)) break;
+        if (Date.now() > deadline) throw new Error(`${unit.name}: still not running ${argv[0]} after 30 s (pid ${pid} runs ${cmd.join(' ') || '(nothing yet)'}); see ${this.logFile(unit.name)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
-      fs.writeFileSync(this.pidFile(unit.name), JSON.stringify({ pid, argv: cmdlineOf(pid) ?? argv, unitArgv: unit.argv, started: new Date().toISOString() } satisfies PidRecord));
+      fs.writeFileSync(this.pidFile(unit.name), JSON.stringify({ pid, argv, unitArgv: unit.argv, started: new Date().toISOString() } satisfies PidRecord));
     } finally {
       fs.closeSync(log);
     }
@@ -243,7 +250,7 @@ export class NetnsServiceManager implements ServiceManager {
     }
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
-      if (!cmdlineOf(rec.pid) || isZombie(rec.pid)) return true;
+      if (!this.cmdlineOf(rec.pid) || isZombie(rec.pid)) return true;
       await new Promise((r) => setTimeout(r, 50));
     }
     // The whole process group (the lab starts each unit in its own): a supervisor's command too.
