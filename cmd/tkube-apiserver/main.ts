@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** tkube-apiserver: the only door to etcd. Flags follow kube-apiserver's names. */
+import cluster from 'node:cluster';
 import os from 'node:os';
 import { createLogger, flag, levelForVerbosity, parseProgramFlags, runUntilSignalled } from '../../lib/base/index.js';
 import { APIServer, defaultAdmissionPlugins, isLoopback } from '../../lib/apiserver/index.js';
+import { reportServing, superviseWorkers, workerIndex, workersHealthCheck } from '../../lib/apiserver/workers.js';
 
 const specs = {
   'etcd-servers': flag('stringList', ['http://127.0.0.1:2379'], 'etcd members to connect to, comma-separated (scheme://ip:port).'),
@@ -46,11 +48,22 @@ const specs = {
   'max-requests-inflight': flag('int', 400, 'Read-only requests served at once before 429s.'),
   'max-mutating-requests-inflight': flag('int', 200, 'Mutating requests served at once before 429s.'),
   'default-watch-cache-size': flag('int', 1000, 'Changes per resource kept in memory for resuming watches.'),
+  workers: flag('int', 1, 'API server processes sharing the ports, each a whole API server against the same etcd (Node runs JavaScript on one core per process); e.g. the number of cores.', (v) =>
+    v >= 1 && v <= 64 ? undefined : 'must be between 1 and 64',
+  ),
   v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
 };
 
 const { flags } = parseProgramFlags('tkube-apiserver', 'serves the Kubernetes API over etcd', specs);
-const log = createLogger({ component: 'tkube-apiserver', level: levelForVerbosity(flags.v) });
+const rootLog = createLogger({ component: 'tkube-apiserver', level: levelForVerbosity(flags.v) });
+if (flags.workers > 1 && cluster.isPrimary) await superviseWorkers({ count: flags.workers, log: rootLog });
+const worker = workerIndex();
+const log = worker ? rootLog.child({ worker }) : rootLog;
+// A worker whose supervisor is gone serves nothing (the supervisor holds the ports): leave.
+if (worker) process.on('disconnect', () => {
+  log.error('the supervisor is gone; exiting');
+  process.exit(1);
+});
 
 function firstIPv4(): string {
   for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
@@ -106,6 +119,8 @@ const serverOptions = (): ConstructorParameters<typeof APIServer>[0] => ({
   maxRequestsInflight: flags['max-requests-inflight'],
   maxMutatingRequestsInflight: flags['max-mutating-requests-inflight'],
   watchCacheCapacity: flags['default-watch-cache-size'],
+  onServing: reportServing,
+  extraHealthChecks: worker ? [workersHealthCheck] : [],
   log,
 });
 const server = newServer();

@@ -46,6 +46,10 @@ export interface APIServerOptions extends SecurityOptions {
   etcdCertFile?: string;
   etcdKeyFile?: string;
   etcdPrefix: string;
+  /** Called once every port is listening (a --workers supervisor waits for it). */
+  onServing?: () => void;
+  /** More /readyz and /healthz checks (a --workers worker's). */
+  extraHealthChecks?: { name: string; check: () => Promise<void> }[];
   serviceClusterIPRange: string;
   serviceNodePortRange: string;
   bindAddress: string;
@@ -187,6 +191,7 @@ export class APIServer implements Runnable {
       healthChecks: [
         { name: 'etcd', check: () => this.storage.currentRevision().then(() => undefined) },
         { name: 'informer-sync', check: async () => void (await this.ready) },
+        ...(o.extraHealthChecks ?? []),
       ],
       serverAddress: `${o.advertiseAddress}:${o.securePort || o.insecurePort}`,
       minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
@@ -254,6 +259,7 @@ export class APIServer implements Runnable {
       this.log.info({ address: `https://${a.address}:${a.port}` }, 'serving securely');
     }
     this.log.info('tkube-apiserver ready');
+    o.onServing?.();
     await waitForAbort(signal);
     await bootstrap;
     await crdLoop;

@@ -70,12 +70,16 @@ export function validateObjectMetaUpdate(obj: KubeObject, old: KubeObject): Fiel
 
 const nameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** n random characters of upstream's name alphabet (no vowels, no look-alikes). */
+export function randomNameSuffix(n = 5): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += nameAlphabet[randomInt(nameAlphabet.length)];
+  return s;
+}
+
 /** generateName + five random characters, as upstream's SimpleNameGenerator. */
 export function generateName(base: string): string {
-  const prefix = base.length > 58 ? base.slice(0, 58) : base;
-  let s = prefix;
-  for (let i = 0; i < 5; i++) s += nameAlphabet[randomInt(nameAlphabet.length)];
-  return s;
+  return (base.length > 58 ? base.slice(0, 58) : base) + randomNameSuffix();
 }
 
 export function newUID(): string {

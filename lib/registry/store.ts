@@ -279,9 +279,11 @@ export class Store {
     delete m.deletionGracePeriodSeconds;
     delete m.selfLink;
     this.strategy.prepareForCreate?.(obj, ctx);
+    // As upstream: the field manager records what the client sent, before mutating admission;
+    // what a plugin adds (a service account's token volume) belongs to no manager.
+    this.trackFields(null, obj, ctx);
     await this.admission.mutate(this.attrs('CREATE', ctx, m.name ?? '', obj, undefined, options));
     this.setNamespace(obj, ctx);
-    this.trackFields(null, obj, ctx);
     this.validate(obj, undefined, ctx);
     await this.admission.validate(this.attrs('CREATE', ctx, m.name ?? '', obj, undefined, options));
     const key = this.keyFor(m.namespace ?? '', m.name!);
@@ -487,8 +489,8 @@ export class Store {
             m.uid = newUID();
             m.creationTimestamp = rfc3339();
             this.strategy.prepareForCreate?.(obj, ctx);
-            await this.admission.mutate(this.attrs('CREATE', ctx, name, obj));
             if (!opts.applied) this.trackFields(null, obj, ctx);
+            await this.admission.mutate(this.attrs('CREATE', ctx, name, obj));
             this.validate(obj, undefined, ctx);
             await this.admission.validate(this.attrs('CREATE', ctx, name, obj));
             if (ctx.dryRun) {
@@ -515,8 +517,8 @@ export class Store {
           if (obj.metadata.deletionTimestamp === undefined) delete obj.metadata.deletionTimestamp;
           if (obj.metadata.deletionGracePeriodSeconds === undefined) delete obj.metadata.deletionGracePeriodSeconds;
           this.strategy.prepareForUpdate?.(obj, current, ctx);
-          await this.admission.mutate(this.attrs('UPDATE', ctx, name, obj, current, opts.options));
           if (!opts.applied) this.trackFields(current, obj, ctx);
+          await this.admission.mutate(this.attrs('UPDATE', ctx, name, obj, current, opts.options));
           this.validate(obj, current, ctx);
           await this.admission.validate(this.attrs('UPDATE', ctx, name, obj, current, opts.options));
           // The last finalizer of an object being deleted is gone: remove it.

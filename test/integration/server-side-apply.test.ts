@@ -62,6 +62,20 @@ describe('managedFields on every write', () => {
     expect(entries(ua.body).map((e) => e.manager)).toEqual(['my-tool']);
   });
 
+  test('what mutating admission adds to a create (the service account token volume) belongs to no manager, as upstream', async () => {
+    const c = await api(s.url, 'POST', '/api/v1/namespaces/ssa/pods?fieldManager=runner', { metadata: { name: 'sa-pod' }, spec: { containers: [{ name: 'app', image: 'busybox:1.36' }] } });
+    expect(c.status).toBe(201);
+    // The ServiceAccount plugin did its work...
+    expect(c.body.spec.serviceAccountName).toBe('default');
+    expect(c.body.spec.volumes.map((v: { name: string }) => v.name)).toEqual([expect.stringMatching(/^kube-api-access-[a-z0-9]{5}$/)]);
+    // ...but the runner owns only what it sent (and the defaults it was given).
+    const spec = entryOf(c.body, 'runner')!.fieldsV1['f:spec'] as Record<string, unknown>;
+    expect(Object.keys(spec)).toContain('f:containers');
+    expect(Object.keys(spec)).not.toContain('f:volumes');
+    expect(Object.keys(spec)).not.toContain('f:serviceAccountName');
+    expect(JSON.stringify(spec)).not.toContain('volumeMounts');
+  });
+
   test('a change moves the field to the writer; a manager left with nothing disappears', async () => {
     const p = await api(s.url, 'PATCH', `${cms}/a?fieldManager=editor`, { data: { color: 'red', size: 'L' } }, { 'content-type': 'application/merge-patch+json' });
     expect(p.status).toBe(200);

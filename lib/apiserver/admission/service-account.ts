@@ -14,11 +14,10 @@
  * Upstream leaves creating each namespace's `default` account to a controller; tkube's API
  * server creates it when the first pod needs it, so pods never race that controller.
  */
-import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Pod, ServiceAccount } from '../../api/index.js';
 import { isAlreadyExists } from '../../machinery/index.js';
-import { newContext, type Registry } from '../../registry/index.js';
+import { newContext, randomNameSuffix, type Registry } from '../../registry/index.js';
 import { markMutated, type AdmissionPlugin } from './chain.js';
 import { admissionForbidden, isPodCreate, lookup } from './lookup.js';
 
@@ -29,11 +28,6 @@ const volumePrefix = 'kube-api-access-';
 /** One hour plus a few seconds, as upstream: the kubelet refreshes the token long before. */
 const tokenExpirationSeconds = 3607;
 
-const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-function randomSuffix(n = 5): string {
-  const bytes = crypto.randomBytes(n);
-  return [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
-}
 
 type Spec = NonNullable<Pod['spec']>;
 type Container = Spec['containers'][number];
@@ -94,8 +88,8 @@ export function serviceAccount(registry: Registry, log: Logger): AdmissionPlugin
       // Reuse an existing kube-api-access volume (a pod created from a copied spec), else add one.
       let volume = (spec.volumes ?? []).find((v) => v.name.startsWith(volumePrefix) && v.projected);
       if (!volume) {
-        let vname = `${volumePrefix}${randomSuffix()}`;
-        while ((spec.volumes ?? []).some((v) => v.name === vname)) vname = `${volumePrefix}${randomSuffix()}`;
+        let vname = `${volumePrefix}${randomNameSuffix()}`;
+        while ((spec.volumes ?? []).some((v) => v.name === vname)) vname = `${volumePrefix}${randomNameSuffix()}`;
         volume = {
           name: vname,
           projected: {
