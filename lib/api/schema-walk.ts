@@ -124,3 +124,54 @@ export function findUnknownFields(schema: z.ZodType, value: unknown, path = ''):
   }
   return out;
 }
+
+type Reorder = (v: unknown) => unknown;
+const reorders = new WeakMap<z.ZodType, Reorder>();
+
+/**
+ * Puts an object's fields in its schema's order, all the way down: the order a zod parse gives
+ * (and upstream's Go structs serialize in), without validating again. Fields the schema does not
+ * name keep their place after the named ones. For objects that admission plugins changed: what
+ * they added lands where a client's decoded request would have it.
+ */
+export function canonicalOrder(schema: z.ZodType, value: unknown): unknown {
+  return reorderFor(schema)(value);
+}
+
+/** Memoized per schema; nested schemas are looked up when a value reaches them, so recursion is fine. */
+function reorderFor(schema: z.ZodType): Reorder {
+  let f = reorders.get(schema);
+  if (!f) reorders.set(schema, (f = buildReorder(schema)));
+  return f;
+}
+
+function buildReorder(schema: z.ZodType): Reorder {
+  const d = defOf(unwrap(schema).core);
+  switch (d.type) {
+    case 'object': {
+      const shape = d.shape ?? {};
+      const keys = Object.keys(shape);
+      const catchall = d.catchall && defOf(d.catchall).type !== 'never' ? d.catchall : undefined;
+      return (v) => {
+        if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+        const src = v as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const k of keys) if (Object.hasOwn(src, k)) out[k] = reorderFor(shape[k]!)(src[k]);
+        for (const k of Object.keys(src)) if (!Object.hasOwn(shape, k)) out[k] = catchall ? reorderFor(catchall)(src[k]) : src[k];
+        return out;
+      };
+    }
+    case 'record':
+      return (v) => {
+        if (!v || typeof v !== 'object' || Array.isArray(v) || !d.valueType) return v;
+        const each = reorderFor(d.valueType);
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = each(x);
+        return out;
+      };
+    case 'array':
+      return (v) => (Array.isArray(v) && d.element ? v.map(reorderFor(d.element)) : v);
+    default:
+      return (v) => v;
+  }
+}

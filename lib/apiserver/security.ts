@@ -27,6 +27,7 @@ import { reviewHandlers } from './authz/reviews.js';
 import type { PathHandler, SubresourceHandler, VirtualResource } from './server.js';
 import { issuerDiscoveryHandler } from './authn/oidc-discovery.js';
 import { sleep } from '../base/index.js';
+import { canonicalOrder } from '../api/index.js';
 
 export const defaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
@@ -76,11 +77,12 @@ export class Security {
       canonicalize: (a) => {
         // What a mutating plugin added gets the kind's defaults, as if the client had sent it.
         const rt = registry.get(a.group, a.resource)?.rt;
-        if (a.object) rt?.defaults?.(a.object);
-        const parsed = rt?.schema.safeParse(a.object);
-        if (!a.object || !parsed?.success) return;
+        if (!a.object || !rt) return;
+        rt.defaults?.(a.object);
+        // The plugins are ours and write valid shapes; validation follows admission anyway.
+        const ordered = canonicalOrder(rt.schema, a.object) as Record<string, unknown>;
         for (const k of Object.keys(a.object)) delete (a.object as Record<string, unknown>)[k];
-        Object.assign(a.object, parsed.data);
+        Object.assign(a.object, ordered);
       },
     });
 

@@ -1,0 +1,35 @@
+import { expect, test } from 'vitest';
+import { PodSchema } from './core/v1-pod.js';
+import { canonicalOrder } from './schema-walk.js';
+
+/** A pod as an admission plugin leaves it: what was added sits at the end of each object. */
+function mutatedPod(): Record<string, unknown> {
+  return {
+    status: { phase: 'Pending' },
+    spec: {
+      containers: [{ volumeMounts: [{ readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', name: 'kube-api-access-abcde' }], image: 'busybox:1.36', name: 'app', resources: { limits: { memory: '64Mi', cpu: '1' } } }],
+      restartPolicy: 'Always',
+      volumes: [{ projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }], defaultMode: 420 }, name: 'kube-api-access-abcde' }],
+      tolerations: [{ tolerationSeconds: 300, effect: 'NoExecute', operator: 'Exists', key: 'node.kubernetes.io/not-ready' }],
+      serviceAccountName: 'default',
+    },
+    metadata: { labels: { b: '2', a: '1' }, name: 'p', namespace: 'default' },
+    kind: 'Pod',
+    apiVersion: 'v1',
+  };
+}
+
+test('canonicalOrder puts every field where a zod parse of the same object does, at every depth', () => {
+  const parsed = PodSchema.parse(mutatedPod());
+  const ordered = canonicalOrder(PodSchema, mutatedPod());
+  expect(JSON.stringify(ordered)).toBe(JSON.stringify(parsed));
+  // Order changed, content did not; map keys (labels) keep the client's order, as a parse does.
+  expect(JSON.stringify(ordered)).not.toBe(JSON.stringify(mutatedPod()));
+  expect(ordered).toEqual(mutatedPod());
+  expect(Object.keys((ordered as { spec: object }).spec)).toEqual(Object.keys(parsed.spec!));
+});
+
+test('fields the schema does not know stay, after the known ones', () => {
+  const ordered = canonicalOrder(PodSchema, { zzz: 1, metadata: { name: 'p' }, apiVersion: 'v1' }) as Record<string, unknown>;
+  expect(Object.keys(ordered)).toEqual(['apiVersion', 'metadata', 'zzz']);
+});
