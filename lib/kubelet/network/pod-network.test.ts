@@ -74,13 +74,6 @@ describe('PodNetwork on a fake runner', () => {
     await expect(network(r).ensureNode()).rejects.toThrow(/cbr0 exists but is a veth device, not a bridge/);
   });
 
-  /** Every command as `where: argv`, with the lines of an `ip -batch -` as `where: ip <line>` each. */
-  function steps(r: FakeCommandRunner): string[] {
-    return r.commands.flatMap((c) =>
-      c.argv.join(' ') === 'ip -batch -' ? (c.input ?? '').trim().split('\n').map((l) => `${c.where}: ip ${l}`) : [`${c.where}: ${c.argv.join(' ')}`],
-    );
-  }
-
   it('wires a pod: veth pair, peer moved by PID and renamed eth0, address, lo, default route', async () => {
     const r = new FakeCommandRunner();
     r.on('ip -j -d addr show dev eth0', { exitCode: 1, stderr: 'Device "eth0" does not exist.' });
@@ -89,7 +82,7 @@ describe('PodNetwork on a fake runner', () => {
     const veth = hostVethName(sandbox.id);
     const tmp = peerTempName(sandbox.id);
     expect(status).toEqual({ podUID: 'uid-1', ip: '10.244.1.2', prefixLength: 24, gateway: '10.244.1.1', hostVeth: veth, interface: 'eth0' });
-    expect(steps(r)).toEqual([
+    expect(r.steps()).toEqual([
       'netns of pid 4242: ip -j -d addr show dev eth0',
       `host: ip link add name ${veth} type veth peer name ${tmp}`,
       `host: ip link set dev ${tmp} netns 4242`,
@@ -111,7 +104,7 @@ describe('PodNetwork on a fake runner', () => {
     const eth0 = [{ ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.244.1.9', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] }];
     r.on('ip -j -d addr show dev eth0', { stdout: JSON.stringify(eth0) });
     await network(r).setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 });
-    expect(steps(r)).toEqual([
+    expect(r.steps()).toEqual([
       'netns of pid 9: ip -j -d addr show dev eth0',
       'netns of pid 9: ip addr del 10.244.1.9/24 dev eth0',
       'netns of pid 9: ip addr replace 10.244.1.2/24 dev eth0',
@@ -128,7 +121,7 @@ describe('PodNetwork on a fake runner', () => {
     r.on('ip -batch -', (cmd) => (cmd.where === 'host' && cmd.input?.startsWith('link add') && ++adds === 1 ? { exitCode: 1, stderr: 'RTNETLINK answers: File exists\nCommand failed -:1' } : undefined));
     const net = network(r);
     expect((await net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 })).ip).toBe('10.244.1.2');
-    const s = steps(r);
+    const s = r.steps();
     const dels = s.indexOf(`host: ip link del dev ${hostVethName('sb')}`);
     expect(dels).toBeGreaterThan(s.indexOf(`host: ip link add name ${hostVethName('sb')} type veth peer name ${peerTempName('sb')}`));
     expect(s[dels + 1]).toBe(`host: ip link del dev ${peerTempName('sb')}`);
@@ -145,9 +138,9 @@ describe('PodNetwork on a fake runner', () => {
     expect((err as Error).message).toMatch(/setting up the network of pod ns\/p .* failed: .*No such process/);
     expect((err as Error).cause).toBeInstanceOf(CommandError);
     expect(await net.podIP('uid-1')).toBeUndefined();
-    expect(steps(r)).toContain(`host: ip link del dev ${hostVethName('sb')}`);
+    expect(r.steps()).toContain(`host: ip link del dev ${hostVethName('sb')}`);
     // A pair that cannot be made is not made again and again.
-    expect(steps(r).filter((l) => l.includes('link add'))).toHaveLength(1);
+    expect(r.steps().filter((l) => l.includes('link add'))).toHaveLength(1);
   });
 
   it('removes the pair it made when configuring eth0 in the pod fails, but not an eth0 it found', async () => {
@@ -156,24 +149,39 @@ describe('PodNetwork on a fake runner', () => {
     r.on('ip -batch -', (cmd) => (cmd.where !== 'host' ? { exitCode: 1, stderr: 'Error: Nexthop has invalid gateway.\nCommand failed -:5' } : undefined));
     const net = network(r);
     await expect(net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 })).rejects.toThrow(/invalid gateway/);
-    expect(steps(r).at(-1)).toBe(`host: ip link del dev ${hostVethName('sb')}`);
+    expect(r.steps().at(-1)).toBe(`host: ip link del dev ${hostVethName('sb')}`);
 
     const found = new FakeCommandRunner();
     found.on('ip -j -d addr show dev eth0', { stdout: JSON.stringify([{ ifname: 'eth0', addr_info: [] }]) });
     found.on('ip -batch -', { exitCode: 1, stderr: 'Error: Nexthop has invalid gateway.\nCommand failed -:4' });
     await expect(network(found).setUpPod({ uid: 'uid-2', namespace: 'ns', name: 'q' }, { id: 'sb2', pid: 10 })).rejects.toThrow(/invalid gateway/);
-    expect(steps(found).filter((l) => l.includes(' del '))).toEqual([]);
+    expect(found.steps().filter((l) => l.includes(' del '))).toEqual([]);
   });
 
-  it('tears down idempotently: missing devices are not errors and the IP is released', async () => {
+  it('tears down idempotently in one process: missing devices are not errors and the IP is released', async () => {
     const r = new FakeCommandRunner();
     const net = network(r);
-    await net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 });
-    r.on('ip link del', { exitCode: 1, stderr: 'Cannot find device "vethxxx"' });
+    await net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9, fresh: true });
+    r.clear();
+    const gone = `Cannot find device "${hostVethName('sb')}"\nCommand failed -:1\nCannot find device "${peerTempName('sb')}"\nCommand failed -:2`;
+    r.on('ip -force -batch -', { exitCode: 1, stderr: gone });
     await net.tearDownPod('uid-1', 'sb');
     await net.tearDownPod('uid-1', 'sb');
     expect(await net.podIP('uid-1')).toBeUndefined();
-    expect(r.lines()).toContain(`host: ip link del dev ${hostVethName('sb')}`);
+    const once = [`host: ip link del dev ${hostVethName('sb')}`, `host: ip link del dev ${peerTempName('sb')}`];
+    expect(r.steps()).toEqual([...once, ...once]);
+    expect(r.commands).toHaveLength(2);
+
+    // Any other failure is one.
+    r.on('ip -force -batch -', { exitCode: 1, stderr: 'RTNETLINK answers: Operation not permitted\nCommand failed -:1' });
+    await expect(net.tearDownPod('uid-1', 'sb')).rejects.toThrow(/Operation not permitted/);
+  });
+
+  it('skips the look for eth0 in a sandbox started just now', async () => {
+    const r = new FakeCommandRunner();
+    await network(r).setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9, fresh: true });
+    expect(r.lines()).toEqual(['host: ip -batch -', 'netns of pid 9: ip -batch -']);
+    expect(r.steps()[5]).toBe(`netns of pid 9: ip link set dev ${peerTempName('sb')} name eth0`);
   });
 
   it('rejects a podCIDR outside the cluster CIDR, and over-long bridge names', () => {

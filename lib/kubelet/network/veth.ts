@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../base/index.js';
-import { isExistsError, isMissingError, type CommandRunner } from './command-runner.js';
+import { CommandError, isExistsError, isMissingError, saysMissing, type CommandRunner } from './command-runner.js';
 import { showLink } from './bridge.js';
 import { gatewayAddress, type IPv4CIDR } from './ipv4.js';
 
@@ -49,6 +49,11 @@ export interface AttachOptions {
   mtu?: number;
   /** Let a packet leave the bridge port it came in on (a pod reaching itself through a Service). */
   hairpin?: boolean;
+  /**
+   * The sandbox was started just now and its namespace holds only lo: there is no eth0 to look
+   * for, so the look is skipped (one process less per pod).
+   */
+  fresh?: boolean;
   log?: Logger;
 }
 
@@ -66,8 +71,8 @@ export interface PodInterface {
  * removes the pair again.
  *
  * Every step goes through `ip -batch`, so that a pod costs three processes (look at the pod's
- * namespace, make the pair on the node, configure eth0 in the pod) instead of one per step:
- * on a busy node each exec (and nsenter) is what a pod waits for.
+ * namespace, make the pair on the node, configure eth0 in the pod; two for a fresh sandbox)
+ * instead of one per step: on a busy node each exec (and nsenter) is what a pod waits for.
  */
 export async function attachPodInterface(o: AttachOptions): Promise<PodInterface> {
   const pod = o.runner.inNetnsOfPid(o.pid);
@@ -76,7 +81,7 @@ export async function attachPodInterface(o: AttachOptions): Promise<PodInterface
   const result: PodInterface = { hostVeth, interface: podInterfaceName, ip: o.ip, prefixLength: o.podCIDR.prefixLength, gateway };
   const want = `${o.ip}/${o.podCIDR.prefixLength}`;
 
-  const eth0 = await showLink(pod, podInterfaceName);
+  const eth0 = o.fresh ? undefined : await showLink(pod, podInterfaceName);
   const podSide: string[][] = [];
   if (!eth0) {
     const tmp = peerTempName(o.sandboxId);
@@ -149,8 +154,13 @@ export async function runIpBatch(runner: CommandRunner, commands: readonly (read
  * when it is already gone, e.g. because the pod's namespace died and took the pair along.
  */
 export async function detachPodInterface(runner: CommandRunner, sandboxId: string): Promise<void> {
-  await deleteLink(runner, hostVethName(sandboxId));
-  await deleteLink(runner, peerTempName(sandboxId));
+  // One process for both names: -force runs every line and fails at the end if one failed; a
+  // failure other than "no such device" is an error.
+  const names = [hostVethName(sandboxId), peerTempName(sandboxId)];
+  const r = await runner.run(['ip', '-force', '-batch', '-'], { input: names.map((n) => `link del dev ${n}\n`).join(''), okExitCodes: [1] });
+  if (r.exitCode === 0) return;
+  const problems = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^Command failed /.test(l) && !saysMissing(l));
+  if (problems.length) throw new CommandError(['ip', '-force', '-batch', '-'], runner.where, r.exitCode, r.stderr);
 }
 
 async function deleteLink(runner: CommandRunner, name: string): Promise<void> {
