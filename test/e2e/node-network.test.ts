@@ -221,7 +221,7 @@ describe('PodNetwork in a test network namespace', () => {
 
     // A sandbox whose process is gone: the pair cannot be moved, so none is left, nor the address.
     const gone = { uid: `uid-${run}-gone`, namespace: 'e2e', name: `net-${run}-gone` };
-    const deadPid = 4_000_000; // above any pid_max: no such process
+    const deadPid = Number(await fs.readFile('/proc/sys/kernel/pid_max', 'utf8')) + 1; // no process can have it
     await expect(netA.setUpPod(gone, { id: `gone-${run}`, pid: deadPid })).rejects.toThrow(/setting up the network of pod e2e\/net-.*-gone/);
     for (const name of [hostVethName(`gone-${run}`), peerTempName(`gone-${run}`)]) await expect(nodeA.runner.run(['ip', 'link', 'show', 'dev', name])).rejects.toThrow(/does not exist/);
     expect(await netA.podIP(gone.uid)).toBeUndefined();
