@@ -44,6 +44,8 @@ describe('deploy/systemd units', () => {
     expect(by('cp', 'scheduler').get('leader-elect')).toBe('true');
     const cm = by('cp', 'controller-manager');
     expect([cm.get('leader-elect'), cm.get('allocate-node-cidrs'), cm.get('cluster-cidr')]).toEqual(['true', 'true', '10.244.0.0/16']);
+    // Raised from upstream's 20/30, so that a Deployment's pods are not held back by the client's rate limit.
+    expect([cm.get('kube-api-qps'), cm.get('kube-api-burst')]).toEqual(['100', '200']);
     const kubelet = by('worker', 'kubelet');
     expect([kubelet.get('node-ip'), kubelet.get('hostname-override'), kubelet.get('cluster-dns'), kubelet.get('container-runtime-endpoint')]).toEqual([
       hostByName(plan, 'worker').ip, 'worker', '10.96.0.10', 'unix:///var/run/docker.sock',

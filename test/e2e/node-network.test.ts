@@ -18,7 +18,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/base/index.js';
-import { DockerRuntime, hostVethName, PodNetwork, type ContainerConfig } from '../../lib/kubelet/index.js';
+import { DockerRuntime, hostVethName, peerTempName, PodNetwork, type ContainerConfig } from '../../lib/kubelet/index.js';
 import { busyboxImage, ensureTestImages, pauseImage } from '../../hack/images/images.js';
 import { createTestNetns, e2eRunLabel, randomSuffix, removeRunContainers, waitFor, type TestNetns } from '../support/node-host.js';
 
@@ -201,6 +201,31 @@ describe('PodNetwork in a test network namespace', () => {
     await restarted.tearDownPod(server.uid, server.sandboxId);
     await expect(nodeA.runner.run(['ip', 'link', 'show', 'dev', hostVethName(server.sandboxId)])).rejects.toThrow(/does not exist/);
     expect(await restarted.podIP(leftover.uid)).toBe(leftover.ip);
+  });
+
+  it('wires a pod over a pair left by a half-done attempt, and a failed attempt leaves no pair', async () => {
+    const n = ++pods;
+    const meta = { uid: `uid-${run}-${n}`, namespace: 'e2e', name: `net-${run}-${n}`, attempt: 0 };
+    const sandboxId = await rt.createSandbox({ metadata: meta, labels: { [e2eRunLabel]: run } });
+    await rt.startSandbox(sandboxId);
+    const { pid } = await rt.inspectSandbox(sandboxId);
+    // What a kubelet killed between making the pair and moving its pod end leaves behind.
+    await nodeA.runner.run(['ip', 'link', 'add', 'name', hostVethName(sandboxId), 'type', 'veth', 'peer', 'name', peerTempName(sandboxId)]);
+    const ip = (await netA.setUpPod({ uid: meta.uid, namespace: 'e2e', name: meta.name }, { id: sandboxId, pid: pid! })).ip;
+    const eth0 = JSON.parse((await nodeA.runner.inNetnsOfPid(pid!).run(['ip', '-j', 'addr', 'show', 'dev', 'eth0'])).stdout)[0];
+    expect(eth0.addr_info.filter((a: { family: string }) => a.family === 'inet').map((a: { local: string }) => a.local)).toEqual([ip]);
+    const port = JSON.parse((await nodeA.runner.run(['ip', '-j', '-d', 'link', 'show', 'dev', hostVethName(sandboxId)])).stdout)[0];
+    expect(port.master).toBe(`tkbr${run}`);
+    expect(port.linkinfo.info_slave_data.hairpin).toBe(true);
+    await expect(nodeA.runner.run(['ip', 'link', 'show', 'dev', peerTempName(sandboxId)])).rejects.toThrow(/does not exist/);
+
+    // A sandbox whose process is gone: the pair cannot be moved, so none is left, nor the address.
+    const gone = { uid: `uid-${run}-gone`, namespace: 'e2e', name: `net-${run}-gone` };
+    const deadPid = Number(await fs.readFile('/proc/sys/kernel/pid_max', 'utf8')) + 1; // no process can have it
+    await expect(netA.setUpPod(gone, { id: `gone-${run}`, pid: deadPid })).rejects.toThrow(/setting up the network of pod e2e\/net-.*-gone/);
+    for (const name of [hostVethName(`gone-${run}`), peerTempName(`gone-${run}`)]) await expect(nodeA.runner.run(['ip', 'link', 'show', 'dev', name])).rejects.toThrow(/does not exist/);
+    expect(await netA.podIP(gone.uid)).toBeUndefined();
+    await netA.tearDownPod(meta.uid, sandboxId);
   });
 
   it('removes what ensureNode installed', async () => {

@@ -62,10 +62,12 @@ export function isExistsError(err: unknown): boolean {
 
 /** True when a failed `ip`/`iptables` command said the object is not there. */
 export function isMissingError(err: unknown): boolean {
-  return (
-    err instanceof CommandError &&
-    /Cannot find device|does not exist|No such process|No such file or directory|No chain\/target\/match by that name|Bad rule|Cannot delete/i.test(err.stderr)
-  );
+  return err instanceof CommandError && saysMissing(err.stderr);
+}
+
+/** True when an `ip`/`iptables` message says the object is not there. */
+export function saysMissing(message: string): boolean {
+  return /Cannot find device|does not exist|No such process|No such file or directory|No chain\/target\/match by that name|Bad rule|Cannot delete/i.test(message);
 }
 
 export interface ExecaCommandRunnerOptions {

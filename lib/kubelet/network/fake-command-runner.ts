@@ -35,6 +35,16 @@ export class FakeCommandRunner implements CommandRunner {
     return this.shared.log.map((c) => `${c.where}: ${c.argv.join(' ')}`);
   }
 
+  /**
+   * Like lines(), with each line of an `ip -batch -` (or `ip -force -batch -`) as a command of
+   * its own (`where: ip <line>`): what ran, whether batched or not.
+   */
+  steps(): string[] {
+    return this.shared.log.flatMap((c) =>
+      /^ip (-force )?-batch -$/.test(c.argv.join(' ')) ? (c.input ?? '').trim().split('\n').map((l) => `${c.where}: ip ${l}`) : [`${c.where}: ${c.argv.join(' ')}`],
+    );
+  }
+
   clear(): void {
     this.shared.log.length = 0;
   }

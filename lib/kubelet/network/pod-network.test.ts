@@ -76,46 +76,112 @@ describe('PodNetwork on a fake runner', () => {
 
   it('wires a pod: veth pair, peer moved by PID and renamed eth0, address, lo, default route', async () => {
     const r = new FakeCommandRunner();
+    r.on('ip -j -d addr show dev eth0', { exitCode: 1, stderr: 'Device "eth0" does not exist.' });
     const sandbox = { id: 'f00d'.repeat(16), pid: 4242 };
     const status = await network(r).setUpPod({ uid: 'uid-1', namespace: 'default', name: 'web' }, sandbox);
     const veth = hostVethName(sandbox.id);
     const tmp = peerTempName(sandbox.id);
     expect(status).toEqual({ podUID: 'uid-1', ip: '10.244.1.2', prefixLength: 24, gateway: '10.244.1.1', hostVeth: veth, interface: 'eth0' });
-    const changes = r.lines().filter((l) => !l.includes(' show ') && !l.includes(' del '));
-    expect(changes).toEqual([
+    expect(r.steps()).toEqual([
+      'netns of pid 4242: ip -j -d addr show dev eth0',
       `host: ip link add name ${veth} type veth peer name ${tmp}`,
       `host: ip link set dev ${tmp} netns 4242`,
-      `netns of pid 4242: ip link set dev ${tmp} name eth0`,
       `host: ip link set dev ${veth} master cbr0`,
       `host: ip link set dev ${veth} type bridge_slave hairpin on`,
       `host: ip link set dev ${veth} up`,
+      `netns of pid 4242: ip link set dev ${tmp} name eth0`,
       'netns of pid 4242: ip addr replace 10.244.1.2/24 dev eth0',
       'netns of pid 4242: ip link set dev lo up',
       'netns of pid 4242: ip link set dev eth0 up',
       'netns of pid 4242: ip route replace default via 10.244.1.1 dev eth0',
     ]);
+    // One process per namespace and phase: look, make the pair, configure eth0.
+    expect(r.commands).toHaveLength(3);
+  });
+
+  it('a retried setup with eth0 in place only makes its address, state and route right', async () => {
+    const r = new FakeCommandRunner();
+    const eth0 = [{ ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.244.1.9', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] }];
+    r.on('ip -j -d addr show dev eth0', { stdout: JSON.stringify(eth0) });
+    await network(r).setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 });
+    expect(r.steps()).toEqual([
+      'netns of pid 9: ip -j -d addr show dev eth0',
+      'netns of pid 9: ip addr del 10.244.1.9/24 dev eth0',
+      'netns of pid 9: ip addr replace 10.244.1.2/24 dev eth0',
+      'netns of pid 9: ip link set dev lo up',
+      'netns of pid 9: ip link set dev eth0 up',
+      'netns of pid 9: ip route replace default via 10.244.1.1 dev eth0',
+    ]);
+  });
+
+  it('removes a pair left by a half-done attempt and makes it again', async () => {
+    const r = new FakeCommandRunner();
+    r.on('ip -j -d addr show dev eth0', { exitCode: 1, stderr: 'Device "eth0" does not exist.' });
+    let adds = 0;
+    r.on('ip -batch -', (cmd) => (cmd.where === 'host' && cmd.input?.startsWith('link add') && ++adds === 1 ? { exitCode: 1, stderr: 'RTNETLINK answers: File exists\nCommand failed -:1' } : undefined));
+    const net = network(r);
+    expect((await net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 })).ip).toBe('10.244.1.2');
+    const s = r.steps();
+    const dels = s.indexOf(`host: ip link del dev ${hostVethName('sb')}`);
+    expect(dels).toBeGreaterThan(s.indexOf(`host: ip link add name ${hostVethName('sb')} type veth peer name ${peerTempName('sb')}`));
+    expect(s[dels + 1]).toBe(`host: ip link del dev ${peerTempName('sb')}`);
+    expect(s.filter((l) => l.includes('link add'))).toHaveLength(2);
+    expect(s.at(-1)).toBe('netns of pid 9: ip route replace default via 10.244.1.1 dev eth0');
   });
 
   it('releases the address again when wiring fails, and removes the half-made pair', async () => {
     const r = new FakeCommandRunner();
-    r.on(/ip link set dev vtmp\w+ netns/, { exitCode: 1, stderr: 'RTNETLINK answers: No such process' });
+    r.on('ip -j -d addr show dev eth0', { exitCode: 1, stderr: 'Device "eth0" does not exist.' });
+    r.on('ip -batch -', (cmd) => (cmd.input?.includes(' netns 9') ? { exitCode: 1, stderr: 'RTNETLINK answers: No such process\nCommand failed -:2' } : undefined));
     const net = network(r);
     const err = await net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/setting up the network of pod ns\/p .* failed: .*No such process/);
     expect((err as Error).cause).toBeInstanceOf(CommandError);
     expect(await net.podIP('uid-1')).toBeUndefined();
-    expect(r.lines().at(-1)).toBe(`host: ip link del dev ${hostVethName('sb')}`);
+    expect(r.steps()).toContain(`host: ip link del dev ${hostVethName('sb')}`);
+    // A pair that cannot be made is not made again and again.
+    expect(r.steps().filter((l) => l.includes('link add'))).toHaveLength(1);
   });
 
-  it('tears down idempotently: missing devices are not errors and the IP is released', async () => {
+  it('removes the pair it made when configuring eth0 in the pod fails, but not an eth0 it found', async () => {
+    const r = new FakeCommandRunner();
+    r.on('ip -j -d addr show dev eth0', { exitCode: 1, stderr: 'Device "eth0" does not exist.' });
+    r.on('ip -batch -', (cmd) => (cmd.where !== 'host' ? { exitCode: 1, stderr: 'Error: Nexthop has invalid gateway.\nCommand failed -:5' } : undefined));
+    const net = network(r);
+    await expect(net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 })).rejects.toThrow(/invalid gateway/);
+    expect(r.steps().at(-1)).toBe(`host: ip link del dev ${hostVethName('sb')}`);
+
+    const found = new FakeCommandRunner();
+    found.on('ip -j -d addr show dev eth0', { stdout: JSON.stringify([{ ifname: 'eth0', addr_info: [] }]) });
+    found.on('ip -batch -', { exitCode: 1, stderr: 'Error: Nexthop has invalid gateway.\nCommand failed -:4' });
+    await expect(network(found).setUpPod({ uid: 'uid-2', namespace: 'ns', name: 'q' }, { id: 'sb2', pid: 10 })).rejects.toThrow(/invalid gateway/);
+    expect(found.steps().filter((l) => l.includes(' del '))).toEqual([]);
+  });
+
+  it('tears down idempotently in one process: missing devices are not errors and the IP is released', async () => {
     const r = new FakeCommandRunner();
     const net = network(r);
-    await net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9 });
-    r.on('ip link del', { exitCode: 1, stderr: 'Cannot find device "vethxxx"' });
+    await net.setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9, fresh: true });
+    r.clear();
+    const gone = `Cannot find device "${hostVethName('sb')}"\nCommand failed -:1\nCannot find device "${peerTempName('sb')}"\nCommand failed -:2`;
+    r.on('ip -force -batch -', { exitCode: 1, stderr: gone });
     await net.tearDownPod('uid-1', 'sb');
     await net.tearDownPod('uid-1', 'sb');
     expect(await net.podIP('uid-1')).toBeUndefined();
-    expect(r.lines()).toContain(`host: ip link del dev ${hostVethName('sb')}`);
+    const once = [`host: ip link del dev ${hostVethName('sb')}`, `host: ip link del dev ${peerTempName('sb')}`];
+    expect(r.steps()).toEqual([...once, ...once]);
+    expect(r.commands).toHaveLength(2);
+
+    // Any other failure is one.
+    r.on('ip -force -batch -', { exitCode: 1, stderr: 'RTNETLINK answers: Operation not permitted\nCommand failed -:1' });
+    await expect(net.tearDownPod('uid-1', 'sb')).rejects.toThrow(/Operation not permitted/);
+  });
+
+  it('skips the look for eth0 in a sandbox started just now', async () => {
+    const r = new FakeCommandRunner();
+    await network(r).setUpPod({ uid: 'uid-1', namespace: 'ns', name: 'p' }, { id: 'sb', pid: 9, fresh: true });
+    expect(r.lines()).toEqual(['host: ip -batch -', 'netns of pid 9: ip -batch -']);
+    expect(r.steps()[5]).toBe(`netns of pid 9: ip link set dev ${peerTempName('sb')} name eth0`);
   });
 
   it('rejects a podCIDR outside the cluster CIDR, and over-long bridge names', () => {

@@ -56,6 +56,8 @@ export interface SandboxRef {
   id: string;
   /** PID of the sandbox's PID 1, in the host PID namespace (ContainerRuntime.inspectSandbox().pid). */
   pid: number;
+  /** Started by the caller just now (its namespace holds only lo): the check for an eth0 left by an earlier setup is skipped. */
+  fresh?: boolean;
 }
 
 export interface PodNetworkStatus extends PodInterface {
@@ -127,6 +129,7 @@ export class PodNetwork {
         ip: alloc.ip,
         mtu: this.opts.mtu,
         hairpin: this.opts.hairpinMode ?? true,
+        fresh: sandbox.fresh,
         log: this.log,
       });
       this.log.info({ pod: `${pod.namespace}/${pod.name}`, podUID: pod.uid, ip: alloc.ip, hostVeth: iface.hostVeth }, 'pod network set up');

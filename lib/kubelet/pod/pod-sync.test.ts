@@ -166,7 +166,9 @@ describe('PodSyncer: a new pod', () => {
     expect(sb.config.hostname).toBe('web');
     expect(sb.config.labels).toMatchObject(nodeLabels);
     expect(sb.config.image).toBe('tkube/pause:3.10');
-    expect(runner.lines().some((l) => l.includes(`ip addr replace 10.244.1.2/24 dev eth0`))).toBe(true);
+    expect(runner.steps().some((l) => l.includes(`ip addr replace 10.244.1.2/24 dev eth0`))).toBe(true);
+    // The sandbox was started by this sync: no look for an eth0 of an earlier setup.
+    expect(runner.steps().filter((l) => l.includes('show dev eth0'))).toEqual([]);
     expect(await fs.readFile(path.join(tmp, 'pods/uid-web/resolv.conf'), 'utf8')).toBe('search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
     expect(await fs.readFile(path.join(tmp, 'pods/uid-web/etc-hosts'), 'utf8')).toContain('10.244.1.2\tweb\n');
     const app = running('app')!;
@@ -275,7 +277,7 @@ describe('PodSyncer: restarts', () => {
     expect(fresh).toBeTruthy();
     expect(running('app')?.sandboxId).toBe(fresh.id);
     expect(cs(p, 'app').restartCount).toBe(1);
-    expect(runner.lines().some((l) => l.includes('ip link del'))).toBe(true);
+    expect(runner.steps().some((l) => l.includes('ip link del'))).toBe(true);
   });
 });
 

@@ -327,7 +327,7 @@ export class PodSyncer {
     try {
       const sb = await this.d.runtime.inspectSandbox(sandboxId);
       if (!sb.pid) throw new Error(`sandbox ${sandboxId.slice(0, 12)} is not running`);
-      const st = await net.setUpPod({ uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, { id: sandboxId, pid: sb.pid });
+      const st = await net.setUpPod({ uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, { id: sandboxId, pid: sb.pid, fresh: ctx.newSandbox });
       rec.podIPs = [st.ip];
       rec.networkFor = sandboxId;
       return 'continue';
