@@ -5,16 +5,26 @@
  * Syncs:
  *   change ──(at most one per minSyncPeriod)──▶ partial sync: only the chains of services whose
  *                                              rules changed, plus `-X` of chains no longer used
- *   every syncPeriod, on start, after a failure ─▶ full sync: read `iptables-save`, rewrite every
+ *   every syncPeriod ─────────────────────────▶ full sync from the model: rewrite every chain,
+ *                                              `-X` the chains of the last applied model that are
+ *                                              gone, and `-C` (check) every jump from the built-in
+ *                                              chains in the same restore
+ *   on start, after a failed sync, after
+ *   cleanup(), or when a `-C` above failed ───▶ full sync from `iptables-save`: rewrite every
  *                                              chain, re-insert missing jumps from the built-in
- *                                              chains, delete leftover chains of ours
- * A full sync every syncPeriod also repairs tables flushed behind our back (a firewall reload)
- * within one period. Upstream kube-proxy does full syncs hourly and watches a canary chain
- * instead; at tkube's scale the periodic `iptables-save` is cheap and simpler to reason about.
+ *                                              chains, delete every leftover chain of ours
+ * The proxier knows what it applied, so a periodic full sync needs no `iptables-save` (whose cost
+ * grows with the ruleset). What it cannot know is what others did: flushing a table (a firewall
+ * reload) empties the built-in chains, and deleting our chains takes deleting the jumps to them
+ * first, so a missing jump is the sign. The jumps are the canaries (upstream kube-proxy keeps a
+ * separate KUBE-PROXY-CANARY chain; checking the jumps themselves also catches one jump deleted):
+ * when one is gone, iptables-restore rejects the payload before changing its table, and the same
+ * sync starts over from `iptables-save`. Tables flushed behind our back come back within one
+ * sync period either way.
  */
 import type { Logger } from '../../base/index.js';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '../../base/index.js';
-import type { ProxyHost } from '../host.js';
+import { HostCommandError, type ProxyHost } from '../host.js';
 import { ProxyStateStore, StoreBackedSink } from '../state.js';
 import type { Proxier } from '../proxier.js';
 import { KUBE_FIREWALL } from './chain-names.js';
@@ -58,6 +68,8 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
   /** The model the kernel holds since the last successful sync. */
   private applied: RuleModel | undefined;
   private needFullSync = true;
+  /** The kernel may hold rules `applied` does not describe: the next full sync reads iptables-save. */
+  private needSave = true;
   private readonly runner: SyncRunner;
   private sysctlsDone = false;
 
@@ -151,8 +163,9 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
       }
       result = full ? await this.fullSync(next) : await this.partialSync(prev!, next);
     } catch (err) {
-      // The kernel may hold anything now: only a full sync knows.
+      // The kernel may hold anything now: only a full sync from iptables-save knows.
       this.needFullSync = true;
+      this.needSave = true;
       this.mRestoreFailures.inc();
       if (!full) this.mPartialRestoreFailures.inc();
       this.log.error({ err, full }, 'sync failed');
@@ -169,8 +182,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     const natRules = next.nat.rules.length + next.services.reduce((n, s) => n + s.rules.length, 0);
     this.mRulesTotal.set({ table: 'nat' }, natRules);
     this.mRulesTotal.set({ table: 'filter' }, next.filter.rules.length);
-    const written = result.payload.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith('-I '));
-    this.mRulesLastSync.set({ table: 'all' }, written.length);
+    this.mRulesLastSync.set({ table: 'all' }, countWrittenRules(result.payload));
     const fields = { full, services: next.services.length, changed: result.changedServices.length, deleted: result.deletedChains.length, seconds };
     // Periodic syncs that change nothing are routine: keep them out of the info log.
     if (result.changedServices.length || result.deletedChains.length || !prev) this.log.info(fields, 'synced iptables rules');
@@ -180,6 +192,29 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
   }
 
   private async fullSync(next: RuleModel): Promise<SyncResult> {
+    const prev = this.applied;
+    if (this.needSave || !prev) return this.fullSyncFromSave(next);
+    // The periodic full sync: every chain rewritten from the model, the chains of the last applied
+    // model that are no longer wanted deleted, the jumps from the built-in chains checked, not read.
+    const wantNat = natChainsOf(next);
+    const wantFilter = new Set(next.filter.chains);
+    const staleNat = [...natChainsOf(prev)].filter((c) => !wantNat.has(c));
+    const staleFilter = prev.filter.chains.filter((c) => !wantFilter.has(c));
+    const payload = renderRestore(next, { deleteChains: { nat: staleNat, filter: staleFilter }, checkRules: next.jumps });
+    try {
+      await this.host.restore(payload);
+    } catch (err) {
+      // A table whose check failed was left as it was (and a table written is written whole).
+      const failed = err instanceof HostCommandError && err.line !== undefined ? payload.split('\n')[err.line - 1] : undefined;
+      if (failed?.startsWith('-C ')) this.log.info({ missing: failed.slice(3) }, 'a jump from a built-in chain is gone (tables flushed or changed behind our back): re-reading them with iptables-save');
+      else this.log.warn({ err }, 'full sync failed; trying again from iptables-save');
+      return this.fullSyncFromSave(next);
+    }
+    return { full: true, changedServices: serviceKeys(next), deletedChains: [...staleFilter, ...staleNat], payload };
+  }
+
+  /** The full sync that trusts nothing: reads what the kernel holds first. */
+  private async fullSyncFromSave(next: RuleModel): Promise<SyncResult> {
     const saved = parseSave(await this.host.save(['filter', 'nat']));
     const wantNat = natChainsOf(next);
     const wantFilter = new Set(next.filter.chains);
@@ -191,7 +226,8 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
       insertJumps: missingJumpsFor(saved, next),
     });
     await this.host.restore(payload);
-    return { full: true, changedServices: [...new Set(next.services.map((s) => s.serviceKey))], deletedChains: [...staleFilter, ...staleNat], payload };
+    this.needSave = false;
+    return { full: true, changedServices: serviceKeys(next), deletedChains: [...staleFilter, ...staleNat], payload };
   }
 
   private async partialSync(prev: RuleModel, next: RuleModel): Promise<SyncResult> {
@@ -252,9 +288,23 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
       if (payload) await this.host.restore(payload);
       this.applied = undefined;
       this.needFullSync = true;
+      this.needSave = true;
       this.log.info('removed all proxy rules');
     });
   }
+}
+
+function serviceKeys(model: RuleModel): string[] {
+  return [...new Set(model.services.map((s) => s.serviceKey))];
+}
+
+/** Rules a payload adds (`-A` and `-I` lines), without splitting it into lines. */
+function countWrittenRules(payload: string): number {
+  let n = 0;
+  for (let i = 0; i >= 0 && i < payload.length; i = payload.indexOf('\n', i) + 1 || -1) {
+    if (payload.startsWith('-A ', i) || payload.startsWith('-I ', i)) n++;
+  }
+  return n;
 }
 
 function missingJumpsFor(saved: SavedTables, next: RuleModel) {

@@ -107,12 +107,17 @@ export interface RuleModel {
 type Args = string[];
 
 /** Quotes an argument for iptables-restore when it holds a space, as upstream writes comments. */
+const needsQuotes = /[\s"]/;
+
 export function quoteArg(a: string): string {
-  return /[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a;
+  return needsQuotes.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a;
 }
 
-export function formatRule(op: '-A' | '-I' | '-D', chain: string, args: readonly string[]): string {
-  return [op, chain, ...args.map(quoteArg)].join(' ');
+export function formatRule(op: '-A' | '-I' | '-D' | '-C', chain: string, args: readonly string[]): string {
+  // Plain concatenation: this runs for every rule of every sync.
+  let out = `${op} ${chain}`;
+  for (const a of args) out += ' ' + quoteArg(a);
+  return out;
 }
 
 const comment = (text: string): Args => ['-m', 'comment', '--comment', text];
