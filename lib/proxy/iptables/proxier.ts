@@ -28,7 +28,7 @@ import { HostCommandError, type ProxyHost } from '../host.js';
 import { ProxyStateStore, StoreBackedSink } from '../state.js';
 import type { Proxier } from '../proxier.js';
 import { KUBE_FIREWALL } from './chain-names.js';
-import { changedServices, generateRules, natChainsOf, type RuleGeneratorOptions, type RuleModel, type ServicePortRules } from './rules.js';
+import { changedServices, generateRules, natChainsOf, RuleCache, type RuleGeneratorOptions, type RuleModel, type ServicePortRules } from './rules.js';
 import { jumpsIntoOwnedChains, missingJumps, ownedChains, parseSave, renderRestore, type SavedTables } from './restore.js';
 import { renderCleanup } from './cleanup.js';
 import { SyncRunner } from '../sync-runner.js';
@@ -64,6 +64,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
   private readonly syncPeriodMs: number;
   private readonly minSyncPeriodMs: number;
   private readonly genOpts: RuleGeneratorOptions;
+  private readonly ruleCache = new RuleCache();
 
   /** The model the kernel holds since the last successful sync. */
   private applied: RuleModel | undefined;
@@ -153,7 +154,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     const startedAt = performance.now();
     const full = this.needFullSync || !this.applied;
     const generation = this.store.generation;
-    const next = generateRules(this.store.snapshot(), this.genOpts);
+    const next = generateRules(this.store.snapshot(), this.genOpts, this.ruleCache);
     const prev = this.applied;
     let result: SyncResult;
     try {
