@@ -10,21 +10,22 @@
  *                                              gone, and `-C` (check) every jump from the built-in
  *                                              chains in the same restore
  *   on start, after a failed sync, after
- *   cleanup(), or when a `-C` above failed ───▶ full sync from `iptables-save`: rewrite every
- *                                              chain, re-insert missing jumps from the built-in
+ *   cleanup(), or when the restore above     ─▶ full sync from `iptables-save`: rewrite every
+ *   was rejected                               chain, re-insert missing jumps from the built-in
  *                                              chains, delete every leftover chain of ours
- * The proxier knows what it applied, so a periodic full sync needs no `iptables-save` (whose cost
- * grows with the ruleset). What it cannot know is what others did: flushing a table (a firewall
- * reload) empties the built-in chains, and deleting our chains takes deleting the jumps to them
- * first, so a missing jump is the sign. The jumps are the canaries (upstream kube-proxy keeps a
- * separate KUBE-PROXY-CANARY chain; checking the jumps themselves also catches one jump deleted):
- * when one is gone, iptables-restore rejects the payload before changing its table, and the same
- * sync starts over from `iptables-save`. Tables flushed behind our back come back within one
- * sync period either way.
+ * The proxier knows what it applied, so the periodic full sync needs no `iptables-save` (whose
+ * cost grows with the ruleset). What others did to the tables it need not know for our own chains:
+ * each is written whole, and created again if it was deleted. What that sync does not write are
+ * the jumps from the built-in chains, and they are what a flushed table (a firewall reload) loses
+ * first: so each is checked with `-C` in the same restore. When one is gone, iptables-restore
+ * rejects the payload before changing that table, and the same sync starts over from
+ * `iptables-save`. The jumps are the canaries (upstream kube-proxy keeps a separate
+ * KUBE-PROXY-CANARY chain, which tells a flush but not one jump deleted). Tables flushed behind
+ * our back come back within one sync period either way.
  */
 import type { Logger } from '../../base/index.js';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '../../base/index.js';
-import { HostCommandError, type ProxyHost } from '../host.js';
+import type { ProxyHost } from '../host.js';
 import { ProxyStateStore, StoreBackedSink } from '../state.js';
 import type { Proxier } from '../proxier.js';
 import { KUBE_FIREWALL } from './chain-names.js';
@@ -205,10 +206,10 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     try {
       await this.host.restore(payload);
     } catch (err) {
-      // A table whose check failed was left as it was (and a table written is written whole).
-      const failed = err instanceof HostCommandError && err.line !== undefined ? payload.split('\n')[err.line - 1] : undefined;
-      if (failed?.startsWith('-C ')) this.log.info({ missing: failed.slice(3) }, 'a jump from a built-in chain is gone (tables flushed or changed behind our back): re-reading them with iptables-save');
-      else this.log.warn({ err }, 'full sync failed; trying again from iptables-save');
+      // Most likely a check failed: a jump from a built-in chain is gone (the table of a failed
+      // check was left as it was; a table written is written whole). Whatever it was, a full sync
+      // from iptables-save sorts it out, and reports it if it fails too.
+      this.log.info({ err }, 'iptables-restore rejected the full sync (tables flushed or changed behind our back?): re-reading them with iptables-save');
       return this.fullSyncFromSave(next);
     }
     return { full: true, changedServices: serviceKeys(next), deletedChains: [...staleFilter, ...staleNat], payload };
