@@ -1,7 +1,9 @@
 /**
  * The rule generator of iptables mode: services and endpoints in, a `RuleModel` out. It is a pure
  * function (no I/O, no clock) so that its output can be compared with golden files; the Proxier
- * turns a model into `iptables-restore` input with `renderRestore` (restore.ts).
+ * turns a model into `iptables-restore` input with `renderRestore` (restore.ts). A `RuleCache`
+ * lets the proxier skip the services that did not change since its last sync (the output is the
+ * same with or without it).
  *
  * The shapes follow upstream kube-proxy's iptables proxier:
  *
