@@ -59,22 +59,8 @@ export function base32(buf: Uint8Array): string {
   return out;
 }
 
-/**
- * Chain names are asked for many times per sync (every sync regenerates every rule), and the
- * same service and endpoint come back sync after sync: remember them. The cache is dropped when it
- * grows past a size no live cluster needs, so churn cannot make it grow without bound.
- */
-const hashCache = new Map<string, string>();
-const hashCacheLimit = 200_000;
-
 function hash16(s: string): string {
-  let h = hashCache.get(s);
-  if (h === undefined) {
-    if (hashCache.size >= hashCacheLimit) hashCache.clear();
-    h = base32(createHash('sha256').update(s).digest()).slice(0, 16);
-    hashCache.set(s, h);
-  }
-  return h;
+  return base32(createHash('sha256').update(s).digest()).slice(0, 16);
 }
 
 /** `namespace/name:port` + protocol, e.g. ("ns1/svc1:p80", "TCP") → KUBE-SVC-XPGD46QRK7WJZT7O. */
