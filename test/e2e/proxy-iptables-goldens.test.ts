@@ -80,7 +80,8 @@ describe.skipIf(!netnsAvailable())('golden payloads load into the kernel', () =>
     const host = new ExecProxyHost({ netns: ns.name });
     const jump = '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES';
     await host.restore(`*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j RETURN\n-I PREROUTING ${jump}\nCOMMIT\n`);
-    const payload = (check: string) => `*nat\n:KUBE-SERVICES - [0:0]\n-C PREROUTING ${check}\n-A KUBE-SERVICES -j ACCEPT\nCOMMIT\n`;
+    // As the proxier writes it: the checks in a section of their own, then the table.
+    const payload = (check: string) => `*nat\n-C PREROUTING ${check}\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j ACCEPT\nCOMMIT\n`;
     await host.restore(payload(jump));
     expect(await host.save(['nat'])).toContain('-A KUBE-SERVICES -j ACCEPT');
     await ns.run(['iptables', '-t', 'nat', '-D', 'PREROUTING', ...['-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES']]);

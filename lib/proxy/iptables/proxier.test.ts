@@ -248,6 +248,7 @@ describe('IptablesProxier', () => {
     expect(r.deletedChains.sort()).toEqual(gone.sort());
     for (const c of gone) expect(host.chains('nat')).not.toContain(c);
     // The jumps were checked, not re-inserted, and the kernel holds what a fresh full sync writes.
+    expect(r.payload).toMatch(/^\*filter\n-C /);
     expect(r.payload).toContain('-C PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
     expect(r.payload).not.toMatch(/^-I /m);
     for (const t of ['nat', 'filter']) expect(host.saveTable(t)).toBe((await fullSyncOf(state(['10.244.1.2']))).saveTable(t));

@@ -17,8 +17,8 @@
  * cost grows with the ruleset). What others did to the tables it need not know for our own chains:
  * each is written whole, and created again if it was deleted. What that sync does not write are
  * the jumps from the built-in chains, and they are what a flushed table (a firewall reload) loses
- * first: so each is checked with `-C` in the same restore. When one is gone, iptables-restore
- * rejects the payload before changing that table, and the same sync starts over from
+ * first: so each is checked with `-C` at the top of the same restore. When one is gone,
+ * iptables-restore rejects the payload before writing anything, and the same sync starts over from
  * `iptables-save`. The jumps are the canaries (upstream kube-proxy keeps a separate
  * KUBE-PROXY-CANARY chain, which tells a flush but not one jump deleted). Tables flushed behind
  * our back come back within one sync period either way.
@@ -206,9 +206,9 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     try {
       await this.host.restore(payload);
     } catch (err) {
-      // Most likely a check failed: a jump from a built-in chain is gone (the table of a failed
-      // check was left as it was; a table written is written whole). Whatever it was, a full sync
-      // from iptables-save sorts it out, and reports it if it fails too.
+      // Most likely a check failed: a jump from a built-in chain is gone (nothing was written: the
+      // checks come first). Whatever it was, a full sync from iptables-save sorts it out, and
+      // reports it if it fails too.
       this.log.info({ err }, 'iptables-restore rejected the full sync (tables flushed or changed behind our back?): re-reading them with iptables-save');
       return this.fullSyncFromSave(next);
     }

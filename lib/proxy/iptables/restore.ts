@@ -18,8 +18,8 @@ export interface RenderOptions {
   /** Chains to flush and delete, per table (stale service chains, leftovers of earlier runs). */
   deleteChains?: { filter?: readonly string[]; nat?: readonly string[] };
   /**
-   * Rules that must already be there (`-C`, ahead of every rule the payload writes in their
-   * table): when one is missing, iptables-restore fails and that table is left as it was.
+   * Rules that must already be there, checked (`-C`) in sections of their own ahead of the rest:
+   * when one is missing, iptables-restore fails there, quickly and before anything is written.
    */
   checkRules?: readonly JumpRule[];
   /** Rules to remove from built-in chains first (`-D`), e.g. jumps to chains being deleted. */
@@ -28,10 +28,14 @@ export interface RenderOptions {
   insertJumps?: readonly JumpRule[];
 }
 
-/** The restore payload for a model: `*filter ... COMMIT` then `*nat ... COMMIT`. */
+/** The restore payload for a model: the checks' sections if any, then `*filter ... COMMIT` and `*nat ... COMMIT`. */
 export function renderRestore(model: RuleModel, opts: RenderOptions = {}): string {
   // Loops and one join: a full sync at 5,000 services renders some 50,000 lines.
   const out: string[] = [];
+  for (const table of ['filter', 'nat'] as const) {
+    const checks = (opts.checkRules ?? []).filter((r) => r.table === table);
+    if (checks.length) out.push(`*${table}`, ...checks.map((r) => formatRule('-C', r.chain, r.args)), 'COMMIT');
+  }
   for (const table of ['filter', 'nat'] as const) {
     out.push(`*${table}`);
     const top = table === 'filter' ? model.filter : model.nat;
@@ -46,7 +50,6 @@ export function renderRestore(model: RuleModel, opts: RenderOptions = {}): strin
     }
     const deleting = (opts.deleteChains?.[table] ?? []).filter((c) => !written.has(c));
     for (const c of deleting) out.push(`:${c} - [0:0]`); // flushes it, so that -X below succeeds
-    for (const r of opts.checkRules ?? []) if (r.table === table) out.push(formatRule('-C', r.chain, r.args));
     for (const r of opts.deleteRules ?? []) if (r.table === table) out.push(formatRule('-D', r.chain, r.args));
     // Inserted in reverse so that the first jump of the list ends up on top.
     const inserts = opts.insertJumps ?? [];
