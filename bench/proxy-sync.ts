@@ -1,10 +1,16 @@
 /**
  * tkube-proxy programming figures (issue #6): how long the iptables proxier takes to program
- * 100, 1,000 and 5,000 services (3 endpoints each) with a full sync, next to one
- * `iptables-restore --noflush` of the very same pre-generated ruleset; a one-endpoint change at
- * 5,000 services (a partial sync: only the changed service's chains) against that full sync; and
- * one restore against one `iptables` call per rule, the way a naive proxy would program the
- * kernel. Everything runs in network namespaces made here (root) and removed at the end.
+ * 100, 1,000 and 5,000 services (3 endpoints each):
+ *   - the first full sync into an empty namespace (it reads iptables-save, creates every chain);
+ *   - the periodic full sync (every chain rewritten from the model, the jumps from the built-in
+ *     chains checked in the same restore) next to one `iptables-restore --noflush` of the very same
+ *     payload, which is the target's baseline;
+ *   - a full sync after a jump from a built-in chain was deleted behind the proxier's back (the
+ *     check fails, iptables-save is read, everything is written again);
+ * a one-endpoint change at 5,000 services (a partial sync: only the changed service's chains)
+ * against the periodic full sync; and one restore against one `iptables` call per rule, the way a
+ * naive proxy would program the kernel. Everything runs in network namespaces made here (root)
+ * and removed at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from '../lib/base/index.js';
@@ -79,7 +85,13 @@ export async function benchProxySync(opts: { quick: boolean }): Promise<Row[]> {
       const host = new ExecProxyHost({ netns: ns.name });
       const proxier = new IptablesProxier({ host, log: silentLogger(), nodeName: 'node-1', nodeIPs: ['192.0.2.10'], clusterCIDR: '10.244.0.0/16' });
       proxier.setState(state(n));
-      progress(`proxy sync: ${n} services × 3 endpoints: ${rounds} full syncs, then ${rounds} restores of the same ruleset`);
+      progress(`proxy sync: ${n} services × 3 endpoints: the first full sync, ${rounds} periodic full syncs, ${rounds} restores of the same ruleset, one sync after tampering`);
+      let firstPayload = '';
+      const first = await timed(async () => {
+        const r = await proxier.sync();
+        if (!r?.full) throw new Error('expected the first sync to be a full one');
+        firstPayload = r.payload;
+      });
       const full: number[] = [];
       let payload = '';
       for (let r = 0; r < rounds; r++) {
@@ -91,8 +103,16 @@ export async function benchProxySync(opts: { quick: boolean }): Promise<Row[]> {
       }
       const restore: number[] = [];
       for (let r = 0; r < rounds; r++) restore.push(await timed(() => host.restore(payload)));
-      rows.push({ name: `full sync, ${n} services × 3 endpoints (median of ${rounds})`, measured: median(full), unit: 'ms', baseline: median(restore), baselineName: 'one iptables-restore of it', target: 'ratio <= 1.2', ok: median(full) / median(restore) <= 1.2 });
-      if (n === sizes[0]) smallPayload = payload;
+      // Someone deletes the jump into KUBE-SERVICES: the next full sync notices and reads iptables-save.
+      await ns.run(['iptables', '-w', '-t', 'nat', '-D', 'PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES']);
+      const repair = await timed(() => proxier.sync({ full: true }));
+      await ns.run(['iptables', '-w', '-t', 'nat', '-C', 'PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES']);
+      const base = { unit: 'ms', baseline: median(restore), baselineName: 'one iptables-restore of it' };
+      rows.push({ name: `first full sync, ${n} services × 3 endpoints (empty tables, reads iptables-save)`, measured: first, ...base });
+      rows.push({ name: `periodic full sync, ${n} services × 3 endpoints (median of ${rounds})`, measured: median(full), ...base, target: 'ratio <= 1.2', ok: median(full) / median(restore) <= 1.2 });
+      rows.push({ name: `full sync after a jump was deleted, ${n} services (reads iptables-save)`, measured: repair, ...base });
+      // For an empty namespace: the first sync's payload (the periodic one checks for jumps there).
+      if (n === sizes[0]) smallPayload = firstPayload;
       if (n === sizes[sizes.length - 1]) {
         largest = n;
         fullAtLargest = median(full);
@@ -105,7 +125,7 @@ export async function benchProxySync(opts: { quick: boolean }): Promise<Row[]> {
           partial.push(performance.now() - t);
           if (!res || res.full || res.changedServices.length !== 1) throw new Error(`expected a partial sync of one service, got ${res ? `${res.full ? 'a full sync' : res.changedServices.length + ' services'}` : 'none'}`);
         }
-        rows.push({ name: `one endpoint changed at ${n} services (partial sync)`, measured: median(partial), unit: 'ms', baseline: fullAtLargest, baselineName: `full sync of ${largest}`, target: 'ratio <= 0.10', ok: median(partial) / fullAtLargest <= 0.1 });
+        rows.push({ name: `one endpoint changed at ${n} services (partial sync)`, measured: median(partial), unit: 'ms', baseline: fullAtLargest, baselineName: `periodic full sync of ${largest}`, target: 'ratio <= 0.10', ok: median(partial) / fullAtLargest <= 0.1 });
       }
     }
     // One restore vs one iptables call per chain and rule, for the smallest ruleset.

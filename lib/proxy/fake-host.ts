@@ -2,8 +2,8 @@
  * An in-memory ProxyHost for unit tests: it keeps iptables tables the way the kernel would after
  * `iptables-restore --noflush` and prints them like `iptables-save`, so proxier tests can check
  * the resulting rules, not just the text sent. It is strict where iptables is: a rule in or a
- * jump to a chain that does not exist, deleting a chain still referenced, or deleting a rule that
- * is not there fails the whole table, which is left as it was.
+ * jump to a chain that does not exist, deleting a chain still referenced, or deleting or checking
+ * (`-C`) a rule that is not there fails the whole table, which is left as it was.
  */
 import { HostCommandError, type ConntrackFilter, type ProxyHost } from './host.js';
 import { jumpTarget, splitArgs } from './iptables/restore.js';
@@ -35,9 +35,13 @@ export class FakeProxyHost implements ProxyHost {
     this.failures = n;
   }
 
-  /** Simulates `iptables -t <table> -F && iptables -t <table> -X`: our chains and jumps vanish. */
-  flushTable(table: string): void {
-    this.resetTable(table);
+  /**
+   * Simulates `iptables -t <table> -F && iptables -t <table> -X`: our chains and jumps vanish.
+   * With `keepChains`, only `-F`: every chain (built-in or not) is emptied but stays.
+   */
+  flushTable(table: string, opts: { keepChains?: boolean } = {}): void {
+    if (!opts.keepChains) return this.resetTable(table);
+    for (const rules of this.tables.get(table)?.values() ?? []) rules.length = 0;
   }
 
   private resetTable(table: string): void {
@@ -124,7 +128,7 @@ export class FakeProxyHost implements ProxyHost {
         w.set(chain, []);
         continue;
       }
-      if (op !== '-A' && op !== '-I' && op !== '-D') fail(`unsupported command ${op}`);
+      if (op !== '-A' && op !== '-I' && op !== '-D' && op !== '-C') fail(`unsupported command ${op}`);
       if (!w.has(chain)) fail(`chain ${chain} does not exist`);
       let rest = args.slice(2);
       let pos = 1;
@@ -135,10 +139,13 @@ export class FakeProxyHost implements ProxyHost {
       const target = jumpTarget(rest);
       if (target && !builtinTargets.has(target) && !w.has(target)) fail(`Couldn't load target \`${target}'`);
       const rules = w.get(chain)!;
-      if (op === '-A') rules.push(rest);
+      const same = (r: string[]) => r.join('\u0000') === rest.join('\u0000');
+      if (op === '-C') {
+        if (!rules.some(same)) fail('Bad rule (does a matching rule exist in that chain?)');
+      } else if (op === '-A') rules.push(rest);
       else if (op === '-I') rules.splice(pos - 1, 0, rest);
       else {
-        const idx = rules.findIndex((r) => r.join('\u0000') === rest.join('\u0000'));
+        const idx = rules.findIndex(same);
         if (idx < 0) fail(`rule to delete not found in ${chain}`);
         rules.splice(idx, 1);
       }

@@ -38,6 +38,7 @@ export * from './iptables/chain-names.js';
 export { probability } from './iptables/probability.js';
 export {
   generateRules,
+  RuleCache,
   changedServices,
   natChainsOf,
   masqueradeMark,

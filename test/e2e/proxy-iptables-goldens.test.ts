@@ -75,6 +75,22 @@ describe.skipIf(!netnsAvailable())('golden payloads load into the kernel', () =>
     expect(await host.save(['nat'])).toContain('-A KUBE-SERVICES -j RETURN');
   });
 
+  it('a -C of a missing rule rejects the payload and leaves the table as it was (the periodic full sync relies on it)', async () => {
+    await reset();
+    const host = new ExecProxyHost({ netns: ns.name });
+    const jump = '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES';
+    await host.restore(`*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j RETURN\n-I PREROUTING ${jump}\nCOMMIT\n`);
+    // As the proxier writes it: the checks in a section of their own, then the table.
+    const payload = (check: string) => `*nat\n-C PREROUTING ${check}\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j ACCEPT\nCOMMIT\n`;
+    await host.restore(payload(jump));
+    expect(await host.save(['nat'])).toContain('-A KUBE-SERVICES -j ACCEPT');
+    await ns.run(['iptables', '-t', 'nat', '-D', 'PREROUTING', ...['-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES']]);
+    const err = await host.restore(payload(jump).replace('-j ACCEPT', '-j DROP')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostCommandError);
+    expect(await host.save(['nat'])).toContain('-A KUBE-SERVICES -j ACCEPT');
+    expect(await host.save(['nat'])).not.toContain('-j DROP');
+  });
+
   it('ExecProxyHost deletes conntrack entries, and treats "none matched" as success', async () => {
     const host = new ExecProxyHost({ netns: ns.name });
     expect(await host.deleteConntrack({ protocol: 'udp', origDst: '10.96.0.53', dstNat: '10.244.1.5' })).toBe(0);

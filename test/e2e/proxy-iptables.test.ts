@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/base/index.js';
-import { ExecProxyHost, IptablesProxier, makeEndpointSlice, makeService, type ProxyState } from '../../lib/proxy/index.js';
+import { ExecProxyHost, IptablesProxier, makeEndpointSlice, makeService, serviceChainName, type ProxyHost, type ProxyState } from '../../lib/proxy/index.js';
 import { connectMany, createServiceTopology, netnsAvailable, tally, udpAsk, type ServiceTopology } from '../support/netns.js';
 
 const clusterIP = '10.96.0.10';
@@ -33,6 +33,8 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
   let topo: ServiceTopology;
   let proxier: IptablesProxier;
   let host: ExecProxyHost;
+  /** iptables-save runs of the proxier so far. */
+  let saves = 0;
   const ctl = new AbortController();
   let loop: Promise<void>;
 
@@ -92,8 +94,17 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
         '',
       ].join('\n'),
     );
+    const counting: ProxyHost = {
+      save: (tables) => {
+        saves++;
+        return host.save(tables);
+      },
+      restore: (payload) => host.restore(payload),
+      deleteConntrack: (f) => host.deleteConntrack(f),
+      setSysctl: (name, value) => host.setSysctl(name, value),
+    };
     proxier = new IptablesProxier({
-      host,
+      host: counting,
       log: silentLogger(),
       nodeName: 'node-1',
       nodeIPs: [topo.nodeIP, topo.bridgeIP],
@@ -246,6 +257,57 @@ describe.skipIf(!netnsAvailable())('iptables proxier in network namespaces', () 
     const jumps = saved.split('\n').filter((l) => /^-A (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) .*-j KUBE-/.test(l));
     expect(jumps.length).toBe(12);
     expect(new Set(jumps).size).toBe(12);
+  });
+
+  /**
+   * What both tables hold: each chain with its rules in order, chains sorted by name (a chain
+   * created again is listed at another place by iptables-save).
+   */
+  const rules = async () => {
+    const out: string[] = [];
+    for (const table of ['filter', 'nat']) {
+      const chains = new Map<string, string[]>();
+      for (const l of String((await topo.node.run(['iptables-save', '-t', table])).stdout).split('\n')) {
+        if (l.startsWith(':')) chains.set(l.slice(1).split(' ')[0]!, []);
+        else if (l.startsWith('-A ')) chains.get(l.split(' ')[1]!)?.push(l);
+      }
+      for (const c of [...chains.keys()].sort()) out.push(`${table} ${c}`, ...chains.get(c)!);
+    }
+    return out.join('\n');
+  };
+
+  /** Tampers with the tables, waits for the loop to repair them, and tells whether it read iptables-save to do so. */
+  const repairAfter = async (tamper: () => Promise<unknown>): Promise<{ saved: boolean }> => {
+    await nextSync();
+    const before = await rules();
+    const savesBefore = saves;
+    // (No check that the tables changed: the loop may repair them before we could look.)
+    await tamper();
+    // Within a sync period (2 s) or two, with room for a busy machine.
+    await until(async () => (await rules()) === before, 2000 + 10_000, 'the rules to be as they were');
+    const r = await connectMany(topo.client, clusterIP, 80, 10);
+    expect(r.failures).toBe(0);
+    return { saved: saves > savesBefore };
+  };
+
+  it('a periodic full sync repairs a nat table flushed without deleting its chains, reading iptables-save', async () => {
+    expect(await repairAfter(() => topo.node.run(['iptables', '-t', 'nat', '-F']))).toEqual({ saved: true });
+  });
+
+  it('a periodic full sync puts back the jump from PREROUTING deleted behind its back, reading iptables-save', async () => {
+    const jump = ['PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES'];
+    expect(await repairAfter(() => topo.node.run(['iptables', '-t', 'nat', '-D', ...jump]))).toEqual({ saved: true });
+  });
+
+  it('a periodic full sync re-creates a chain of its own deleted behind its back, without reading iptables-save', async () => {
+    // Deleting a chain takes emptying the chains that jump to it first (all at once here, so that
+    // no sync comes in between); the jumps from the built-in chains stay, so the proxier has no
+    // reason to read the tables back.
+    const chain = serviceChainName('default/self', 'TCP');
+    const tamper = `*nat\n-F KUBE-SERVICES\n-F ${chain}\n-X ${chain}\nCOMMIT\n`;
+    expect(await repairAfter(() => topo.node.run(['iptables-restore', '--noflush'], { input: tamper }))).toEqual({ saved: false });
+    const r = await connectMany(topo.pods[0]!.ns, selfIP, 80, 3);
+    expect(r).toEqual({ answers: ['pod-a', 'pod-a', 'pod-a'], failures: 0 });
   });
 
   it('cleanup leaves no KUBE-* chain of its own', async () => {

@@ -6,8 +6,12 @@
  */
 export function probability(n: number): string {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`probability: n must be a positive integer, got ${n}`);
+  if (n < cached.length) return (cached[n] ??= formatFixed10(1 / n));
   return formatFixed10(1 / n);
 }
+
+/** Every sync asks for the same few values (1/2, 1/3, ... for each service's endpoints). */
+const cached: (string | undefined)[] = new Array(1024);
 
 const digits = 10;
 

@@ -232,6 +232,102 @@ describe('IptablesProxier', () => {
     expect(host.saveTable('filter')).toContain('-j KUBE-FORWARD');
   });
 
+  it('a periodic full sync with nothing changed behind its back does not read iptables-save, and still deletes chains of services gone', async () => {
+    const host = new FakeProxyHost();
+    const p = newProxier(host);
+    p.setState(state(['10.244.1.2'], { services: [dns], endpointSlices: [dnsSlice(['10.244.1.5'])] }));
+    expect((await p.sync())!.full).toBe(true);
+    expect(host.saves).toHaveLength(1);
+    // The service goes away and the next sync happens to be a full one.
+    p.onServiceDelete(dns);
+    p.onEndpointSliceDelete(dnsSlice([]));
+    const r = (await p.sync({ full: true }))!;
+    expect(r.full).toBe(true);
+    expect(host.saves).toHaveLength(1);
+    const gone = [serviceChainName('kube-system/kube-dns:dns', 'UDP'), endpointChainName('kube-system/kube-dns:dns', 'UDP', '10.244.1.5:53')];
+    expect(r.deletedChains.sort()).toEqual(gone.sort());
+    for (const c of gone) expect(host.chains('nat')).not.toContain(c);
+    // The jumps were checked, not re-inserted, and the kernel holds what a fresh full sync writes.
+    expect(r.payload).toMatch(/^\*filter\n-C /);
+    expect(r.payload).toContain('-C PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
+    expect(r.payload).not.toMatch(/^-I /m);
+    for (const t of ['nat', 'filter']) expect(host.saveTable(t)).toBe((await fullSyncOf(state(['10.244.1.2']))).saveTable(t));
+    // Once more with nothing changed: still no save.
+    await p.sync({ full: true });
+    expect(host.saves).toHaveLength(1);
+  });
+
+  const tampering: [string, (host: FakeProxyHost) => Promise<void>][] = [
+    ['the nat table is flushed (iptables -t nat -F)', async (host) => host.flushTable('nat', { keepChains: true })],
+    ['the filter table is flushed and its chains deleted (-F, -X)', async (host) => host.flushTable('filter')],
+    [
+      'the KUBE-SERVICES jump is deleted from PREROUTING',
+      (host) => host.restore('*nat\n-D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\nCOMMIT\n'),
+    ],
+  ];
+  for (const [what, tamper] of tampering) {
+    it(`a periodic full sync after ${what} reads iptables-save and restores everything`, async () => {
+      const host = new FakeProxyHost();
+      const p = newProxier(host);
+      const s = state(['10.244.1.2', '10.244.1.3']);
+      p.setState(s);
+      await p.sync();
+      await tamper(host);
+      const r = (await p.sync({ full: true }))!;
+      expect(r.full).toBe(true);
+      expect(host.saves).toHaveLength(2);
+      // The check failed and changed nothing; the sync that followed read the tables and repaired them.
+      expect(host.restores.at(-2)).toMatch(/^-C /m);
+      for (const t of ['nat', 'filter']) expect(host.saveTable(t)).toBe((await fullSyncOf(s)).saveTable(t));
+      // Tables changed behind its back are no failure of the proxier's.
+      expect(p.metrics.render()).not.toMatch(/kubeproxy_sync_proxy_rules_iptables_restore_failures_total [1-9]/);
+      // And the tables are trusted again.
+      await p.sync({ full: true });
+      expect(host.saves).toHaveLength(2);
+    });
+  }
+
+  it('a periodic full sync re-creates a chain of ours deleted behind its back without reading iptables-save', async () => {
+    const host = new FakeProxyHost();
+    const p = newProxier(host);
+    const s = state(['10.244.1.2']);
+    p.setState(s);
+    await p.sync();
+    const svc = serviceChainName('ns2/cache', 'TCP');
+    // Deleting a chain takes emptying it and every chain jumping to it (KUBE-SERVICES) first.
+    await host.restore(`*nat\n-F KUBE-SERVICES\n-F ${svc}\n-X ${svc}\nCOMMIT\n`);
+    expect(host.chains('nat')).not.toContain(svc);
+    await p.sync({ full: true });
+    expect(host.saves).toHaveLength(1);
+    for (const t of ['nat', 'filter']) expect(host.saveTable(t)).toBe((await fullSyncOf(s)).saveTable(t));
+  });
+
+  it('full syncs read iptables-save again after a failed sync and after cleanup', async () => {
+    const host = new FakeProxyHost();
+    const p = newProxier(host);
+    p.setState(state(['10.244.1.2']));
+    await p.sync();
+    // A restore that fails for another reason than a check is retried from iptables-save at once.
+    host.failNextRestores(1);
+    expect((await p.sync({ full: true }))!.full).toBe(true);
+    expect(host.saves).toHaveLength(2);
+    await p.sync({ full: true });
+    expect(host.saves).toHaveLength(2);
+    // When that fails too, the sync fails, and the next full sync reads iptables-save first.
+    host.failNextRestores(2);
+    await expect(p.sync({ full: true })).rejects.toThrow(/injected failure/);
+    expect(host.saves).toHaveLength(3);
+    await p.sync({ full: true });
+    expect(host.saves).toHaveLength(4);
+    await p.sync({ full: true });
+    expect(host.saves).toHaveLength(4);
+    await p.cleanup();
+    expect(host.saves).toHaveLength(5);
+    await p.sync();
+    expect(host.saves).toHaveLength(6);
+    expect(host.saveTable('nat')).toBe((await fullSyncOf(state(['10.244.1.2']))).saveTable('nat'));
+  });
+
   it('rate-limits syncs to one per min-sync-period, and applies the last state', async () => {
     const host = new FakeProxyHost();
     const p = newProxier(host, { syncPeriodMs: 60_000, minSyncPeriodMs: 400 });

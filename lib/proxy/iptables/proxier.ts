@@ -5,12 +5,23 @@
  * Syncs:
  *   change ──(at most one per minSyncPeriod)──▶ partial sync: only the chains of services whose
  *                                              rules changed, plus `-X` of chains no longer used
- *   every syncPeriod, on start, after a failure ─▶ full sync: read `iptables-save`, rewrite every
- *                                              chain, re-insert missing jumps from the built-in
- *                                              chains, delete leftover chains of ours
- * A full sync every syncPeriod also repairs tables flushed behind our back (a firewall reload)
- * within one period. Upstream kube-proxy does full syncs hourly and watches a canary chain
- * instead; at tkube's scale the periodic `iptables-save` is cheap and simpler to reason about.
+ *   every syncPeriod ─────────────────────────▶ full sync from the model: rewrite every chain,
+ *                                              `-X` the chains of the last applied model that are
+ *                                              gone, and `-C` (check) every jump from the built-in
+ *                                              chains in the same restore
+ *   on start, after a failed sync, after
+ *   cleanup(), or when the restore above     ─▶ full sync from `iptables-save`: rewrite every
+ *   was rejected                               chain, re-insert missing jumps from the built-in
+ *                                              chains, delete every leftover chain of ours
+ * The proxier knows what it applied, so the periodic full sync needs no `iptables-save` (whose
+ * cost grows with the ruleset). What others did to the tables it need not know for our own chains:
+ * each is written whole, and created again if it was deleted. What that sync does not write are
+ * the jumps from the built-in chains, and they are what a flushed table (a firewall reload) loses
+ * first: so each is checked with `-C` at the top of the same restore. When one is gone,
+ * iptables-restore rejects the payload before writing anything, and the same sync starts over from
+ * `iptables-save`. The jumps are the canaries (upstream kube-proxy keeps a separate
+ * KUBE-PROXY-CANARY chain, which tells a flush but not one jump deleted). Tables flushed behind
+ * our back come back within one sync period either way.
  */
 import type { Logger } from '../../base/index.js';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '../../base/index.js';
@@ -18,7 +29,7 @@ import type { ProxyHost } from '../host.js';
 import { ProxyStateStore, StoreBackedSink } from '../state.js';
 import type { Proxier } from '../proxier.js';
 import { KUBE_FIREWALL } from './chain-names.js';
-import { changedServices, generateRules, natChainsOf, type RuleGeneratorOptions, type RuleModel, type ServicePortRules } from './rules.js';
+import { changedServices, generateRules, natChainsOf, RuleCache, type RuleGeneratorOptions, type RuleModel, type ServicePortRules } from './rules.js';
 import { jumpsIntoOwnedChains, missingJumps, ownedChains, parseSave, renderRestore, type SavedTables } from './restore.js';
 import { renderCleanup } from './cleanup.js';
 import { SyncRunner } from '../sync-runner.js';
@@ -54,10 +65,13 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
   private readonly syncPeriodMs: number;
   private readonly minSyncPeriodMs: number;
   private readonly genOpts: RuleGeneratorOptions;
+  private readonly ruleCache = new RuleCache();
 
   /** The model the kernel holds since the last successful sync. */
   private applied: RuleModel | undefined;
   private needFullSync = true;
+  /** The kernel may hold rules `applied` does not describe: the next full sync reads iptables-save. */
+  private needSave = true;
   private readonly runner: SyncRunner;
   private sysctlsDone = false;
 
@@ -141,7 +155,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     const startedAt = performance.now();
     const full = this.needFullSync || !this.applied;
     const generation = this.store.generation;
-    const next = generateRules(this.store.snapshot(), this.genOpts);
+    const next = generateRules(this.store.snapshot(), this.genOpts, this.ruleCache);
     const prev = this.applied;
     let result: SyncResult;
     try {
@@ -151,8 +165,9 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
       }
       result = full ? await this.fullSync(next) : await this.partialSync(prev!, next);
     } catch (err) {
-      // The kernel may hold anything now: only a full sync knows.
+      // The kernel may hold anything now: only a full sync from iptables-save knows.
       this.needFullSync = true;
+      this.needSave = true;
       this.mRestoreFailures.inc();
       if (!full) this.mPartialRestoreFailures.inc();
       this.log.error({ err, full }, 'sync failed');
@@ -169,8 +184,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     const natRules = next.nat.rules.length + next.services.reduce((n, s) => n + s.rules.length, 0);
     this.mRulesTotal.set({ table: 'nat' }, natRules);
     this.mRulesTotal.set({ table: 'filter' }, next.filter.rules.length);
-    const written = result.payload.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith('-I '));
-    this.mRulesLastSync.set({ table: 'all' }, written.length);
+    this.mRulesLastSync.set({ table: 'all' }, countWrittenRules(result.payload));
     const fields = { full, services: next.services.length, changed: result.changedServices.length, deleted: result.deletedChains.length, seconds };
     // Periodic syncs that change nothing are routine: keep them out of the info log.
     if (result.changedServices.length || result.deletedChains.length || !prev) this.log.info(fields, 'synced iptables rules');
@@ -180,6 +194,29 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
   }
 
   private async fullSync(next: RuleModel): Promise<SyncResult> {
+    const prev = this.applied;
+    if (this.needSave || !prev) return this.fullSyncFromSave(next);
+    // The periodic full sync: every chain rewritten from the model, the chains of the last applied
+    // model that are no longer wanted deleted, the jumps from the built-in chains checked, not read.
+    const wantNat = natChainsOf(next);
+    const wantFilter = new Set(next.filter.chains);
+    const staleNat = [...natChainsOf(prev)].filter((c) => !wantNat.has(c));
+    const staleFilter = prev.filter.chains.filter((c) => !wantFilter.has(c));
+    const payload = renderRestore(next, { deleteChains: { nat: staleNat, filter: staleFilter }, checkRules: next.jumps });
+    try {
+      await this.host.restore(payload);
+    } catch (err) {
+      // Most likely a check failed: a jump from a built-in chain is gone (nothing was written: the
+      // checks come first). Whatever it was, a full sync from iptables-save sorts it out, and
+      // reports it if it fails too.
+      this.log.info({ err }, 'iptables-restore rejected the full sync (tables flushed or changed behind our back?): re-reading them with iptables-save');
+      return this.fullSyncFromSave(next);
+    }
+    return { full: true, changedServices: serviceKeys(next), deletedChains: [...staleFilter, ...staleNat], payload };
+  }
+
+  /** The full sync that trusts nothing: reads what the kernel holds first. */
+  private async fullSyncFromSave(next: RuleModel): Promise<SyncResult> {
     const saved = parseSave(await this.host.save(['filter', 'nat']));
     const wantNat = natChainsOf(next);
     const wantFilter = new Set(next.filter.chains);
@@ -191,7 +228,8 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
       insertJumps: missingJumpsFor(saved, next),
     });
     await this.host.restore(payload);
-    return { full: true, changedServices: [...new Set(next.services.map((s) => s.serviceKey))], deletedChains: [...staleFilter, ...staleNat], payload };
+    this.needSave = false;
+    return { full: true, changedServices: serviceKeys(next), deletedChains: [...staleFilter, ...staleNat], payload };
   }
 
   private async partialSync(prev: RuleModel, next: RuleModel): Promise<SyncResult> {
@@ -252,9 +290,23 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
       if (payload) await this.host.restore(payload);
       this.applied = undefined;
       this.needFullSync = true;
+      this.needSave = true;
       this.log.info('removed all proxy rules');
     });
   }
+}
+
+function serviceKeys(model: RuleModel): string[] {
+  return [...new Set(model.services.map((s) => s.serviceKey))];
+}
+
+/** Rules a payload adds (`-A` and `-I` lines), without splitting it into lines. */
+function countWrittenRules(payload: string): number {
+  let n = 0;
+  for (let i = 0; i >= 0 && i < payload.length; i = payload.indexOf('\n', i) + 1 || -1) {
+    if (payload.startsWith('-A ', i) || payload.startsWith('-I ', i)) n++;
+  }
+  return n;
 }
 
 function missingJumpsFor(saved: SavedTables, next: RuleModel) {

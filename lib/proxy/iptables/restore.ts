@@ -17,42 +17,50 @@ export interface RenderOptions {
   changedServices?: ReadonlySet<string>;
   /** Chains to flush and delete, per table (stale service chains, leftovers of earlier runs). */
   deleteChains?: { filter?: readonly string[]; nat?: readonly string[] };
+  /**
+   * Rules that must already be there, checked (`-C`) in sections of their own ahead of the rest:
+   * when one is missing, iptables-restore fails there, quickly and before anything is written.
+   */
+  checkRules?: readonly JumpRule[];
   /** Rules to remove from built-in chains first (`-D`), e.g. jumps to chains being deleted. */
   deleteRules?: readonly JumpRule[];
   /** Jump rules missing from built-in chains, inserted at the top (`-I`). */
   insertJumps?: readonly JumpRule[];
 }
 
-/** The restore payload for a model: `*filter ... COMMIT` then `*nat ... COMMIT`. */
+/** The restore payload for a model: the checks' sections if any, then `*filter ... COMMIT` and `*nat ... COMMIT`. */
 export function renderRestore(model: RuleModel, opts: RenderOptions = {}): string {
+  // Loops and one join: a full sync at 5,000 services renders some 50,000 lines.
   const out: string[] = [];
-  const chainLine = (c: string) => `:${c} - [0:0]`;
-  const del = { filter: [...(opts.deleteChains?.filter ?? [])], nat: [...(opts.deleteChains?.nat ?? [])] };
-
+  for (const table of ['filter', 'nat'] as const) {
+    const checks = (opts.checkRules ?? []).filter((r) => r.table === table);
+    if (checks.length) out.push(`*${table}`, ...checks.map((r) => formatRule('-C', r.chain, r.args)), 'COMMIT');
+  }
   for (const table of ['filter', 'nat'] as const) {
     out.push(`*${table}`);
-    const chains = table === 'filter' ? [...model.filter.chains] : [...model.nat.chains];
-    const rules = table === 'filter' ? [...model.filter.rules] : [...model.nat.rules];
-    const serviceRules: string[] = [];
-    if (table === 'nat') {
-      for (const s of model.services) {
-        if (opts.changedServices && !opts.changedServices.has(s.serviceKey)) continue;
-        chains.push(...s.chains);
-        serviceRules.push(...s.rules);
+    const top = table === 'filter' ? model.filter : model.nat;
+    const services = table === 'nat' ? model.services.filter((s) => !opts.changedServices || opts.changedServices.has(s.serviceKey)) : [];
+    const written = new Set(top.chains);
+    for (const c of top.chains) out.push(`:${c} - [0:0]`);
+    for (const s of services) {
+      for (const c of s.chains) {
+        written.add(c);
+        out.push(`:${c} - [0:0]`);
       }
     }
-    const written = new Set(chains);
-    const deleting = del[table].filter((c) => !written.has(c));
-    for (const c of chains) out.push(chainLine(c));
-    for (const c of deleting) out.push(chainLine(c)); // flushes it, so that -X below succeeds
+    const deleting = (opts.deleteChains?.[table] ?? []).filter((c) => !written.has(c));
+    for (const c of deleting) out.push(`:${c} - [0:0]`); // flushes it, so that -X below succeeds
     for (const r of opts.deleteRules ?? []) if (r.table === table) out.push(formatRule('-D', r.chain, r.args));
     // Inserted in reverse so that the first jump of the list ends up on top.
-    for (const j of [...(opts.insertJumps ?? [])].reverse()) if (j.table === table) out.push(formatRule('-I', j.chain, j.args));
-    out.push(...rules, ...serviceRules);
+    const inserts = opts.insertJumps ?? [];
+    for (let i = inserts.length - 1; i >= 0; i--) if (inserts[i]!.table === table) out.push(formatRule('-I', inserts[i]!.chain, inserts[i]!.args));
+    for (const r of top.rules) out.push(r);
+    for (const s of services) for (const r of s.rules) out.push(r);
     for (const c of deleting) out.push(`-X ${c}`);
     out.push('COMMIT');
   }
-  return out.join('\n') + '\n';
+  out.push('');
+  return out.join('\n');
 }
 
 /** What `iptables-save` shows of one table. */

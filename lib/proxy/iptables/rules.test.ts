@@ -7,7 +7,7 @@ import type { ProxyState } from '../state.js';
 import { base32, endpointChainName, serviceChainName } from './chain-names.js';
 import { formatFixed10, probability } from './probability.js';
 import { renderRestore } from './restore.js';
-import { changedServices, generateRules, natChainsOf, type RuleGeneratorOptions } from './rules.js';
+import { changedServices, generateRules, natChainsOf, RuleCache, type RuleGeneratorOptions } from './rules.js';
 
 const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 
@@ -295,5 +295,44 @@ describe('partial syncs', () => {
     expect(payload).not.toContain(`:${cacheSvc}`);
     expect(payload).toContain(`-j ${cacheSvc}`);
     expect(payload).toContain(`-X ${removedSep}`);
+  });
+});
+
+describe('a RuleCache', () => {
+  const cache = (n: number) => makeService('ns2', 'cache', { clusterIP: '10.96.0.20', type: 'NodePort', ports: [{ port: 6379, nodePort: 30079 }], ...(n ? { externalIPs: [`198.51.100.${n}`] } : {}) });
+  const cacheSlice = (ip: string) => makeEndpointSlice('ns2', 'cache', [{ ip }], [{ port: 6379 }]);
+
+  it('gives the same model as generating from scratch, sync after sync, reusing unchanged services', () => {
+    const rc = new RuleCache();
+    const opts = { ...base };
+    const webSvc = web();
+    const webSlice = webEndpoints(3);
+    const states: ProxyState[] = [
+      { services: [webSvc, cache(0)], endpointSlices: [webSlice, cacheSlice('10.244.2.9')] },
+      // The cache's endpoint moves (a new slice object), then the service itself changes.
+      { services: [webSvc, cache(0)], endpointSlices: [webSlice, cacheSlice('10.244.2.10')] },
+      { services: [webSvc, cache(7)], endpointSlices: [webSlice, cacheSlice('10.244.2.10')] },
+      // A second slice for web, then web without any, then web gone.
+      { services: [webSvc, cache(7)], endpointSlices: [webSlice, makeEndpointSlice('ns1', 'web', [{ ip: '10.244.9.9' }], [{ name: 'http', port: 8080 }], 'web-2'), cacheSlice('10.244.2.10')] },
+      { services: [webSvc, cache(7)], endpointSlices: [cacheSlice('10.244.2.10')] },
+      { services: [cache(7)], endpointSlices: [webSlice, cacheSlice('10.244.2.10')] },
+      { services: [webSvc, cache(7)], endpointSlices: [webSlice, cacheSlice('10.244.2.10')] },
+    ];
+    let prev = generateRules(states[0]!, opts, rc);
+    expect(renderRestore(prev)).toBe(renderRestore(generateRules(states[0]!, opts)));
+    for (const st of states.slice(1)) {
+      const next = generateRules(st, opts, rc);
+      const fresh = generateRules(st, opts);
+      expect(renderRestore(next)).toBe(renderRestore(fresh));
+      expect(changedServices(prev, next)).toEqual(changedServices(prev, fresh));
+      prev = next;
+    }
+    // Nothing changed: the very same service objects come back, and nothing counts as changed.
+    const again = generateRules(states.at(-1)!, opts, rc);
+    expect(again.services.every((s, i) => s === prev.services[i])).toBe(true);
+    expect(changedServices(prev, again)).toEqual(new Set());
+    // Other options: nothing is reused.
+    const masq = { ...base, masqueradeAll: true };
+    expect(renderRestore(generateRules(states.at(-1)!, masq, rc))).toBe(renderRestore(generateRules(states.at(-1)!, masq)));
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The rule generator of iptables mode: services and endpoints in, a `RuleModel` out. It is a pure
  * function (no I/O, no clock) so that its output can be compared with golden files; the Proxier
- * turns a model into `iptables-restore` input with `renderRestore` (restore.ts).
+ * turns a model into `iptables-restore` input with `renderRestore` (restore.ts). A `RuleCache`
+ * lets the proxier skip the services that did not change since its last sync (the output is the
+ * same with or without it).
  *
  * The shapes follow upstream kube-proxy's iptables proxier:
  *
@@ -18,7 +20,8 @@
  *           endpoints) in KUBE-SERVICES / KUBE-EXTERNAL-SERVICES; KUBE-FORWARD accepts marked and pod traffic.
  */
 import type { ProxyState } from '../state.js';
-import { buildEndpointsMap, categorizeEndpoints, type EndpointInfo, type EndpointsMap } from '../endpoints.js';
+import type { EndpointSlice, Service } from '../../api/index.js';
+import { buildEndpointsMap, categorizeEndpoints, serviceNameLabel, type EndpointInfo } from '../endpoints.js';
 import { buildServicePorts, externallyAccessible, isIPv4, servicePortKey, type ServicePortInfo } from '../service-port.js';
 import {
   endpointChainName,
@@ -107,12 +110,17 @@ export interface RuleModel {
 type Args = string[];
 
 /** Quotes an argument for iptables-restore when it holds a space, as upstream writes comments. */
+const needsQuotes = /[\s"]/;
+
 export function quoteArg(a: string): string {
-  return /[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a;
+  return needsQuotes.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a;
 }
 
-export function formatRule(op: '-A' | '-I' | '-D', chain: string, args: readonly string[]): string {
-  return [op, chain, ...args.map(quoteArg)].join(' ');
+export function formatRule(op: '-A' | '-I' | '-D' | '-C', chain: string, args: readonly string[]): string {
+  // Plain concatenation: this runs for every rule of every sync.
+  let out = `${op} ${chain}`;
+  for (const a of args) out += ' ' + quoteArg(a);
+  return out;
 }
 
 const comment = (text: string): Args => ['-m', 'comment', '--comment', text];
@@ -173,21 +181,77 @@ function nodePortDestinations(opts: RuleGeneratorOptions): 'all' | string[] {
 }
 
 /**
- * Generates the complete rule model for a state. Deterministic: the same input always gives the
- * same text (services sorted by key, endpoints by address).
+ * What the model of one service is computed from, remembered across syncs by the proxier: a
+ * service whose object and EndpointSlice objects are the very ones of the last sync (informer
+ * objects are never modified, see ProxyStateSink) gets its rules back without regenerating them.
+ * Only the services of the last generation are kept.
  */
-export function generateRules(state: ProxyState, opts: RuleGeneratorOptions): RuleModel {
-  const servicePorts = buildServicePorts(state.services).sort((a, b) => cmp(servicePortKey(a), servicePortKey(b)));
-  const endpointsMap = buildEndpointsMap(state.endpointSlices, opts.nodeName);
-  return generateFromMaps(servicePorts, endpointsMap, opts);
+export class RuleCache {
+  opts: RuleGeneratorOptions | undefined;
+  entries = new Map<string, { svc: Service; slices: readonly EndpointSlice[]; ports: PortRules[] }>();
+}
+
+/** One service port's share of the model: its own chains, and its rules in the top-level chains. */
+interface PortRules {
+  key: string;
+  nat: string[];
+  filter: string[];
+  service: ServicePortRules;
+}
+
+/**
+ * Generates the complete rule model for a state. Deterministic: the same input always gives the
+ * same text (services sorted by key, endpoints by address). With a `cache` (the same one every
+ * sync, with the same `opts` object), unchanged services are not generated again.
+ */
+export function generateRules(state: ProxyState, opts: RuleGeneratorOptions, cache?: RuleCache): RuleModel {
+  const mark = masqueradeMark(opts.masqueradeBit);
+  const ports: PortRules[] = [];
+  if (!cache) {
+    const endpointsMap = buildEndpointsMap(state.endpointSlices, opts.nodeName);
+    for (const sp of buildServicePorts(state.services)) ports.push(portRules(sp, endpointsMap.get(servicePortKey(sp)) ?? [], opts, mark));
+  } else {
+    if (cache.opts !== opts) {
+      cache.opts = opts;
+      cache.entries.clear();
+    }
+    const slicesByService = new Map<string, EndpointSlice[]>();
+    for (const slice of state.endpointSlices) {
+      const svc = slice.metadata.labels?.[serviceNameLabel];
+      if (!svc) continue;
+      const key = `${slice.metadata.namespace ?? 'default'}/${svc}`;
+      const list = slicesByService.get(key);
+      if (list) list.push(slice);
+      else slicesByService.set(key, [slice]);
+    }
+    const entries: RuleCache['entries'] = new Map();
+    for (const svc of state.services) {
+      const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`;
+      const slices = slicesByService.get(key) ?? [];
+      let entry = cache.entries.get(key);
+      if (!entry || entry.svc !== svc || !sameItems(entry.slices, slices)) {
+        const endpointsMap = buildEndpointsMap(slices, opts.nodeName);
+        entry = { svc, slices, ports: buildServicePorts([svc]).map((sp) => portRules(sp, endpointsMap.get(servicePortKey(sp)) ?? [], opts, mark)) };
+      }
+      entries.set(key, entry);
+      for (const p of entry.ports) ports.push(p);
+    }
+    cache.entries = entries;
+  }
+  ports.sort((a, b) => cmp(a.key, b.key));
+  return assemble(ports, opts, mark);
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function generateFromMaps(servicePorts: readonly ServicePortInfo[], endpointsMap: EndpointsMap, opts: RuleGeneratorOptions): RuleModel {
-  const mark = masqueradeMark(opts.masqueradeBit);
+/** The whole model: the fixed rules, each service port's, and the node port catch-all last. */
+function assemble(ports: readonly PortRules[], opts: RuleGeneratorOptions, mark: string): RuleModel {
   const filterChains: string[] = [...iptablesTopLevelChains.filter];
   const filterRules: string[] = [];
   const natChains: string[] = [...iptablesTopLevelChains.nat];
@@ -216,163 +280,10 @@ export function generateFromMaps(servicePorts: readonly ServicePortInfo[], endpo
     ]);
   }
 
-  for (const sp of servicePorts) {
-    const key = servicePortKey(sp);
-    const protocol = sp.protocol.toLowerCase();
-    const name = sp.name;
-    const proto: Args = ['-m', protocol, '-p', protocol];
-    const svcChain = serviceChainName(name, sp.protocol);
-    const svlChain = localServiceChainName(name, sp.protocol);
-    const extChain = externalChainName(name, sp.protocol);
-    const fwChain = firewallChainName(name, sp.protocol);
-
-    const all = endpointsMap.get(key) ?? [];
-    const { cluster, local, allReachable, hasAnyEndpoints } = categorizeEndpoints(all, sp);
-    const usesClusterChain = cluster.length > 0;
-    const usesLocalChain = local.length > 0;
-
-    const internalChain = sp.internalPolicyLocal ? svlChain : svcChain;
-    const hasInternal = sp.internalPolicyLocal ? local.length > 0 : hasAnyEndpoints;
-    const externalPolicyChain = sp.externalPolicyLocal ? svlChain : svcChain;
-    const hasExternal = sp.externalPolicyLocal ? local.length > 0 : hasAnyEndpoints;
-    const usesExtChain = hasAnyEndpoints && externallyAccessible(sp);
-    const usesFwChain = hasAnyEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
-    const lbChain = usesFwChain ? fwChain : extChain;
-
-    let internalFilterTarget = '';
-    let internalFilterComment = '';
-    let externalFilterTarget = '';
-    let externalFilterComment = '';
-    if (!hasAnyEndpoints) {
-      internalFilterTarget = externalFilterTarget = 'REJECT';
-      internalFilterComment = externalFilterComment = `${name} has no endpoints`;
-    } else {
-      if (!hasInternal) {
-        internalFilterTarget = 'DROP';
-        internalFilterComment = `${name} has no local endpoints`;
-      }
-      if (!hasExternal) {
-        externalFilterTarget = 'DROP';
-        externalFilterComment = `${name} has no local endpoints`;
-      }
-    }
-
-    // --- Top-level chains: KUBE-SERVICES, KUBE-NODEPORTS (nat) and the filter table.
-    const clusterIPMatch: Args = [...proto, '-d', sp.clusterIP, '--dport', String(sp.port)];
-    if (hasInternal) N(KUBE_SERVICES, [...comment(`${name} cluster IP`), ...clusterIPMatch, '-j', internalChain]);
-    else F(KUBE_SERVICES, [...comment(internalFilterComment), ...clusterIPMatch, '-j', internalFilterTarget]);
-
-    for (const ip of sp.externalIPs) {
-      const match: Args = [...proto, '-d', ip, '--dport', String(sp.port)];
-      if (hasAnyEndpoints) N(KUBE_SERVICES, [...comment(`${name} external IP`), ...match, '-j', extChain]);
-      if (!hasExternal) F(KUBE_EXTERNAL_SERVICES, [...comment(externalFilterComment), ...match, '-j', externalFilterTarget]);
-    }
-    for (const ip of sp.loadBalancerIPs) {
-      const match: Args = [...proto, '-d', ip, '--dport', String(sp.port)];
-      if (hasAnyEndpoints) N(KUBE_SERVICES, [...comment(`${name} loadbalancer IP`), ...match, '-j', lbChain]);
-      if (usesFwChain) F(KUBE_PROXY_FIREWALL, [...comment(`${name} traffic not accepted by ${fwChain}`), ...match, '-j', 'DROP']);
-    }
-    if (!hasExternal) {
-      for (const ip of sp.loadBalancerIPs) {
-        F(KUBE_EXTERNAL_SERVICES, [...comment(externalFilterComment), ...proto, '-d', ip, '--dport', String(sp.port), '-j', externalFilterTarget]);
-      }
-    }
-    if (sp.nodePort !== 0) {
-      if (hasAnyEndpoints) N(KUBE_NODEPORTS, [...comment(name), ...proto, '--dport', String(sp.nodePort), '-j', extChain]);
-      if (!hasExternal) {
-        F(KUBE_EXTERNAL_SERVICES, [
-          ...comment(externalFilterComment),
-          '-m', 'addrtype', '--dst-type', 'LOCAL',
-          ...proto, '--dport', String(sp.nodePort),
-          '-j', externalFilterTarget,
-        ]);
-      }
-    }
-    if (sp.healthCheckNodePort !== 0) {
-      F(KUBE_NODEPORTS, [...comment(`${name} health check node port`), '-m', 'tcp', '-p', 'tcp', '--dport', String(sp.healthCheckNodePort), '-j', 'ACCEPT']);
-    }
-
-    // --- Per-service chains.
-    const chains: string[] = [];
-    const rules: string[] = [];
-    const S = (chain: string, args: Args) => rules.push(formatRule('-A', chain, args));
-
-    if (hasInternal) {
-      if (opts.masqueradeAll) S(internalChain, [...comment(`${name} cluster IP`), ...clusterIPMatch, '-j', KUBE_MARK_MASQ]);
-      else if (opts.clusterCIDR) {
-        // Off-cluster traffic to a cluster IP (a node routing the service range for outside
-        // clients) may leave through another node; masquerade it so replies come back here.
-        S(internalChain, [...comment(`${name} cluster IP`), ...clusterIPMatch, '!', '-s', opts.clusterCIDR, '-j', KUBE_MARK_MASQ]);
-      }
-    }
-
-    if (usesExtChain) {
-      chains.push(extChain);
-      if (!sp.externalPolicyLocal) {
-        // The endpoint may be on another node: masquerade so that the reply comes back through us.
-        S(extChain, [...comment(`masquerade traffic for ${name} external destinations`), '-j', KUBE_MARK_MASQ]);
-      } else {
-        if (opts.clusterCIDR) {
-          // Pods reaching an external address behave as if they went out to the load balancer and
-          // came back: neither traffic policy applies.
-          S(extChain, [...comment(`pod traffic for ${name} external destinations`), '-s', opts.clusterCIDR, '-j', svcChain]);
-        }
-        // The node itself picks the external address as source: masquerade, and use any endpoint.
-        S(extChain, [...comment(`masquerade LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', KUBE_MARK_MASQ]);
-        S(extChain, [...comment(`route LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', svcChain]);
-      }
-      if (hasExternal) S(extChain, ['-j', externalPolicyChain]);
-    }
-
-    if (usesFwChain) {
-      chains.push(fwChain);
-      const fwComment = comment(`${name} loadbalancer IP`);
-      let allowFromNode = false;
-      for (const cidr of sp.loadBalancerSourceRanges) {
-        S(fwChain, [...fwComment, '-s', cidr, '-j', extChain]);
-        if ((opts.nodeIPs ?? []).some((ip) => ipInCIDR(ip, cidr))) allowFromNode = true;
-      }
-      // A VIP that is also a local address: requests from the node loop back with the VIP as source.
-      if (allowFromNode) for (const ip of sp.loadBalancerIPs) S(fwChain, [...fwComment, '-s', ip, '-j', extChain]);
-      S(fwChain, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
-    }
-
-    const writeBalancing = (chain: string, eps: readonly EndpointInfo[]) => {
-      chains.push(chain);
-      if (sp.stickySeconds > 0) {
-        for (const ep of eps) {
-          const sep = endpointChainName(name, sp.protocol, ep.address);
-          S(chain, [...comment(`${name} -> ${ep.address}`), '-m', 'recent', '--name', sep, '--rcheck', '--seconds', String(sp.stickySeconds), '--reap', '-j', sep]);
-        }
-      }
-      eps.forEach((ep, i) => {
-        const sep = endpointChainName(name, sp.protocol, ep.address);
-        const random: Args = i < eps.length - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(eps.length - i)] : [];
-        S(chain, [...comment(`${name} -> ${ep.address}`), ...random, '-j', sep]);
-      });
-    };
-    if (usesClusterChain) writeBalancing(svcChain, cluster);
-    if (usesLocalChain) writeBalancing(svlChain, local);
-
-    for (const ep of allReachable) {
-      const sep = endpointChainName(name, sp.protocol, ep.address);
-      chains.push(sep);
-      // Hairpin: a pod reaching itself through the service must see the reply come from the
-      // service, so its own packets are masqueraded.
-      S(sep, [...comment(name), '-s', ep.ip, '-j', KUBE_MARK_MASQ]);
-      const affinity: Args = sp.stickySeconds > 0 ? ['-m', 'recent', '--name', sep, '--set'] : [];
-      S(sep, [...comment(name), ...affinity, ...proto, '-j', 'DNAT', '--to-destination', ep.address]);
-    }
-
-    services.push({
-      serviceKey: sp.serviceKey,
-      key,
-      info: sp,
-      chains,
-      rules,
-      endpoints: allReachable.map((e) => e.address),
-      hasEndpoints: hasAnyEndpoints,
-    });
+  for (const p of ports) {
+    for (const r of p.nat) natRules.push(r);
+    for (const r of p.filter) filterRules.push(r);
+    services.push(p.service);
   }
 
   // Node ports last: a cluster IP or external IP that is also a local address wins over a node port.
@@ -410,6 +321,170 @@ export function generateFromMaps(servicePorts: readonly ServicePortInfo[], endpo
   };
 }
 
+/** The rules of one service port: its chains, and what it adds to the top-level chains. */
+function portRules(sp: ServicePortInfo, endpoints: readonly EndpointInfo[], opts: RuleGeneratorOptions, mark: string): PortRules {
+  const natRules: string[] = [];
+  const filterRules: string[] = [];
+  const F = (chain: string, args: Args) => filterRules.push(formatRule('-A', chain, args));
+  const N = (chain: string, args: Args) => natRules.push(formatRule('-A', chain, args));
+  const key = servicePortKey(sp);
+  const protocol = sp.protocol.toLowerCase();
+  const name = sp.name;
+  const proto: Args = ['-m', protocol, '-p', protocol];
+  const svcChain = serviceChainName(name, sp.protocol);
+  const svlChain = localServiceChainName(name, sp.protocol);
+  const extChain = externalChainName(name, sp.protocol);
+  const fwChain = firewallChainName(name, sp.protocol);
+
+  const { cluster, local, allReachable, hasAnyEndpoints } = categorizeEndpoints(endpoints, sp);
+  const usesClusterChain = cluster.length > 0;
+  const usesLocalChain = local.length > 0;
+
+  const internalChain = sp.internalPolicyLocal ? svlChain : svcChain;
+  const hasInternal = sp.internalPolicyLocal ? local.length > 0 : hasAnyEndpoints;
+  const externalPolicyChain = sp.externalPolicyLocal ? svlChain : svcChain;
+  const hasExternal = sp.externalPolicyLocal ? local.length > 0 : hasAnyEndpoints;
+  const usesExtChain = hasAnyEndpoints && externallyAccessible(sp);
+  const usesFwChain = hasAnyEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  const lbChain = usesFwChain ? fwChain : extChain;
+
+  let internalFilterTarget = '';
+  let internalFilterComment = '';
+  let externalFilterTarget = '';
+  let externalFilterComment = '';
+  if (!hasAnyEndpoints) {
+    internalFilterTarget = externalFilterTarget = 'REJECT';
+    internalFilterComment = externalFilterComment = `${name} has no endpoints`;
+  } else {
+    if (!hasInternal) {
+      internalFilterTarget = 'DROP';
+      internalFilterComment = `${name} has no local endpoints`;
+    }
+    if (!hasExternal) {
+      externalFilterTarget = 'DROP';
+      externalFilterComment = `${name} has no local endpoints`;
+    }
+  }
+
+  // --- Top-level chains: KUBE-SERVICES, KUBE-NODEPORTS (nat) and the filter table.
+  const clusterIPMatch: Args = [...proto, '-d', sp.clusterIP, '--dport', String(sp.port)];
+  if (hasInternal) N(KUBE_SERVICES, [...comment(`${name} cluster IP`), ...clusterIPMatch, '-j', internalChain]);
+  else F(KUBE_SERVICES, [...comment(internalFilterComment), ...clusterIPMatch, '-j', internalFilterTarget]);
+
+  for (const ip of sp.externalIPs) {
+    const match: Args = [...proto, '-d', ip, '--dport', String(sp.port)];
+    if (hasAnyEndpoints) N(KUBE_SERVICES, [...comment(`${name} external IP`), ...match, '-j', extChain]);
+    if (!hasExternal) F(KUBE_EXTERNAL_SERVICES, [...comment(externalFilterComment), ...match, '-j', externalFilterTarget]);
+  }
+  for (const ip of sp.loadBalancerIPs) {
+    const match: Args = [...proto, '-d', ip, '--dport', String(sp.port)];
+    if (hasAnyEndpoints) N(KUBE_SERVICES, [...comment(`${name} loadbalancer IP`), ...match, '-j', lbChain]);
+    if (usesFwChain) F(KUBE_PROXY_FIREWALL, [...comment(`${name} traffic not accepted by ${fwChain}`), ...match, '-j', 'DROP']);
+  }
+  if (!hasExternal) {
+    for (const ip of sp.loadBalancerIPs) {
+      F(KUBE_EXTERNAL_SERVICES, [...comment(externalFilterComment), ...proto, '-d', ip, '--dport', String(sp.port), '-j', externalFilterTarget]);
+    }
+  }
+  if (sp.nodePort !== 0) {
+    if (hasAnyEndpoints) N(KUBE_NODEPORTS, [...comment(name), ...proto, '--dport', String(sp.nodePort), '-j', extChain]);
+    if (!hasExternal) {
+      F(KUBE_EXTERNAL_SERVICES, [
+        ...comment(externalFilterComment),
+        '-m', 'addrtype', '--dst-type', 'LOCAL',
+        ...proto, '--dport', String(sp.nodePort),
+        '-j', externalFilterTarget,
+      ]);
+    }
+  }
+  if (sp.healthCheckNodePort !== 0) {
+    F(KUBE_NODEPORTS, [...comment(`${name} health check node port`), '-m', 'tcp', '-p', 'tcp', '--dport', String(sp.healthCheckNodePort), '-j', 'ACCEPT']);
+  }
+
+  // --- Per-service chains.
+  const chains: string[] = [];
+  const rules: string[] = [];
+  const S = (chain: string, args: Args) => rules.push(formatRule('-A', chain, args));
+
+  if (hasInternal) {
+    if (opts.masqueradeAll) S(internalChain, [...comment(`${name} cluster IP`), ...clusterIPMatch, '-j', KUBE_MARK_MASQ]);
+    else if (opts.clusterCIDR) {
+      // Off-cluster traffic to a cluster IP (a node routing the service range for outside
+      // clients) may leave through another node; masquerade it so replies come back here.
+      S(internalChain, [...comment(`${name} cluster IP`), ...clusterIPMatch, '!', '-s', opts.clusterCIDR, '-j', KUBE_MARK_MASQ]);
+    }
+  }
+
+  if (usesExtChain) {
+    chains.push(extChain);
+    if (!sp.externalPolicyLocal) {
+      // The endpoint may be on another node: masquerade so that the reply comes back through us.
+      S(extChain, [...comment(`masquerade traffic for ${name} external destinations`), '-j', KUBE_MARK_MASQ]);
+    } else {
+      if (opts.clusterCIDR) {
+        // Pods reaching an external address behave as if they went out to the load balancer and
+        // came back: neither traffic policy applies.
+        S(extChain, [...comment(`pod traffic for ${name} external destinations`), '-s', opts.clusterCIDR, '-j', svcChain]);
+      }
+      // The node itself picks the external address as source: masquerade, and use any endpoint.
+      S(extChain, [...comment(`masquerade LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', KUBE_MARK_MASQ]);
+      S(extChain, [...comment(`route LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', svcChain]);
+    }
+    if (hasExternal) S(extChain, ['-j', externalPolicyChain]);
+  }
+
+  if (usesFwChain) {
+    chains.push(fwChain);
+    const fwComment = comment(`${name} loadbalancer IP`);
+    let allowFromNode = false;
+    for (const cidr of sp.loadBalancerSourceRanges) {
+      S(fwChain, [...fwComment, '-s', cidr, '-j', extChain]);
+      if ((opts.nodeIPs ?? []).some((ip) => ipInCIDR(ip, cidr))) allowFromNode = true;
+    }
+    // A VIP that is also a local address: requests from the node loop back with the VIP as source.
+    if (allowFromNode) for (const ip of sp.loadBalancerIPs) S(fwChain, [...fwComment, '-s', ip, '-j', extChain]);
+    S(fwChain, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
+  }
+
+  const writeBalancing = (chain: string, eps: readonly EndpointInfo[]) => {
+    chains.push(chain);
+    if (sp.stickySeconds > 0) {
+      for (const ep of eps) {
+        const sep = endpointChainName(name, sp.protocol, ep.address);
+        S(chain, [...comment(`${name} -> ${ep.address}`), '-m', 'recent', '--name', sep, '--rcheck', '--seconds', String(sp.stickySeconds), '--reap', '-j', sep]);
+      }
+    }
+    eps.forEach((ep, i) => {
+      const sep = endpointChainName(name, sp.protocol, ep.address);
+      const random: Args = i < eps.length - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(eps.length - i)] : [];
+      S(chain, [...comment(`${name} -> ${ep.address}`), ...random, '-j', sep]);
+    });
+  };
+  if (usesClusterChain) writeBalancing(svcChain, cluster);
+  if (usesLocalChain) writeBalancing(svlChain, local);
+
+  for (const ep of allReachable) {
+    const sep = endpointChainName(name, sp.protocol, ep.address);
+    chains.push(sep);
+    // Hairpin: a pod reaching itself through the service must see the reply come from the
+    // service, so its own packets are masqueraded.
+    S(sep, [...comment(name), '-s', ep.ip, '-j', KUBE_MARK_MASQ]);
+    const affinity: Args = sp.stickySeconds > 0 ? ['-m', 'recent', '--name', sep, '--set'] : [];
+    S(sep, [...comment(name), ...affinity, ...proto, '-j', 'DNAT', '--to-destination', ep.address]);
+  }
+
+  const service: ServicePortRules = {
+    serviceKey: sp.serviceKey,
+    key,
+    info: sp,
+    chains,
+    rules,
+    endpoints: allReachable.map((e) => e.address),
+    hasEndpoints: hasAnyEndpoints,
+  };
+  return { key, nat: natRules, filter: filterRules, service };
+}
+
 /** Every nat chain of a model (top-level and per-service). */
 export function natChainsOf(model: RuleModel): Set<string> {
   const out = new Set(model.nat.chains);
@@ -422,15 +497,25 @@ export function natChainsOf(model: RuleModel): Set<string> {
  * partial sync must rewrite. A service present in only one of the models counts as changed.
  */
 export function changedServices(prev: RuleModel | undefined, next: RuleModel): Set<string> {
-  const text = (m: RuleModel | undefined) => {
-    const out = new Map<string, string>();
-    for (const s of m?.services ?? []) out.set(s.serviceKey, (out.get(s.serviceKey) ?? '') + s.chains.join('\n') + '\n' + s.rules.join('\n') + '\n');
+  // Ports of a service the RuleCache did not regenerate are the very same objects: no text needed.
+  const ports = (m: RuleModel | undefined) => {
+    const out = new Map<string, ServicePortRules[]>();
+    for (const s of m?.services ?? []) {
+      const list = out.get(s.serviceKey);
+      if (list) list.push(s);
+      else out.set(s.serviceKey, [s]);
+    }
     return out;
   };
-  const a = text(prev);
-  const b = text(next);
+  const text = (list: readonly ServicePortRules[]) => list.map((s) => s.chains.join('\n') + '\n' + s.rules.join('\n') + '\n').join('');
+  const a = ports(prev);
+  const b = ports(next);
   const changed = new Set<string>();
-  for (const [k, v] of b) if (a.get(k) !== v) changed.add(k);
+  for (const [k, v] of b) {
+    const old = a.get(k);
+    if (old && old.length === v.length && old.every((s, i) => s === v[i])) continue;
+    if (!old || text(old) !== text(v)) changed.add(k);
+  }
   for (const k of a.keys()) if (!b.has(k)) changed.add(k);
   return changed;
 }
