@@ -67,6 +67,7 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
 
     // The sandbox: hostname, /etc/hosts, resolv.conf for dnsPolicy ClusterFirst.
     expect((await exec(client, ['hostname'])).trim()).toBe('duo');
+    expect((await exec(client, ['cat', '/etc/hostname'])).trim()).toBe('duo');
     expect(await exec(client, ['cat', '/etc/hosts'])).toContain(`${st.podIP}\tduo`);
     const resolv = await exec(client, ['cat', '/etc/resolv.conf']);
     expect(resolv).toContain(`search ${c.namespace}.svc.cluster.local svc.cluster.local cluster.local`);

@@ -50,6 +50,7 @@ export interface ContainerConfigInputs {
   /** The pod's hosts and resolv.conf files, when the kubelet manages them. */
   hostsPath?: string;
   resolvConfPath?: string;
+  hostnamePath?: string;
   nodeMemoryBytes: number;
   /** Labels every runtime object of this node carries. */
   labels: Record<string, string>;
@@ -123,6 +124,7 @@ export async function generateContainerConfig(i: ContainerConfigInputs): Promise
   if (c.workingDir) config.workingDir = c.workingDir;
   if (i.hostsPath) config.hostsPath = i.hostsPath;
   if (i.resolvConfPath) config.resolvConfPath = i.resolvConfPath;
+  if (i.hostnamePath) config.hostnamePath = i.hostnamePath;
   if (c.stdin) config.stdin = true;
   if (c.stdinOnce) config.stdinOnce = true;
   if (c.tty) config.tty = true;

@@ -86,6 +86,7 @@ export interface PodRecord {
   filesFor?: string;
   hostsPath?: string;
   resolvConfPath?: string;
+  hostnamePath?: string;
   mounts: Map<string, MountedVolume>;
   runningSeen: boolean;
   /** Termination messages of exited instances (they never change). */
@@ -356,6 +357,7 @@ export class PodSyncer {
     }
     rec.resolvConfPath = undefined;
     rec.hostsPath = undefined;
+    rec.hostnamePath = undefined;
     if (dns.resolvConf) {
       rec.resolvConfPath = path.join(dir, 'resolv.conf');
       // Written in place: containers bind-mount this very file.
@@ -364,6 +366,8 @@ export class PodSyncer {
     if (!pod.spec?.hostNetwork) {
       rec.hostsPath = path.join(dir, 'etc-hosts');
       await fs.writeFile(rec.hostsPath, hostsFileContent(pod, rec.podIPs, this.d.dns.clusterDomain), { mode: 0o644 });
+      rec.hostnamePath = path.join(dir, 'etc-hostname');
+      await fs.writeFile(rec.hostnamePath, `${podKernelHostname(pod, this.d.dns.clusterDomain)}\n`, { mode: 0o644 });
     }
     rec.filesFor = ctx.sandboxId;
     return 'continue';
@@ -542,6 +546,7 @@ export class PodSyncer {
         },
         hostsPath: rec.hostsPath,
         resolvConfPath: rec.resolvConfPath,
+        hostnamePath: rec.hostnamePath,
         nodeMemoryBytes: this.d.nodeMemoryBytes,
         labels: this.d.runtimeLabels,
       });

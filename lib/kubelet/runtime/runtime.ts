@@ -147,6 +147,8 @@ export interface ContainerConfig {
   hostsPath?: string;
   /** A file on the node mounted as /etc/resolv.conf. */
   resolvConfPath?: string;
+  /** A file on the node mounted as /etc/hostname (the pod's hostname). */
+  hostnamePath?: string;
   resources?: LinuxResources;
   security?: ContainerSecurity;
   stdin?: boolean;

@@ -85,6 +85,7 @@ describe('containerCreateOptions', () => {
       ],
       hostsPath: '/var/lib/tkube/pods/u-1/etc-hosts',
       resolvConfPath: '/var/lib/tkube/pods/u-1/resolv.conf',
+      hostnamePath: '/var/lib/tkube/pods/u-1/etc-hostname',
     });
     expect(o.HostConfig).toMatchObject({
       CpuShares: 102,
@@ -103,6 +104,7 @@ describe('containerCreateOptions', () => {
         '/etc/config:/config:ro,rslave',
         '/var/lib/tkube/pods/u-1/etc-hosts:/etc/hosts:rw',
         '/var/lib/tkube/pods/u-1/resolv.conf:/etc/resolv.conf:rw',
+        '/var/lib/tkube/pods/u-1/etc-hostname:/etc/hostname:rw',
       ],
     });
     expect(o.HostConfig?.Privileged).toBeUndefined();
@@ -130,6 +132,8 @@ describe('sandboxCreateOptions', () => {
     expect(o.Image).toBe('tkube/pause:3.10');
     expect(o.Hostname).toBe('web');
     expect(o.HostConfig).toMatchObject({ NetworkMode: 'none', IpcMode: 'shareable', Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' } });
+    // No Docker network sandbox (and so no per-container libnetwork prestart hook).
+    expect(o.NetworkDisabled).toBe(true);
     expect(o.Labels).toMatchObject({
       app: 'web',
       'annotation.note': 'x',
@@ -143,6 +147,7 @@ describe('sandboxCreateOptions', () => {
     const o = sandboxCreateOptions({ metadata: pod, hostNetwork: true, hostIPC: true, hostPID: true, labels: { 'io.kubernetes.pod.uid': 'forged' } }, 'p');
     expect(o.HostConfig).toMatchObject({ NetworkMode: 'host', IpcMode: 'host', PidMode: 'host' });
     expect(o.Hostname).toBeUndefined();
+    expect(o.NetworkDisabled).toBeUndefined();
     expect(o.Labels!['io.kubernetes.pod.uid']).toBe('u-1');
   });
 });

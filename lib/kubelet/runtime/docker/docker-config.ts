@@ -82,7 +82,14 @@ export function sandboxCreateOptions(config: SandboxConfig, image: string): Dock
   if (config.sysctls && Object.keys(config.sysctls).length) hc.Sysctls = { ...config.sysctls };
   if (config.cgroupParent) hc.CgroupParent = config.cgroupParent;
   const opts: Docker.ContainerCreateOptions = { name: sandboxRuntimeName(m), Image: image, Labels: labels, HostConfig: hc };
-  if (!config.hostNetwork) opts.Hostname = (config.hostname ?? m.name).slice(0, 63);
+  if (!config.hostNetwork) {
+    opts.Hostname = (config.hostname ?? m.name).slice(0, 63);
+    // No Docker networking at all: the namespace still only has lo, but Docker skips its
+    // network sandbox, whose prestart hook runs the dockerd binary again for every container
+    // (20 pods at once: p50 1.7 s instead of 2.9 s). The kubelet writes the pod's hosts,
+    // resolv.conf and hostname files itself and mounts them into each container.
+    opts.NetworkDisabled = true;
+  }
   return opts;
 }
 
@@ -108,6 +115,7 @@ export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerC
   const binds = (config.mounts ?? []).map(bind);
   if (config.hostsPath) binds.push(bind({ hostPath: config.hostsPath, containerPath: '/etc/hosts' }));
   if (config.resolvConfPath) binds.push(bind({ hostPath: config.resolvConfPath, containerPath: '/etc/resolv.conf' }));
+  if (config.hostnamePath) binds.push(bind({ hostPath: config.hostnamePath, containerPath: '/etc/hostname' }));
   if (binds.length) hc.Binds = binds;
   if (sec.privileged) hc.Privileged = true;
   if (sec.readOnlyRootFilesystem) hc.ReadonlyRootfs = true;

@@ -47,6 +47,7 @@ import type {
   StreamSession,
   TerminalSize,
 } from '../runtime.js';
+import { cgroupStats } from './cgroup-stats.js';
 import { checkMount, containerCreateOptions, containerStateOf, containerStatusFrom, sandboxCreateOptions, sandboxStatusFrom, shareProcessNamespaceLabel } from './docker-config.js';
 import { ByteLimit, DockerDemuxer, DockerMergedDemux } from './streams.js';
 
@@ -520,6 +521,21 @@ export class DockerRuntime implements ContainerRuntime {
       s = (await this.docker.getContainer(info.Id).stats({ stream: false, 'one-shot': true } as { stream: false })) as DockerStats;
     } catch (err) {
       throw wrap(err, `reading stats of container ${short(info.Id)}`);
+    }
+    // Docker had nothing (a container in a sandbox without Docker networking): the cgroup has it.
+    if ((!s.read || s.read.startsWith('0001')) && info.State.Running && info.State.Pid) {
+      const cg = await cgroupStats(info.State.Pid);
+      if (cg) {
+        return {
+          id: info.Id,
+          timestamp: new Date(),
+          cpuUsageCoreNanoSeconds: cg.cpuUsageCoreNanoSeconds,
+          memoryUsageBytes: cg.memoryUsageBytes,
+          memoryWorkingSetBytes: Math.max(0, cg.memoryUsageBytes - cg.memoryInactiveFileBytes),
+          ...(cg.memoryRssBytes !== undefined ? { memoryRssBytes: cg.memoryRssBytes } : {}),
+          ...(info.HostConfig.Memory ? { memoryLimitBytes: info.HostConfig.Memory } : {}),
+        };
+      }
     }
     const ms = s.memory_stats?.stats ?? {};
     const usage = Number(s.memory_stats?.usage ?? 0);
