@@ -54,17 +54,24 @@ export function tokenRequestHandler(o: TokenRequestOptions): SubresourceHandler 
     if (o.maxExpirationSeconds > 0 && spec.expirationSeconds > o.maxExpirationSeconds) spec.expirationSeconds = o.maxExpirationSeconds;
 
     const sysctx = newContext({ namespace: ctx.namespace, user: { username: 'system:apiserver', groups: ['system:masters'] } });
-    const sa = (await o.registry.mustGet('', 'serviceaccounts').get(sysctx, info.name)) as ServiceAccount;
+    const saRead = o.registry.mustGet('', 'serviceaccounts').get(sysctx, info.name);
+    const ref = spec.boundObjectRef;
+    // The object the token is bound to is read at the same time as the account (a kubelet asks
+    // before each pod's sandbox: one storage round trip instead of two). The account's error,
+    // if any, still comes first.
+    const boundResource = { Pod: ['pods', ctx.namespace], Secret: ['secrets', ctx.namespace], Node: ['nodes', ''] }[ref?.kind as 'Pod' | 'Secret' | 'Node'];
+    const boundRead = ref && (ref.apiVersion ?? 'v1') === 'v1' && boundResource ? o.registry.mustGet('', boundResource[0]!).get(newContext({ namespace: boundResource[1]!, user: sysctx.user }), ref.name ?? '') : undefined;
+    boundRead?.catch(() => undefined);
+    const sa = (await saRead) as ServiceAccount;
     const claims: ServiceAccountClaims = { namespace: ctx.namespace, serviceaccount: { name: sa.metadata.name!, uid: sa.metadata.uid! } };
 
-    const ref = spec.boundObjectRef;
     if (ref) {
       if ((ref.apiVersion ?? 'v1') !== 'v1') throw newBadRequest(`cannot bind token to object of type ${ref.apiVersion}, Kind=${ref.kind}`);
       let obj: KubeObject;
-      const bound = (resource: string, namespace: string) => o.registry.mustGet('', resource).get(newContext({ namespace, user: sysctx.user }), ref.name ?? '');
+      const bound = () => boundRead!;
       switch (ref.kind) {
         case 'Pod': {
-          obj = await bound('pods', ctx.namespace);
+          obj = await bound();
           const pod = obj as { spec?: { serviceAccountName?: string; nodeName?: string } } & KubeObject;
           if ((pod.spec?.serviceAccountName || 'default') !== info.name) {
             throw newBadRequest(`cannot bind token for serviceaccount "${info.name}" to pod running with different serviceaccount name.`);
@@ -78,11 +85,11 @@ export function tokenRequestHandler(o: TokenRequestOptions): SubresourceHandler 
           break;
         }
         case 'Secret':
-          obj = await bound('secrets', ctx.namespace);
+          obj = await bound();
           claims.secret = { name: obj.metadata.name!, uid: obj.metadata.uid! };
           break;
         case 'Node':
-          obj = await bound('nodes', '');
+          obj = await bound();
           claims.node = { name: obj.metadata.name!, uid: obj.metadata.uid! };
           break;
         default:
