@@ -35,7 +35,19 @@ describe('tkube-kubelet restarted', { timeout: 300_000 }, () => {
       ),
     );
     for (const n of names) await c.waitForPod(n, 'Running and Ready', (p) => p.status?.phase === 'Running' && p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true, 90_000);
-    const before = new Map((await c.pods.list()).items.filter((p) => names.includes(p.metadata.name!)).map((p) => [p.metadata.name!, p]));
+    // The snapshot to compare with is taken once the kubelet has written its last status of
+    // these pods (a readiness result or a container's start can still be on its way when the
+    // last pod turns Ready): two lists a few seconds apart with the same versions.
+    const snapshot = async () => new Map((await c.pods.list()).items.filter((p) => names.includes(p.metadata.name!)).map((p) => [p.metadata.name!, p]));
+    const versions = (m: Map<string, { metadata: { resourceVersion?: string } }>) => [...m.values()].map((p) => p.metadata.resourceVersion).join(',');
+    let before = await snapshot();
+    await waitFor('the pods\' statuses to settle', async () => {
+      await new Promise((r) => setTimeout(r, 3000));
+      const again = await snapshot();
+      const settled = versions(again) === versions(before);
+      before = again;
+      return settled;
+    }, 60_000, 0);
     const dockerBefore = (await c.node.containers()).map((x) => x.Id).sort();
 
     await c.node.stopKubelet('SIGKILL');
