@@ -52,6 +52,11 @@ export class FakeClock implements Clock {
     return this.sleepers.length;
   }
 
+  /** Every parked deadline, earliest first. */
+  deadlines(): number[] {
+    return this.sleepers.map((s) => s.at).sort((a, b) => a - b);
+  }
+
   /** The earliest parked deadline, if any. */
   nextDeadline(): number | undefined {
     return this.sleepers.length ? Math.min(...this.sleepers.map((s) => s.at)) : undefined;

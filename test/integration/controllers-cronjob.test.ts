@@ -38,12 +38,24 @@ const cronJobs = () => cron.client.resource(Resources.cronJobs, 'default');
 const jobs = () => cron.client.resource(Resources.jobs, 'default');
 
 /**
- * Moves the fake clock to 5s past the next minute, once the controller waits for that minute
- * (its work queue sleeps on the fake clock until then), so the wake-up cannot be missed.
+ * Moves the fake clock to 5s past the minute the controller waits for (its work queue sleeps on
+ * the fake clock until then), so the wake-up cannot be missed. That is the fake clock's next
+ * minute, or the one after it when the cron job was created (in real time) after that minute
+ * had begun: the controller counts schedules from the creation time.
  */
 async function nextMinute(): Promise<number> {
-  const minute = Math.floor(clock.now() / 60_000) * 60_000 + 60_000;
-  await until(() => (clock.nextDeadline() ?? Infinity) <= minute + 1_000, 'the controller to wait for the next minute');
+  let minute = Math.floor(clock.now() / 60_000) * 60_000 + 60_000;
+  await until(() => {
+    const ds = clock.deadlines();
+    if (ds.length === 0) return false;
+    if (ds[0]! <= minute + 1_000) return true;
+    // Nothing before that minute, but a wake-up just past a later one: the cron job was created
+    // after the fake clock's next minute had begun (in real time), so its first is the one after.
+    const aligned = ds.find((d) => d % 60_000 <= 1_000);
+    if (aligned === undefined) return false;
+    minute = aligned - (aligned % 60_000);
+    return true;
+  }, 'the controller to wait for the next minute');
   await clock.advance(minute + 5_000 - clock.now());
   return minute;
 }
