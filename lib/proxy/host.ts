@@ -61,7 +61,6 @@ export interface ExecProxyHostOptions {
   log?: Logger;
 }
 
-/** Runs the real commands with execa, optionally inside a named network namespace. */
 /** The sections (`*table` … `COMMIT`) of an iptables-save output for these tables, in the order saved. */
 export function keepTables(saved: string, tables: readonly string[]): string {
   const want = new Set(tables);
@@ -75,6 +74,7 @@ export function keepTables(saved: string, tables: readonly string[]): string {
   return out.join('\n') + '\n';
 }
 
+/** Runs the real commands with execa, optionally inside a named network namespace. */
 export class ExecProxyHost implements ProxyHost {
   private readonly prefix: string[];
   private readonly wait: string;

@@ -198,10 +198,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
     if (this.needSave || !prev) return this.fullSyncFromSave(next);
     // The periodic full sync: every chain rewritten from the model, the chains of the last applied
     // model that are no longer wanted deleted, the jumps from the built-in chains checked, not read.
-    const wantNat = natChainsOf(next);
-    const wantFilter = new Set(next.filter.chains);
-    const staleNat = [...natChainsOf(prev)].filter((c) => !wantNat.has(c));
-    const staleFilter = prev.filter.chains.filter((c) => !wantFilter.has(c));
+    const { staleNat, staleFilter } = staleChains(next, [...natChainsOf(prev)], prev.filter.chains);
     const payload = renderRestore(next, { deleteChains: { nat: staleNat, filter: staleFilter }, checkRules: next.jumps });
     try {
       await this.host.restore(payload);
@@ -218,10 +215,7 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
   /** The full sync that trusts nothing: reads what the kernel holds first. */
   private async fullSyncFromSave(next: RuleModel): Promise<SyncResult> {
     const saved = parseSave(await this.host.save(['filter', 'nat']));
-    const wantNat = natChainsOf(next);
-    const wantFilter = new Set(next.filter.chains);
-    const staleNat = ownedChains(saved, 'nat').filter((c) => !wantNat.has(c));
-    const staleFilter = ownedChains(saved, 'filter').filter((c) => !wantFilter.has(c));
+    const { staleNat, staleFilter } = staleChains(next, ownedChains(saved, 'nat'), ownedChains(saved, 'filter'));
     const payload = renderRestore(next, {
       deleteChains: { nat: staleNat, filter: staleFilter },
       deleteRules: jumpsIntoOwnedChains(saved, ['filter', 'nat'], new Set([...staleNat, ...staleFilter])),
@@ -296,17 +290,20 @@ export class IptablesProxier extends StoreBackedSink implements Proxier {
   }
 }
 
+/** Chains of ours there now (per table) that `next` no longer has. */
+function staleChains(next: RuleModel, nat: readonly string[], filter: readonly string[]): { staleNat: string[]; staleFilter: string[] } {
+  const wantNat = natChainsOf(next);
+  const wantFilter = new Set(next.filter.chains);
+  return { staleNat: nat.filter((c) => !wantNat.has(c)), staleFilter: filter.filter((c) => !wantFilter.has(c)) };
+}
+
 function serviceKeys(model: RuleModel): string[] {
   return [...new Set(model.services.map((s) => s.serviceKey))];
 }
 
-/** Rules a payload adds (`-A` and `-I` lines), without splitting it into lines. */
+/** Rules a payload adds (`-A` and `-I` lines). */
 function countWrittenRules(payload: string): number {
-  let n = 0;
-  for (let i = 0; i >= 0 && i < payload.length; i = payload.indexOf('\n', i) + 1 || -1) {
-    if (payload.startsWith('-A ', i) || payload.startsWith('-I ', i)) n++;
-  }
-  return n;
+  return payload.match(/^-[AI] /gm)?.length ?? 0;
 }
 
 function missingJumpsFor(saved: SavedTables, next: RuleModel) {

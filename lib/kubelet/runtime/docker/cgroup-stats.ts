@@ -1,5 +1,5 @@
 /**
- * A container's CPU and memory read straight from its cgroup, for when Docker has no stats to
+ * A container's CPU and memory read straight from its cgroup, where Docker has no stats to
  * give: Docker 20.10 answers an empty stats document for a container that joined a sandbox
  * started without Docker networking (its collector fails on the missing network sandbox and
  * drops everything). The kubelet's pause containers run that way, so every app container needs

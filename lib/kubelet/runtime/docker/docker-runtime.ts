@@ -516,26 +516,26 @@ export class DockerRuntime implements ContainerRuntime {
 
   async stats(containerId: string): Promise<ContainerStats> {
     const info = await this.inspectRaw(containerId, 'container');
+    // The container's cgroup first: Docker 20.10 answers empty stats for a container in a sandbox
+    // without Docker networking (every pod container the kubelet starts), and its own stats come
+    // from these same files. Docker's stats stay for when the cgroup cannot be read from here.
+    const cg = info.State.Running && info.State.Pid ? await cgroupStats(info.State.Pid) : undefined;
+    if (cg) {
+      return {
+        id: info.Id,
+        timestamp: new Date(),
+        cpuUsageCoreNanoSeconds: cg.cpuUsageCoreNanoSeconds,
+        memoryUsageBytes: cg.memoryUsageBytes,
+        memoryWorkingSetBytes: Math.max(0, cg.memoryUsageBytes - cg.memoryInactiveFileBytes),
+        ...(cg.memoryRssBytes !== undefined ? { memoryRssBytes: cg.memoryRssBytes } : {}),
+        ...(info.HostConfig.Memory ? { memoryLimitBytes: info.HostConfig.Memory } : {}),
+      };
+    }
     let s: DockerStats;
     try {
       s = (await this.docker.getContainer(info.Id).stats({ stream: false, 'one-shot': true } as { stream: false })) as DockerStats;
     } catch (err) {
       throw wrap(err, `reading stats of container ${short(info.Id)}`);
-    }
-    // Docker had nothing (a container in a sandbox without Docker networking): the cgroup has it.
-    if ((!s.read || s.read.startsWith('0001')) && info.State.Running && info.State.Pid) {
-      const cg = await cgroupStats(info.State.Pid);
-      if (cg) {
-        return {
-          id: info.Id,
-          timestamp: new Date(),
-          cpuUsageCoreNanoSeconds: cg.cpuUsageCoreNanoSeconds,
-          memoryUsageBytes: cg.memoryUsageBytes,
-          memoryWorkingSetBytes: Math.max(0, cg.memoryUsageBytes - cg.memoryInactiveFileBytes),
-          ...(cg.memoryRssBytes !== undefined ? { memoryRssBytes: cg.memoryRssBytes } : {}),
-          ...(info.HostConfig.Memory ? { memoryLimitBytes: info.HostConfig.Memory } : {}),
-        };
-      }
     }
     const ms = s.memory_stats?.stats ?? {};
     const usage = Number(s.memory_stats?.usage ?? 0);
