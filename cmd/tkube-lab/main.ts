@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { flag, parseProgramFlags, type FlagSpecs } from '../../lib/base/index.js';
 import {
   Lab, adminKubeconfigPath, defaultClusterSpec, hostByName, labDown, labLayout, labStatus, logFileOf, nodeSummary, parseSecurityMode, planCluster,
-  provisionMachine, readRecord, renderHost, signClusterCertificates, systemLayout, validateBridgeName, workerNames, writeHostBundles, controlPlaneNames, type ClusterSpec,
+  parseDockerStorage, provisionMachine, readRecord, renderHost, signClusterCertificates, systemLayout, validateBridgeName, workerNames, writeHostBundles, controlPlaneNames, type ClusterSpec,
 } from '../../lib/lab/index.js';
 
 const tkubeHome = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -80,11 +80,14 @@ async function main(argv: string[]): Promise<number> {
         'skip-prepare': flag('bool', false, 'Do not run hack/provision.sh prepare (packages, kernel modules, images); hack/tkube-lab runs it before building.'),
         'no-wait': flag('bool', false, 'Do not wait for the nodes to be Ready and the cluster DNS to answer.'),
         timeout: flag('duration', 180_000, 'How long each wait may take.'),
+        'docker-storage': flag('string', env.TKUBE_LAB_DOCKER_STORAGE || 'tmpfs', 'Each host\'s Docker data-root: tmpfs (in memory, no disk writeback while pods start; gone at down) or disk (under --state-dir) (env TKUBE_LAB_DOCKER_STORAGE).', (v) =>
+          ['tmpfs', 'disk'].includes(v) ? undefined : 'must be tmpfs or disk',
+        ),
       }, rest);
       const lab = new Lab({
         stateDir: path.resolve(flags['state-dir']), bridge: flags.bridge, netnsPrefix: flags['netns-prefix'], spec: specFrom(flags),
         security: parseSecurityMode(flags.security, tkubeHome), tkubeHome, node: process.execPath, skipPrepare: flags['skip-prepare'], noWait: flags['no-wait'],
-        timeoutMs: flags.timeout, progress: print,
+        timeoutMs: flags.timeout, dockerStorage: parseDockerStorage(flags['docker-storage']), progress: print,
       });
       await lab.up();
       return 0;

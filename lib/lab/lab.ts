@@ -26,7 +26,7 @@ import {
   applyAddons, clientFor, configureHost, labelControlPlaneNodes, missingPrograms, nodeReady, startPhase, waitAPIServers, waitEtcd, waitNodesReady, waitUntil,
   type ProvisionContext, type ProvisionTarget,
 } from './provision.js';
-import { dockerAnswers, dockerSocket, labDockerUnit, loadImages, removeAllContainers } from './runtime.js';
+import { dockerAnswers, dockerSocket, labDockerUnit, loadImages, prepareDockerDirs, removeAllContainers, type DockerStorage } from './runtime.js';
 import type { SecurityMode } from './security.js';
 import { NetnsServiceManager } from './services.js';
 import { components, componentByName } from './units.js';
@@ -46,6 +46,8 @@ export interface LabOptions {
   /** Skip waiting for nodes Ready and DNS answers. */
   noWait: boolean;
   timeoutMs: number;
+  /** Where each host's Docker keeps images and containers (default tmpfs, see runtime.ts). */
+  dockerStorage?: DockerStorage;
   progress: Progress;
 }
 
@@ -201,8 +203,9 @@ export class Lab {
     for (const h of nodes) {
       const t = this.target(h);
       const hostDir = labHostDir(o.stateDir, h.name);
+      const storage = prepareDockerDirs(hostDir, o.dockerStorage ?? 'tmpfs', h.name);
       const outcome = await t.services.apply(labDockerUnit(h.name, hostDir));
-      this.say(`${h.name}: dockerd ${outcome === 'unchanged' ? 'already running' : outcome} (log: ${t.services.logHint('docker.service')})`);
+      this.say(`${h.name}: dockerd ${outcome === 'unchanged' ? 'already running' : outcome}, data-root on ${storage === 'disk' ? 'disk' : 'a tmpfs'} (log: ${t.services.logHint('docker.service')})`);
     }
     for (const h of nodes) {
       const sock = dockerSocket(labHostDir(o.stateDir, h.name));

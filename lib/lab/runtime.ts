@@ -3,9 +3,19 @@
  * its own data-root, exec-root and socket, leaving networking and iptables to the kubelet (a VM
  * uses Debian's docker.service instead). Images come from the machine's Docker (built there by
  * `npm run images`) with `docker save | docker load`, as there is no registry.
+ *
+ * Storage: by default each host's data-root and exec-root are tmpfs mounts of their own. A VM
+ * has a disk of its own and its /run in memory; here every host's Docker, etcd and the machine
+ * share one disk, and the kernel's work for every new container's files there (ext4 inode
+ * allocation, writeback of layers, configs, logs, runc and containerd state) is CPU a starting
+ * pod waits for: 20 pods at once on one engine started in 1.6 s instead of 2.0 s with the
+ * data-root in memory. `--docker-storage=disk` keeps the data-root on disk under the state
+ * folder. Either way it lives as long as the lab does: `down` unmounts and removes it.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { mountsUnder } from './network.js';
 import type { RenderedUnit } from './units.js';
 
 export const nodeImages = ['tkube/pause:3.10', 'tkube/busybox:1.36', 'tkube/tkube:0.1.0'];
@@ -18,18 +28,63 @@ export function dockerSocket(hostDir: string): string {
   return path.join(hostDir, 'docker.sock');
 }
 
+export type DockerStorage = 'tmpfs' | 'disk';
+
+export function parseDockerStorage(v: string): DockerStorage {
+  if (v === 'tmpfs' || v === 'disk') return v;
+  throw new Error(`--docker-storage must be tmpfs or disk, not ${JSON.stringify(v)}`);
+}
+
+export function dockerDataRoot(hostDir: string): string {
+  return path.join(hostDir, 'docker');
+}
+
+export function dockerExecRoot(hostDir: string): string {
+  return path.join(hostDir, 'docker-exec');
+}
+
+/** Mounts a tmpfs of its own at `dir` unless one is there; false when `dir` already holds files on disk (left alone). */
+function ensureTmpfs(dir: string, name: string, size: string): 'mounted' | 'already mounted' | 'on disk' {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+  if (mountsUnder(dir).includes(dir)) return 'already mounted';
+  if (fs.readdirSync(dir).length > 0) return 'on disk';
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0711`, name, dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mounting a tmpfs on ${dir} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  return 'mounted';
+}
+
+/**
+ * Makes a host's Docker folders ready before its dockerd starts. The exec-root (runtime state:
+ * runc's and containerd's state files, shim sockets, stdio fifos, several files per container)
+ * is always a tmpfs, as /run is on a VM. The data-root is a tmpfs too (at most a quarter of the
+ * machine's memory, used as files are written) unless `storage` is disk. Returns where the
+ * data-root is. A folder that already holds files on disk (a lab made before) is not hidden
+ * under a new mount; it stays until down.
+ */
+export function prepareDockerDirs(hostDir: string, storage: DockerStorage, hostName: string): 'tmpfs' | 'disk' {
+  ensureTmpfs(dockerExecRoot(hostDir), `tkube-lab-docker-exec-${hostName}`, '10%');
+  if (storage === 'disk') {
+    fs.mkdirSync(dockerDataRoot(hostDir), { recursive: true, mode: 0o711 });
+    return 'disk';
+  }
+  return ensureTmpfs(dockerDataRoot(hostDir), `tkube-lab-docker-${hostName}`, '25%') === 'on disk' ? 'disk' : 'tmpfs';
+}
+
 /** The lab's docker.service for one host (the same shape as a rendered deploy/ unit). */
 export function labDockerUnit(hostName: string, hostDir: string): RenderedUnit {
   const argv = [
     '/usr/sbin/dockerd',
-    `--data-root=${path.join(hostDir, 'docker')}`,
-    `--exec-root=${path.join(hostDir, 'docker-exec')}`,
+    `--data-root=${dockerDataRoot(hostDir)}`,
+    `--exec-root=${dockerExecRoot(hostDir)}`,
     `--host=unix://${dockerSocket(hostDir)}`,
     `--pidfile=${path.join(hostDir, 'docker.pid')}`,
     '--bridge=none',
     '--iptables=false',
     '--ip-masq=false',
     '--ip-forward=false',
+    // The kubelet's container log rotation (upstream's containerLogMaxSize 10Mi, 5 files).
+    '--log-opt=max-size=10m',
+    '--log-opt=max-file=5',
   ];
   const text = [
     `# The single-machine lab's container runtime for ${hostName} (a VM uses Debian's docker.service).`,

@@ -65,6 +65,9 @@ describe.skipIf(!canRun)('tkube-lab up / down', () => {
     expect(during.chains.join('\n')).toContain(`filter -N TKL-${bridge}`);
     // What leaves the lab is masqueraded (as a VM's NAT interface), nothing else.
     expect(during.chains.join('\n')).toContain(`nat -A TKL-${bridge} -s ${network} ! -o ${bridge}`);
+    // Each node's Docker keeps its data and runtime state in memory (tmpfs mounts of its own), which down removes.
+    for (const h of ['cp', 'worker']) for (const d of ['docker', 'docker-exec']) expect(during.mounts).toContain(path.join(stateDir, 'hosts', h, d));
+    expect(upOutput).toMatch(/cp: dockerd started, data-root on a tmpfs/);
   });
 
   test('each component runs in its host\'s namespace with the command line of its rendered unit', () => {
