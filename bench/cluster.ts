@@ -66,10 +66,12 @@ async function dockerAlone(stateDir: string, hosts: string[], perNode: number): 
       engines.flatMap((docker, e) =>
         Array.from({ length: perNode }, async (_, i) => {
           const metadata = { uid: `${tag}-${e}-${i}`, namespace: 'bench', name: `${tag}-${e}-${i}`, attempt: 0 };
-          const sbOpts = { ...sandboxCreateOptions({ metadata }, pauseImage), name: `${tag}-pause-${e}-${i}`, Labels: { [tag]: 'sandbox' } };
+          // What the kubelet sends for a pod naming no seccomp profile: Unconfined, as upstream.
+          const unconfined = { type: 'Unconfined' } as const;
+          const sbOpts = { ...sandboxCreateOptions({ metadata, seccomp: unconfined }, pauseImage), name: `${tag}-pause-${e}-${i}`, Labels: { [tag]: 'sandbox' } };
           const sb = await docker.createContainer(sbOpts);
           await sb.start();
-          const appOpts = containerCreateOptions({ id: sb.id, metadata, hostPID: false, shareProcessNamespace: false }, { metadata: { name: 'sleep', attempt: 0 }, image: busyboxImage, command: ['sleep', '3600'] });
+          const appOpts = containerCreateOptions({ id: sb.id, metadata, hostPID: false, shareProcessNamespace: false }, { metadata: { name: 'sleep', attempt: 0 }, image: busyboxImage, command: ['sleep', '3600'], security: { seccomp: unconfined } });
           const app = await docker.createContainer({ ...appOpts, name: `${tag}-app-${e}-${i}`, Labels: { [tag]: 'app' } });
           await app.start();
           return performance.now() - t0;

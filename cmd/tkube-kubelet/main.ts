@@ -31,6 +31,7 @@ const specs = {
   'root-dir': flag('string', '/var/lib/tkube-kubelet', 'Where the kubelet keeps pod folders, volumes and IP allocations.'),
   'pod-manifest-path': flag('string', '', 'A folder of pod manifests to run as static pods (empty: none).'),
   'pod-infra-container-image': flag('string', defaultPodInfraContainerImage, 'The pause image holding each pod sandbox.'),
+  'seccomp-default': flag('bool', false, 'Run containers that name no seccomp profile under the runtime\'s default profile (RuntimeDefault) instead of Unconfined. Localhost profiles are files under <root-dir>/seccomp.'),
   'cluster-dns': flag('stringList', [], 'Cluster DNS server addresses, written into pods with dnsPolicy ClusterFirst.', (v) => {
     const bad = v.find((x) => !net.isIP(x));
     return bad === undefined ? undefined : `${bad} is not an IP address`;
@@ -122,6 +123,7 @@ const kubelet = new Kubelet({
   rootDir: flags['root-dir'],
   podManifestPath: flags['pod-manifest-path'] || undefined,
   podInfraContainerImage: flags['pod-infra-container-image'],
+  seccompDefault: flags['seccomp-default'],
   clusterDNS: flags['cluster-dns'],
   clusterDomain: flags['cluster-domain'],
   clusterCIDR: flags['cluster-cidr'] || undefined,

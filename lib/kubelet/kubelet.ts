@@ -88,6 +88,12 @@ export interface KubeletOptions {
   rootDir: string;
   podManifestPath?: string;
   podInfraContainerImage: string;
+  /**
+   * --seccomp-default: containers that name no seccomp profile run under the runtime's default
+   * profile instead of Unconfined (upstream's default is false). Localhost profiles are read
+   * from <root-dir>/seccomp.
+   */
+  seccompDefault?: boolean;
   clusterDNS: string[];
   clusterDomain: string;
   /** --cluster-cidr: pod traffic leaving it is masqueraded. */
@@ -276,6 +282,7 @@ export class Kubelet {
       services: () => serviceInformer.getIndexer().list() as Service[],
       dns,
       podInfraContainerImage: o.podInfraContainerImage,
+      seccomp: { defaultToRuntimeDefault: o.seccompDefault ?? false, profileRoot: path.join(o.rootDir, 'seccomp') },
       runtimeLabels: this.runtimeLabels,
       nodeAllocatable: () => allocatable,
       nodeMemoryBytes: machine.memoryBytes,

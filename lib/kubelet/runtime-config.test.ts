@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../api/index.js';
-import { bytesOf, commandFor, containerSecurityFor, expandEnvReferences, linuxResourcesFor, milliCPU, oomScoreAdjFor, sandboxConfigFor } from './runtime-config.js';
+import { bytesOf, commandFor, containerSecurityFor, expandEnvReferences, linuxResourcesFor, milliCPU, oomScoreAdjFor, sandboxConfigFor, seccompProfileFor } from './runtime-config.js';
 
 describe('quantities', () => {
   it.each([
@@ -46,6 +46,27 @@ describe('containerSecurityFor', () => {
     const c: Container = { name: 'a', securityContext: { runAsUser: 0, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } };
     expect(containerSecurityFor(spec, c)).toEqual({ runAsUser: 0, runAsGroup: 2000, supplementalGroups: [5, 7], readOnlyRootFilesystem: true, noNewPrivileges: true, capabilities: { drop: ['ALL'] } });
     expect(containerSecurityFor({ containers: [] }, { name: 'b' })).toEqual({});
+  });
+});
+
+describe('seccomp profiles (upstream: Unconfined unless the pod, the container or --seccomp-default says otherwise)', () => {
+  const off = { defaultToRuntimeDefault: false, profileRoot: '/var/lib/kubelet/seccomp' };
+  const on = { ...off, defaultToRuntimeDefault: true };
+  const spec = (sc?: object) => ({ containers: [], ...(sc ? { securityContext: { seccompProfile: sc } } : {}) }) as Pod['spec'] & object;
+  it('runs a pod that names no profile Unconfined, or RuntimeDefault with --seccomp-default', () => {
+    expect(seccompProfileFor(spec(), { name: 'a' }, off)).toEqual({ type: 'Unconfined' });
+    expect(seccompProfileFor(spec(), { name: 'a' }, on)).toEqual({ type: 'RuntimeDefault' });
+    expect(sandboxConfigFor({ metadata: { name: 'p', uid: 'u' }, spec: spec() }, 0, off).seccomp).toEqual({ type: 'Unconfined' });
+  });
+  it("takes the container's profile over the pod's, and the pod's for the sandbox", () => {
+    const s = spec({ type: 'RuntimeDefault' });
+    expect(seccompProfileFor(s, { name: 'a' }, off)).toEqual({ type: 'RuntimeDefault' });
+    expect(seccompProfileFor(s, { name: 'a', securityContext: { seccompProfile: { type: 'Unconfined' } } }, on)).toEqual({ type: 'Unconfined' });
+    expect(containerSecurityFor(s, { name: 'a' }, off).seccomp).toEqual({ type: 'RuntimeDefault' });
+    expect(sandboxConfigFor({ metadata: { name: 'p', uid: 'u' }, spec: s }, 0, off).seccomp).toEqual({ type: 'RuntimeDefault' });
+  });
+  it('finds a Localhost profile under the kubelet\'s seccomp folder', () => {
+    expect(seccompProfileFor(spec({ type: 'Localhost', localhostProfile: 'profiles/audit.json' }), undefined, off)).toEqual({ type: 'Localhost', path: '/var/lib/kubelet/seccomp/profiles/audit.json' });
   });
 });
 

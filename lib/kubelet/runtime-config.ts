@@ -5,7 +5,29 @@
  * passes their results in.
  */
 import { quantityToNumber, type Container, type Pod, type PodSpec } from '../api/index.js';
-import type { ContainerSecurity, LinuxResources, SandboxConfig } from './runtime/index.js';
+import path from 'node:path';
+import type { ContainerSecurity, LinuxResources, SandboxConfig, SeccompProfile } from './runtime/index.js';
+
+/** How the kubelet picks seccomp profiles (upstream's --seccomp-default and <root-dir>/seccomp). */
+export interface SeccompSettings {
+  /** A container that names no profile gets RuntimeDefault instead of Unconfined. */
+  defaultToRuntimeDefault: boolean;
+  /** Where Localhost profiles are looked up: <root-dir>/seccomp. */
+  profileRoot: string;
+}
+
+/**
+ * The profile of a container (or, without one, of the pod's sandbox), as upstream decides it:
+ * the container's securityContext.seccompProfile, else the pod's, else Unconfined, or
+ * RuntimeDefault when the kubelet runs with --seccomp-default. A Localhost profile is a file
+ * under the kubelet's seccomp folder.
+ */
+export function seccompProfileFor(spec: PodSpec | undefined, container: Container | undefined, s: SeccompSettings): SeccompProfile {
+  const p = container?.securityContext?.seccompProfile ?? spec?.securityContext?.seccompProfile;
+  if (!p) return { type: s.defaultToRuntimeDefault ? 'RuntimeDefault' : 'Unconfined' };
+  if (p.type === 'Localhost') return { type: 'Localhost', path: path.join(s.profileRoot, p.localhostProfile ?? '') };
+  return { type: p.type };
+}
 
 /** Millicores of a cpu quantity, rounded up like upstream's MilliValue ("0.1" → 100, "1m" → 1). */
 export function milliCPU(q: string | number | undefined): number | undefined {
@@ -45,7 +67,7 @@ export function linuxResourcesFor(container: Container): LinuxResources {
 }
 
 /** Merges the pod's and the container's security context; the container's fields win. */
-export function containerSecurityFor(spec: PodSpec, container: Container): ContainerSecurity {
+export function containerSecurityFor(spec: PodSpec, container: Container, seccomp?: SeccompSettings): ContainerSecurity {
   const psc = spec.securityContext ?? {};
   const csc = container.securityContext ?? {};
   const out: ContainerSecurity = {};
@@ -61,6 +83,7 @@ export function containerSecurityFor(spec: PodSpec, container: Container): Conta
     out.capabilities = { ...(csc.capabilities.add?.length ? { add: [...csc.capabilities.add] } : {}), ...(csc.capabilities.drop?.length ? { drop: [...csc.capabilities.drop] } : {}) };
   }
   if (csc.allowPrivilegeEscalation === false) out.noNewPrivileges = true;
+  if (seccomp) out.seccomp = seccompProfileFor(spec, container, seccomp);
   return out;
 }
 
@@ -105,7 +128,7 @@ export function commandFor(container: Container, env: ReadonlyMap<string, string
 }
 
 /** The sandbox of a pod for its `attempt`-th try (0 first). */
-export function sandboxConfigFor(pod: Pod, attempt: number): SandboxConfig {
+export function sandboxConfigFor(pod: Pod, attempt: number, seccomp?: SeccompSettings): SandboxConfig {
   const spec = pod.spec;
   const m = pod.metadata;
   const config: SandboxConfig = {
@@ -120,5 +143,6 @@ export function sandboxConfigFor(pod: Pod, attempt: number): SandboxConfig {
   if (spec?.shareProcessNamespace) config.shareProcessNamespace = true;
   const sysctls = spec?.securityContext?.sysctls ?? [];
   if (sysctls.length) config.sysctls = Object.fromEntries(sysctls.map((s) => [s.name, s.value]));
+  if (seccomp) config.seccomp = seccompProfileFor(spec, undefined, seccomp);
   return config;
 }

@@ -13,7 +13,7 @@ import { silentLogger } from '../../lib/base/index.js';
 import { Resources } from '../../lib/client/index.js';
 import { DockerRuntime } from '../../lib/kubelet/index.js';
 import { busyboxImage, KubeletTestCluster } from '../support/kubelet-cluster.js';
-import { waitFor } from '../support/node-host.js';
+import { readAll, waitFor } from '../support/node-host.js';
 
 const c = new KubeletTestCluster('10.244.3.0/24');
 const docker = new Docker();
@@ -92,6 +92,39 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
     const reasons = (await c.events('duo')).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['Pulled', 'Created', 'Started']));
     expect((await c.events('duo')).find((e) => e.reason === 'Pulled')?.message).toBe(`Container image "${busyboxImage}" already present on machine`);
+  });
+
+  it('runs containers Unconfined unless a seccomp profile is named (RuntimeDefault, or a Localhost file under <root-dir>/seccomp)', async () => {
+    // A profile of our own that refuses mkdir (EPERM): only a container under it fails to make one.
+    const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+    await fs.mkdir(path.join(c.node.rootDir, 'seccomp', 'profiles'), { recursive: true });
+    await fs.writeFile(path.join(c.node.rootDir, 'seccomp', 'profiles', 'no-mkdir.json'), JSON.stringify(profile));
+    const probe = ['sh', '-c', 'grep ^Seccomp: /proc/self/status; mkdir /tmp/d 2>/dev/null && echo made || echo refused; exec sleep 3600'];
+    await c.createPod('seccomp', {
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        { name: 'pod-level', image: busyboxImage, command: probe },
+        { name: 'unconfined', image: busyboxImage, command: probe, securityContext: { seccompProfile: { type: 'Unconfined' } } },
+        { name: 'local', image: busyboxImage, command: probe, securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/no-mkdir.json' } } },
+      ],
+    });
+    await c.createPod('seccomp-none', { containers: [{ name: 'plain', image: busyboxImage, command: probe }] });
+    const p = await c.waitForPod('seccomp', 'Running', (x) => x.status?.phase === 'Running');
+    const none = await c.waitForPod('seccomp-none', 'Running', (x) => x.status?.phase === 'Running');
+    const logs = async (pod: Pod, name: string) => {
+      let out = '';
+      await waitFor(`${name}'s output`, async () => /made|refused/.test((out = await readAll(await rt.logs(c.containerID(pod, name))))), 15_000, 200);
+      return out;
+    };
+    // Seccomp: 0 is none, 2 is a filter (/proc/<pid>/status).
+    expect(await logs(none, 'plain')).toMatch(/Seccomp:\s+0\s+made/);
+    expect(await logs(p, 'unconfined')).toMatch(/Seccomp:\s+0\s+made/);
+    expect(await logs(p, 'pod-level')).toMatch(/Seccomp:\s+2\s+made/);
+    expect(await logs(p, 'local')).toMatch(/Seccomp:\s+2\s+refused/);
+    // A Localhost profile that is not there: the container cannot be created, and says why.
+    await c.createPod('seccomp-missing', { containers: [{ name: 'x', image: busyboxImage, command: ['sleep', '3600'], securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'nope.json' } } }] });
+    const m = await c.waitForPod('seccomp-missing', 'CreateContainerError', (x) => status(x, 'x')?.state?.waiting?.reason === 'CreateContainerError');
+    expect(status(m, 'x')?.state?.waiting?.message).toContain(`cannot load seccomp profile "${path.join(c.node.rootDir, 'seccomp', 'nope.json')}"`);
   });
 
   it('runs init containers in order, to completion, before the app container', async () => {

@@ -211,6 +211,7 @@ export const SeccompProfileSchema = named(
   `${P}.SeccompProfile`,
   'The seccomp profile a container runs under.',
 );
+export type SeccompProfile = z.infer<typeof SeccompProfileSchema>;
 
 export const AppArmorProfileSchema = named(
   z.object({

@@ -11,7 +11,7 @@ import {
   isQualifiedName,
   jsonEqual,
 } from '../../machinery/index.js';
-import type { Container, PodSpec, Pod, Service, ConfigMap, Secret, Node, Event, Namespace, Volume } from './v1.js';
+import type { Container, PodSpec, Pod, Service, ConfigMap, Secret, Node, Event, Namespace, Volume, SeccompProfile } from './v1.js';
 
 const envVarNameRe = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const configKeyRe = /^[-._a-zA-Z0-9]+$/;
@@ -21,8 +21,22 @@ function validateDNSLabelField(v: string | undefined, p: FieldPath, errs: FieldE
   for (const m of isDNS1123Label(v)) errs.push(p.invalid(v, m));
 }
 
+/** A seccomp profile: a Localhost one names a file under the kubelet's seccomp folder, the others none. */
+function validateSeccompProfile(sp: SeccompProfile | undefined, p: FieldPath, errs: FieldError[]) {
+  if (!sp) return;
+  const lp = p.child('localhostProfile');
+  if (sp.type !== 'Localhost') {
+    if (sp.localhostProfile !== undefined) errs.push(lp.invalid(sp, 'can only be set when seccomp type is Localhost'));
+    return;
+  }
+  if (sp.localhostProfile === undefined) return errs.push(lp.required('must be set when seccomp type is Localhost'));
+  if (sp.localhostProfile.startsWith('/')) errs.push(lp.invalid(sp.localhostProfile, 'must be a relative path'));
+  if (sp.localhostProfile.split('/').includes('..')) errs.push(lp.invalid(sp.localhostProfile, "must not contain '..'"));
+}
+
 function validateContainer(c: Container, p: FieldPath, volumes: Set<string>, errs: FieldError[], isInit: boolean) {
   validateDNSLabelField(c.name, p.child('name'), errs);
+  validateSeccompProfile(c.securityContext?.seccompProfile, p.child('securityContext').child('seccompProfile'), errs);
   if (!c.image || c.image.trim() === '') errs.push(p.child('image').required());
   const portNames = new Set<string>();
   (c.ports ?? []).forEach((port, i) => {
@@ -123,6 +137,7 @@ export function validatePodSpec(spec: PodSpec | undefined, p: FieldPath): FieldE
   const errs: FieldError[] = [];
   if (!spec) return [p.required()];
   const volumes = validateVolumes(spec.volumes, p.child('volumes'), errs);
+  validateSeccompProfile(spec.securityContext?.seccompProfile, p.child('securityContext').child('seccompProfile'), errs);
   if (!spec.containers || spec.containers.length === 0) errs.push(p.child('containers').required());
   const names = new Set<string>();
   const check = (list: Container[] | undefined, field: string, isInit: boolean) =>

@@ -11,7 +11,7 @@ import type { Container, Pod } from '../../api/index.js';
 import { stableStringify } from '../../machinery/index.js';
 import { type EnvResolveContext, resolveContainerEnv } from '../env.js';
 import type { ContainerConfig, Mount } from '../runtime/index.js';
-import { commandFor, containerSecurityFor, expandEnvReferences, linuxResourcesFor, oomScoreAdjFor, bytesOf } from '../runtime-config.js';
+import { commandFor, containerSecurityFor, expandEnvReferences, linuxResourcesFor, oomScoreAdjFor, bytesOf, type SeccompSettings } from '../runtime-config.js';
 import { resolveSubPath, SubPathError } from '../volumes/subpath.js';
 import type { MountedVolume } from '../volumes/volume-manager.js';
 import { podQOSClass } from './pod-status.js';
@@ -54,6 +54,8 @@ export interface ContainerConfigInputs {
   nodeMemoryBytes: number;
   /** Labels every runtime object of this node carries. */
   labels: Record<string, string>;
+  /** How seccomp profiles are chosen; unset: the runtime's default for every container. */
+  seccomp?: SeccompSettings;
 }
 
 export interface GeneratedConfig {
@@ -112,7 +114,7 @@ export async function generateContainerConfig(i: ContainerConfigInputs): Promise
     env: resolved.env,
     mounts,
     resources,
-    security: containerSecurityFor(pod.spec!, c),
+    security: containerSecurityFor(pod.spec!, c, i.seccomp),
     labels: { ...i.labels },
     annotations: {
       [containerHashAnnotation]: containerHash(c),

@@ -33,7 +33,7 @@ import type { HookRunner } from '../lifecycle.js';
 import type { PodNetwork } from '../network/index.js';
 import type { ProbeManager, RunningInstance } from '../probes/probe-manager.js';
 import { isRuntimeAlreadyExists, isRuntimeNotFound, type ContainerRuntime, type ContainerStatus } from '../runtime/index.js';
-import { sandboxConfigFor } from '../runtime-config.js';
+import { sandboxConfigFor, type SeccompSettings } from '../runtime-config.js';
 import { podObjectReferences, VolumeMountError, type MountedVolume, type VolumeManager } from '../volumes/volume-manager.js';
 import { ContainerConfigFailure, containerHash, containerHashAnnotation, generateContainerConfig, readTerminationMessage, terminationMessagePathAnnotation, terminationMessagePolicyAnnotation } from './container-config.js';
 import { generatePodStatus, isRestartableInit, type WaitingReason } from './pod-status.js';
@@ -61,6 +61,8 @@ export interface PodSyncerDeps {
   services(): readonly Service[];
   dns: DNSSettings;
   podInfraContainerImage: string;
+  /** How seccomp profiles are chosen (--seccomp-default, <root-dir>/seccomp). */
+  seccomp?: SeccompSettings;
   /** Labels every runtime object of this node carries. */
   runtimeLabels: Record<string, string>;
   nodeAllocatable(): Record<string, string>;
@@ -288,7 +290,7 @@ export class PodSyncer {
       rec.filesFor = undefined;
     }
     const attempt = latest ? latest.metadata.attempt + 1 : 0;
-    const config = sandboxConfigFor(pod, attempt);
+    const config = sandboxConfigFor(pod, attempt, this.d.seccomp);
     config.hostname = podKernelHostname(pod, this.d.dns.clusterDomain);
     config.labels = { ...(config.labels ?? {}), ...this.d.runtimeLabels };
     config.image = this.d.podInfraContainerImage;
@@ -549,6 +551,7 @@ export class PodSyncer {
         hostnamePath: rec.hostnamePath,
         nodeMemoryBytes: this.d.nodeMemoryBytes,
         labels: this.d.runtimeLabels,
+        ...(this.d.seccomp ? { seccomp: this.d.seccomp } : {}),
       });
       config = generated.config;
       for (const w of generated.warnings) ev.container(pod, c, 'Warning', Reason.InvalidEnvironmentVariableNames, w);

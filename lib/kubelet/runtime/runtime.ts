@@ -55,6 +55,8 @@ export interface SandboxConfig {
   shareProcessNamespace?: boolean;
   /** Namespaced sysctls of the pod (net.*, kernel.shm*, ...). */
   sysctls?: Record<string, string>;
+  /** The pod-level seccomp profile, for the pause container. Unset: the runtime's default. */
+  seccomp?: SeccompProfile;
   cgroupParent?: string;
   /** The pause image; default: the runtime's configured pod infra image. */
   image?: string;
@@ -120,6 +122,13 @@ export interface LinuxResources {
   oomScoreAdj?: number;
 }
 
+/**
+ * The seccomp filter a sandbox or container runs under (CRI's SecurityProfile): none, the
+ * runtime's default profile, or a profile file on the node (an absolute path the kubelet
+ * resolved under its seccomp folder).
+ */
+export type SeccompProfile = { type: 'Unconfined' } | { type: 'RuntimeDefault' } | { type: 'Localhost'; path: string };
+
 export interface ContainerSecurity {
   runAsUser?: number;
   runAsGroup?: number;
@@ -130,6 +139,8 @@ export interface ContainerSecurity {
   capabilities?: { add?: string[]; drop?: string[] };
   /** Sets no_new_privs (Kubernetes allowPrivilegeEscalation: false). */
   noNewPrivileges?: boolean;
+  /** Unset: the runtime's default profile. */
+  seccomp?: SeccompProfile;
 }
 
 export interface ContainerConfig {

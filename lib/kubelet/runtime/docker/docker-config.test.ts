@@ -125,6 +125,25 @@ describe('containerCreateOptions', () => {
   });
 });
 
+describe('seccomp security options (as dockershim passed them)', () => {
+  const app = (security: object) => containerCreateOptions(sandbox, { metadata: { name: 'a', attempt: 0 }, image: 'x', security });
+  it('turns seccomp off for Unconfined, keeps the engine default for RuntimeDefault, sends a Localhost profile\'s text', () => {
+    expect(app({ seccomp: { type: 'Unconfined' } }).HostConfig?.SecurityOpt).toEqual(['seccomp=unconfined']);
+    expect(app({ seccomp: { type: 'RuntimeDefault' } }).HostConfig?.SecurityOpt).toBeUndefined();
+    const json = '{"defaultAction":"SCMP_ACT_ALLOW"}';
+    const o = containerCreateOptions(sandbox, { metadata: { name: 'a', attempt: 0 }, image: 'x', security: { seccomp: { type: 'Localhost', path: '/p.json' }, noNewPrivileges: true } }, json);
+    expect(o.HostConfig?.SecurityOpt).toEqual(['no-new-privileges', `seccomp=${json}`]);
+    expect(() => app({ seccomp: { type: 'Localhost', path: '/p.json' } })).toThrow(/was not read/);
+  });
+  it('leaves a privileged container to the engine (no seccomp option)', () => {
+    expect(app({ privileged: true, seccomp: { type: 'Unconfined' } }).HostConfig?.SecurityOpt).toBeUndefined();
+  });
+  it('gives the pause container the pod-level profile', () => {
+    expect(sandboxCreateOptions({ metadata: pod, seccomp: { type: 'Unconfined' } }, 'p').HostConfig?.SecurityOpt).toEqual(['seccomp=unconfined']);
+    expect(sandboxCreateOptions({ metadata: pod }, 'p').HostConfig?.SecurityOpt).toBeUndefined();
+  });
+});
+
 describe('sandboxCreateOptions', () => {
   it('starts pause with no network, a shareable IPC namespace and the pod hostname', () => {
     const o = sandboxCreateOptions({ metadata: pod, labels: { app: 'web' }, annotations: { note: 'x' }, shareProcessNamespace: true, sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' } }, 'tkube/pause:3.10');

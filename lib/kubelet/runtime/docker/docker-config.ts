@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import { containerLabels, containerMetadataFrom, containerRuntimeName, sandboxLabels, sandboxMetadataFrom, sandboxRuntimeName, splitLabels } from '../labels.js';
 import { podUIDLabel, podNameLabel, podNamespaceLabel, sandboxIdLabel } from '../labels.js';
-import type { ContainerConfig, ContainerState, ContainerStatus, LinuxResources, Mount, PodSandboxMetadata, SandboxConfig, SandboxStatus } from '../runtime.js';
+import type { ContainerConfig, ContainerState, ContainerStatus, LinuxResources, Mount, PodSandboxMetadata, SandboxConfig, SandboxStatus, SeccompProfile } from '../runtime.js';
 
 /** tkube's own labels on a sandbox: facts Docker's HostConfig does not keep. */
 export const shareProcessNamespaceLabel = 'io.tkube.sandbox.share-process-namespace';
@@ -66,8 +66,21 @@ function resourcesHostConfig(r: LinuxResources | undefined): Docker.HostConfig {
   return hc;
 }
 
+/**
+ * Docker's security option for a seccomp profile, as dockershim passed it: "unconfined", the
+ * engine's own default profile (no option), or a Localhost profile's JSON text (the engine
+ * takes the profile itself, not a path; the runtime reads the file, see docker-runtime.ts).
+ * A privileged container runs unconfined whatever it asks (Docker ignores the option then).
+ */
+export function seccompSecurityOpt(profile: SeccompProfile | undefined, localhostJSON?: string): string[] {
+  if (!profile || profile.type === 'RuntimeDefault') return [];
+  if (profile.type === 'Unconfined') return ['seccomp=unconfined'];
+  if (localhostJSON === undefined) throw new Error(`seccomp profile ${profile.path} was not read`);
+  return [`seccomp=${localhostJSON}`];
+}
+
 /** The body of POST /containers/create for a sandbox (pause) container. */
-export function sandboxCreateOptions(config: SandboxConfig, image: string): Docker.ContainerCreateOptions {
+export function sandboxCreateOptions(config: SandboxConfig, image: string, localhostJSON?: string): Docker.ContainerCreateOptions {
   const m = config.metadata;
   const labels = sandboxLabels(config);
   if (config.shareProcessNamespace) labels[shareProcessNamespaceLabel] = 'true';
@@ -80,6 +93,8 @@ export function sandboxCreateOptions(config: SandboxConfig, image: string): Dock
   };
   if (config.hostPID) hc.PidMode = 'host';
   if (config.sysctls && Object.keys(config.sysctls).length) hc.Sysctls = { ...config.sysctls };
+  const secOpts = seccompSecurityOpt(config.seccomp, localhostJSON);
+  if (secOpts.length) hc.SecurityOpt = secOpts;
   if (config.cgroupParent) hc.CgroupParent = config.cgroupParent;
   const opts: Docker.ContainerCreateOptions = { name: sandboxRuntimeName(m), Image: image, Labels: labels, HostConfig: hc };
   if (!config.hostNetwork) {
@@ -101,7 +116,7 @@ export interface SandboxFacts {
 }
 
 /** The body of POST /containers/create for an app container joining the sandbox. */
-export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerConfig): Docker.ContainerCreateOptions {
+export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerConfig, localhostJSON?: string): Docker.ContainerCreateOptions {
   const join = `container:${sandbox.id}`;
   const sec = config.security ?? {};
   const hc: Docker.HostConfig = {
@@ -122,7 +137,8 @@ export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerC
   if (sec.capabilities?.add?.length) hc.CapAdd = sec.capabilities.add.map(dockerCapability);
   if (sec.capabilities?.drop?.length) hc.CapDrop = sec.capabilities.drop.map(dockerCapability);
   if (sec.supplementalGroups?.length) hc.GroupAdd = sec.supplementalGroups.map(String);
-  if (sec.noNewPrivileges && !sec.privileged) hc.SecurityOpt = ['no-new-privileges'];
+  const secOpts = [...(sec.noNewPrivileges && !sec.privileged ? ['no-new-privileges'] : []), ...(sec.privileged ? [] : seccompSecurityOpt(sec.seccomp, localhostJSON))];
+  if (secOpts.length) hc.SecurityOpt = secOpts;
   if (config.cgroupParent) hc.CgroupParent = config.cgroupParent;
 
   const opts: Docker.ContainerCreateOptions = {

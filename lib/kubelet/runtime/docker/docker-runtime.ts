@@ -6,6 +6,7 @@
  * with `container:<sandbox id>` modes, the way Kubernetes' dockershim did it.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../../../base/index.js';
@@ -40,6 +41,7 @@ import type {
   SandboxFilter,
   SandboxStatus,
   SandboxSummary,
+  SeccompProfile,
   StopOptions,
   StopResult,
   StreamOptions,
@@ -138,9 +140,21 @@ export class DockerRuntime implements ContainerRuntime {
 
   // ---- Sandboxes -------------------------------------------------------------------------------
 
+  /** A Localhost seccomp profile's text (the engine takes the profile, not its path). */
+  private async localhostProfile(profile: SeccompProfile | undefined, privileged = false): Promise<string | undefined> {
+    if (profile?.type !== 'Localhost' || privileged) return undefined;
+    try {
+      const text = await fs.readFile(profile.path, 'utf8');
+      JSON.parse(text);
+      return text;
+    } catch (err) {
+      throw new RuntimeError('InvalidArgument', `cannot load seccomp profile "${profile.path}": ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async createSandbox(config: SandboxConfig): Promise<string> {
     const image = config.image ?? this.podInfraContainerImage;
-    const body = sandboxCreateOptions(config, image);
+    const body = sandboxCreateOptions(config, image, await this.localhostProfile(config.seccomp));
     try {
       const c = await this.docker.createContainer(body);
       this.log.debug({ sandboxId: short(c.id), pod: `${config.metadata.namespace}/${config.metadata.name}` }, 'sandbox created');
@@ -234,6 +248,7 @@ export class DockerRuntime implements ContainerRuntime {
         shareProcessNamespace: labels[shareProcessNamespaceLabel] === 'true',
       },
       config,
+      await this.localhostProfile(config.security?.seccomp, config.security?.privileged),
     );
     try {
       const c = await this.docker.createContainer(body);
