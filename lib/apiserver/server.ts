@@ -193,7 +193,15 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: true,
     ...(tls
-      ? { serverFactory: (handler: http.RequestListener) => https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, handler) as unknown as http.Server }
+      ? {
+          serverFactory: (handler: http.RequestListener) => {
+            const s = https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, handler);
+            // No TLS renegotiation (as Go's server): a connection's client certificate, and so
+            // its user, is fixed at the handshake (authn/request.ts reads it once).
+            s.on('secureConnection', (socket) => socket.disableRenegotiation());
+            return s as unknown as http.Server;
+          },
+        }
       : {}),
   });
   const log = cfg.log;

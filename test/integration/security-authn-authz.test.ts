@@ -4,6 +4,7 @@
  * non-resource URLs, with static tokens, client certificates and service account tokens.
  */
 import crypto from 'node:crypto';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api } from '../support/apiserver.js';
 import { eventually, secureAPI, startSecureAPIServer, type Credentials, type SecureTestServer } from '../support/secure.js';
@@ -67,6 +68,26 @@ describe('authentication', () => {
     expect(r.body.status.userInfo).toEqual({ username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
     expect((await req(s.client('admin'), 'GET', `/api/v1/namespaces/${ns}/pods`)).status).toBe(200);
     expect((await req(s.client('admin'), 'DELETE', `/api/v1/namespaces/${other}/configmaps/cm1`)).status).toBe(200);
+  });
+
+  test('a connection keeps the user of its handshake: TLS renegotiation is refused (as Go\'s server), each connection has its own user', async () => {
+    const admin = s.client('admin');
+    const u = new URL(s.secureURL);
+    const sock = tls.connect({ host: u.hostname, port: Number(u.port), ca: s.caPEM, cert: admin.cert, key: admin.key, maxVersion: 'TLSv1.2', servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));
+    const outcome = await new Promise<string>((resolve) => {
+      sock.once('close', () => resolve('closed'));
+      sock.on('error', () => resolve('refused'));
+      const asked = sock.renegotiate({ rejectUnauthorized: false }, (err) => resolve(err ? 'refused' : 'renegotiated'));
+      if (!asked) resolve('refused');
+      // The server reads the new handshake with the next request.
+      sock.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    });
+    sock.destroy();
+    expect(outcome).not.toBe('renegotiated');
+    // Users read once per connection still differ per connection.
+    const who = async (c: Credentials) => (await req(c, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })).body.status.userInfo.username;
+    expect(await Promise.all([who(admin), who(s.client('kube-scheduler')), who(admin)])).toEqual(['kubernetes-admin', 'system:kube-scheduler', 'kubernetes-admin']);
   });
 
   test('unknown, malformed, forged and expired bearer tokens: 401', async () => {

@@ -27,10 +27,30 @@ export function withAuthenticatedGroup(u: UserInfo): UserInfo {
 
 const clientAuthOID = '1.3.6.1.5.5.7.3.2';
 
+type X509Result = { user?: UserInfo; error?: string } | null;
+
+/**
+ * What each connection's certificate says, read once per connection: getPeerCertificate()
+ * builds a new object from the certificate on every call (~0.4 ms per request on a busy node),
+ * and a connection's certificate cannot change, as the server refuses TLS renegotiation (see
+ * server.ts; Go's TLS server, upstream's, never renegotiates either).
+ */
+const connectionUsers = new WeakMap<TLSSocket, X509Result>();
+
 /** The user of a verified client certificate: CN is the name, each O a group. */
-export function x509User(req: IncomingMessage): { user?: UserInfo; error?: string } | null {
+export function x509User(req: IncomingMessage): X509Result {
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return null;
+  let r = connectionUsers.get(socket);
+  if (r === undefined) {
+    r = readX509User(socket);
+    connectionUsers.set(socket, r);
+  }
+  // A copy: callers may add groups to what they get.
+  return r?.user ? { user: { username: r.user.username, groups: [...r.user.groups] } } : r;
+}
+
+function readX509User(socket: TLSSocket): X509Result {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return null;
   if (!socket.authorized) return { error: `x509: ${String(socket.authorizationError ?? 'certificate signed by unknown authority')}` };
