@@ -174,7 +174,7 @@ export class APIServer implements Runnable {
 
   /** The resource an etcd key belongs to, by the registry's key layout. */
   private resourceOfKey(key: string): { resource: string; group: string } | undefined {
-    const store = this.registry?.all().find((s) => key.startsWith(s.prefix));
+    const store = this.registry?.storeOfKey(key);
     return store ? { resource: store.rt.resource, group: store.rt.group } : undefined;
   }
 

@@ -27,6 +27,8 @@ export interface RegistryOptions {
 export class Registry {
   /** group/resource → version → store. Built-ins have one version; custom resources may have several. */
   private readonly stores = new Map<string, Map<string, Store>>();
+  /** Storage prefix (`/registry/pods/`) → a store of that resource: what an etcd key belongs to. */
+  private readonly byPrefix = new Map<string, Store>();
   readonly storage: Storage;
   readonly allocators: ServiceAllocators;
   readonly prefix: string;
@@ -67,6 +69,7 @@ export class Registry {
     const store = new Store({ rt, storage: this.storage, prefix, cache, strategy, log, admission: this.delegatingAdmission });
     versions.set(rt.version, store);
     this.stores.set(key, versions);
+    if (!this.byPrefix.has(prefix)) this.byPrefix.set(prefix, store);
     return store;
   }
 
@@ -74,7 +77,22 @@ export class Registry {
   remove(group: string, resource: string): void {
     const versions = this.stores.get(`${group}/${resource}`);
     for (const s of new Set([...(versions?.values() ?? [])].map((x) => x.cache))) s?.stop();
+    for (const s of versions?.values() ?? []) if (this.byPrefix.get(s.prefix) === s) this.byPrefix.delete(s.prefix);
     this.stores.delete(`${group}/${resource}`);
+  }
+
+  /**
+   * The store whose storage prefix holds `key` (prefixes end in "/" and never nest: built-ins
+   * are /registry/<resource>/, custom resources /registry/<group with a dot>/<plural>/). A
+   * lookup per path segment, as the storage layer asks for every value it reads or writes
+   * (encryption at rest picks its provider by resource).
+   */
+  storeOfKey(key: string): Store | undefined {
+    for (let i = key.indexOf('/', 1); i >= 0; i = key.indexOf('/', i + 1)) {
+      const s = this.byPrefix.get(key.slice(0, i + 1));
+      if (s) return s;
+    }
+    return undefined;
   }
 
   /** The store of a resource in `version`, or in its first (preferred) version when none is given. */
