@@ -49,15 +49,18 @@ function healthOverTLS(url: string, tls: EtcdTLS): Promise<{ ok: boolean; body: 
       res.on('end', () => resolve({ ok: res.statusCode === 200, body }));
     });
     req.on('error', reject);
+    // Whatever holds the port may never answer (another process took it before etcd).
+    req.setTimeout(2000, () => req.destroy(new Error('no answer within 2s')));
   });
 }
 
-async function waitHealthy(url: string, tls?: EtcdTLS, timeoutMs = 20_000): Promise<void> {
+async function waitHealthy(url: string, tls?: EtcdTLS, timeoutMs = 20_000, giveUp?: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
+    if (giveUp?.()) throw new Error(`etcd at ${url} will not become healthy: a member lost its port to another process`);
     try {
-      const res = tls ? await healthOverTLS(url, tls) : await fetch(`${url}/health`).then(async (r) => ({ ok: r.ok, body: await r.text() }));
+      const res = tls ? await healthOverTLS(url, tls) : await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then(async (r) => ({ ok: r.ok, body: await r.text() }));
       if (res.ok) {
         const body = JSON.parse(res.body) as { health?: string };
         if (body.health === 'true') return;
@@ -87,38 +90,63 @@ function startMember(m: EtcdMember, initialCluster: string, state: 'new' | 'exis
     '--experimental-watch-progress-notify-interval=5s',
     ...(tls ? [`--cert-file=${tls.certFile}`, `--key-file=${tls.keyFile}`, '--client-cert-auth=true', `--trusted-ca-file=${tls.caFile}`] : []),
   ];
-  const proc = spawn(etcdBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
+  const proc = spawn(etcdBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] }) as MemberProcess;
+  proc.stderrTail = '';
   proc.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    proc.stderrTail = (proc.stderrTail + d.toString()).slice(-4000);
   });
   proc.on('exit', (code) => {
-    if (code && code !== 0 && !(proc as { expectedExit?: boolean }).expectedExit) process.stderr.write(`etcd ${m.name} exited ${code}: ${stderr}\n`);
+    if (code && code !== 0 && !proc.expectedExit) process.stderr.write(`etcd ${m.name} exited ${code}: ${proc.stderrTail}\n`);
   });
   return proc;
 }
 
-export async function startEtcd(opts: { members?: number; tls?: EtcdTLS } = {}): Promise<EtcdCluster> {
+type MemberProcess = ChildProcess & { stderrTail: string; expectedExit?: boolean };
+
+/** A member that died because another process took its port between freePort() and its bind. */
+function lostPortRace(p: ChildProcess | undefined): boolean {
+  const m = p as MemberProcess | undefined;
+  return !!m && m.exitCode !== null && /address already in use/.test(m.stderrTail);
+}
+
+export async function startEtcd(opts: { members?: number; tls?: EtcdTLS; /** Where ports come from (tests of the race below). */ port?: () => Promise<number> } = {}): Promise<EtcdCluster> {
+  const port = opts.port ?? freePort;
   const scheme = opts.tls ? 'https' : 'http';
   const n = opts.members ?? 1;
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-etcd-'));
-  const members: EtcdMember[] = [];
-  for (let i = 0; i < n; i++) {
-    members.push({
-      name: `m${i}`,
-      clientURL: `${scheme}://127.0.0.1:${await freePort()}`,
-      peerURL: `http://127.0.0.1:${await freePort()}`,
-      dataDir: path.join(base, `m${i}`),
-    });
+  let members: EtcdMember[] = [];
+  let initialCluster = '';
+  // Tests run in parallel: a port found free can be taken before etcd binds it. Such a start
+  // is thrown away and made again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    members = [];
+    for (let i = 0; i < n; i++) {
+      members.push({
+        name: `m${i}`,
+        clientURL: `${scheme}://127.0.0.1:${await port()}`,
+        peerURL: `http://127.0.0.1:${await port()}`,
+        dataDir: path.join(base, `a${attempt}-m${i}`),
+      });
+    }
+    initialCluster = members.map((m) => `${m.name}=${m.peerURL}`).join(',');
+    for (const m of members) m.proc = startMember(m, initialCluster, 'new', opts.tls);
+    try {
+      await Promise.all(members.map((m) => waitHealthy(m.clientURL, opts.tls, 20_000, () => members.some((x) => lostPortRace(x.proc)))));
+      break;
+    } catch (err) {
+      const raced = members.some((x) => lostPortRace(x.proc));
+      for (const m of members) {
+        (m.proc as MemberProcess).expectedExit = true;
+        m.proc?.kill('SIGKILL');
+      }
+      if (!raced || attempt >= 5) throw err;
+    }
   }
-  const initialCluster = members.map((m) => `${m.name}=${m.peerURL}`).join(',');
-  for (const m of members) m.proc = startMember(m, initialCluster, 'new', opts.tls);
-  await Promise.all(members.map((m) => waitHealthy(m.clientURL, opts.tls)));
 
   const kill = async (i: number) => {
     const m = members[i]!;
     if (!m.proc || m.proc.exitCode !== null || m.proc.signalCode !== null) return;
-    (m.proc as { expectedExit?: boolean }).expectedExit = true;
+    (m.proc as MemberProcess).expectedExit = true;
     const exited = new Promise((r) => m.proc!.once('exit', r));
     m.proc.kill('SIGKILL');
     await exited;
