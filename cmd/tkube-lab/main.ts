@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { flag, parseProgramFlags, type FlagSpecs } from '../../lib/base/index.js';
 import {
   Lab, adminKubeconfigPath, defaultClusterSpec, hostByName, labDown, labLayout, labStatus, logFileOf, nodeSummary, parseSecurityMode, planCluster,
-  parseDockerStorage, provisionMachine, readRecord, renderHost, signClusterCertificates, systemLayout, validateBridgeName, workerNames, writeHostBundles, controlPlaneNames, type ClusterSpec,
+  dockerStorages, parseDockerStorage, provisionMachine, readRecord, renderHost, signClusterCertificates, systemLayout, validateBridgeName, workerNames, writeHostBundles, controlPlaneNames, type ClusterSpec,
 } from '../../lib/lab/index.js';
 
 const tkubeHome = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
         'no-wait': flag('bool', false, 'Do not wait for the nodes to be Ready and the cluster DNS to answer.'),
         timeout: flag('duration', 180_000, 'How long each wait may take.'),
         'docker-storage': flag('string', env.TKUBE_LAB_DOCKER_STORAGE || 'tmpfs', 'Each host\'s Docker data-root: tmpfs (in memory, no disk writeback while pods start; gone at down) or disk (under --state-dir) (env TKUBE_LAB_DOCKER_STORAGE).', (v) =>
-          ['tmpfs', 'disk'].includes(v) ? undefined : 'must be tmpfs or disk',
+          (dockerStorages as readonly string[]).includes(v) ? undefined : `must be ${dockerStorages.join(' or ')}`,
         ),
       }, rest);
       const lab = new Lab({

@@ -28,11 +28,12 @@ export function dockerSocket(hostDir: string): string {
   return path.join(hostDir, 'docker.sock');
 }
 
-export type DockerStorage = 'tmpfs' | 'disk';
+export const dockerStorages = ['tmpfs', 'disk'] as const;
+export type DockerStorage = (typeof dockerStorages)[number];
 
 export function parseDockerStorage(v: string): DockerStorage {
-  if (v === 'tmpfs' || v === 'disk') return v;
-  throw new Error(`--docker-storage must be tmpfs or disk, not ${JSON.stringify(v)}`);
+  if ((dockerStorages as readonly string[]).includes(v)) return v as DockerStorage;
+  throw new Error(`--docker-storage must be ${dockerStorages.join(' or ')}, not ${JSON.stringify(v)}`);
 }
 
 export function dockerDataRoot(hostDir: string): string {
@@ -44,13 +45,13 @@ export function dockerExecRoot(hostDir: string): string {
 }
 
 /** Mounts a tmpfs of its own at `dir` unless one is there; false when `dir` already holds files on disk (left alone). */
-function ensureTmpfs(dir: string, name: string, size: string): 'mounted' | 'already mounted' | 'on disk' {
+function ensureTmpfs(dir: string, name: string, size: string): boolean {
   fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
-  if (mountsUnder(dir).includes(dir)) return 'already mounted';
-  if (fs.readdirSync(dir).length > 0) return 'on disk';
+  if (mountsUnder(dir).includes(dir)) return true;
+  if (fs.readdirSync(dir).length > 0) return false;
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0711`, name, dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`mounting a tmpfs on ${dir} failed: ${(r.stderr || r.error?.message || '').trim()}`);
-  return 'mounted';
+  return true;
 }
 
 /**
@@ -67,7 +68,7 @@ export function prepareDockerDirs(hostDir: string, storage: DockerStorage, hostN
     fs.mkdirSync(dockerDataRoot(hostDir), { recursive: true, mode: 0o711 });
     return 'disk';
   }
-  return ensureTmpfs(dockerDataRoot(hostDir), `tkube-lab-docker-${hostName}`, '25%') === 'on disk' ? 'disk' : 'tmpfs';
+  return ensureTmpfs(dockerDataRoot(hostDir), `tkube-lab-docker-${hostName}`, '25%') ? 'tmpfs' : 'disk';
 }
 
 /** The lab's docker.service for one host (the same shape as a rendered deploy/ unit). */

@@ -139,7 +139,10 @@ export async function startEtcd(opts: { members?: number; tls?: EtcdTLS; /** Whe
         (m.proc as MemberProcess).expectedExit = true;
         m.proc?.kill('SIGKILL');
       }
-      if (!raced || attempt >= 5) throw err;
+      if (!raced || attempt >= 5) {
+        fs.rmSync(base, { recursive: true, force: true });
+        throw err;
+      }
     }
   }
 

@@ -68,10 +68,9 @@ export function tokenRequestHandler(o: TokenRequestOptions): SubresourceHandler 
     if (ref) {
       if ((ref.apiVersion ?? 'v1') !== 'v1') throw newBadRequest(`cannot bind token to object of type ${ref.apiVersion}, Kind=${ref.kind}`);
       let obj: KubeObject;
-      const bound = () => boundRead!;
       switch (ref.kind) {
         case 'Pod': {
-          obj = await bound();
+          obj = await boundRead!;
           const pod = obj as { spec?: { serviceAccountName?: string; nodeName?: string } } & KubeObject;
           if ((pod.spec?.serviceAccountName || 'default') !== info.name) {
             throw newBadRequest(`cannot bind token for serviceaccount "${info.name}" to pod running with different serviceaccount name.`);
@@ -85,11 +84,11 @@ export function tokenRequestHandler(o: TokenRequestOptions): SubresourceHandler 
           break;
         }
         case 'Secret':
-          obj = await bound();
+          obj = await boundRead!;
           claims.secret = { name: obj.metadata.name!, uid: obj.metadata.uid! };
           break;
         case 'Node':
-          obj = await bound();
+          obj = await boundRead!;
           claims.node = { name: obj.metadata.name!, uid: obj.metadata.uid! };
           break;
         default:

@@ -551,7 +551,7 @@ export class PodSyncer {
         hostnamePath: rec.hostnamePath,
         nodeMemoryBytes: this.d.nodeMemoryBytes,
         labels: this.d.runtimeLabels,
-        ...(this.d.seccomp ? { seccomp: this.d.seccomp } : {}),
+        seccomp: this.d.seccomp,
       });
       config = generated.config;
       for (const w of generated.warnings) ev.container(pod, c, 'Warning', Reason.InvalidEnvironmentVariableNames, w);

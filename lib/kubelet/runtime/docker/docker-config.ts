@@ -137,7 +137,8 @@ export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerC
   if (sec.capabilities?.add?.length) hc.CapAdd = sec.capabilities.add.map(dockerCapability);
   if (sec.capabilities?.drop?.length) hc.CapDrop = sec.capabilities.drop.map(dockerCapability);
   if (sec.supplementalGroups?.length) hc.GroupAdd = sec.supplementalGroups.map(String);
-  const secOpts = [...(sec.noNewPrivileges && !sec.privileged ? ['no-new-privileges'] : []), ...(sec.privileged ? [] : seccompSecurityOpt(sec.seccomp, localhostJSON))];
+  // A privileged container gets neither (the engine ignores both for it).
+  const secOpts = sec.privileged ? [] : [...(sec.noNewPrivileges ? ['no-new-privileges'] : []), ...seccompSecurityOpt(sec.seccomp, localhostJSON)];
   if (secOpts.length) hc.SecurityOpt = secOpts;
   if (config.cgroupParent) hc.CgroupParent = config.cgroupParent;
 
