@@ -147,7 +147,9 @@ describe('Service allocation', () => {
     void clusterIPs;
     const u = await api(s.url, 'PUT', '/api/v1/namespaces/default/services/keep', { ...c.body, spec: rest });
     expect(u.body.spec.clusterIP).toBe(clusterIP);
-    const bad = await api(s.url, 'PUT', '/api/v1/namespaces/default/services/keep', { ...u.body, spec: { ...u.body.spec, clusterIP: '10.96.0.250', clusterIPs: ['10.96.0.250'] } });
+    // Any other address of the range (the allocator picks at random, so not a fixed one: it may be this one).
+    const other = clusterIP === '10.96.0.250' ? '10.96.0.251' : '10.96.0.250';
+    const bad = await api(s.url, 'PUT', '/api/v1/namespaces/default/services/keep', { ...u.body, spec: { ...u.body.spec, clusterIP: other, clusterIPs: [other] } });
     expect(bad.status).toBe(422);
     expect(bad.body.message).toContain('may not change once set');
   });
