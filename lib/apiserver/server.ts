@@ -50,7 +50,7 @@ import {
   type Store,
   type UserInfo,
 } from '../registry/index.js';
-import { CachedObject, type FilteredEvent } from '../storage/index.js';
+import { CachedObject, writtenJSON, type FilteredEvent } from '../storage/index.js';
 import { anonymousUser, authorizationAttributes, forbiddenMessage, type Authenticator, type Authorizer } from './auth.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { bodyTypeOf, chooseResponse, parseBody, parseMediaTypes, toYAML, type ResponseForm } from './negotiation.js';
@@ -476,7 +476,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
       return reply.code(code).type('application/json').send(JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: (obj as KubeObject).metadata }));
     }
     if (form.kind === 'yaml') return reply.code(code).type('application/yaml').send(toYAML(obj));
-    return reply.code(code).type('application/json').send(JSON.stringify(obj));
+    // An object just written is answered with the JSON the storage wrote (plus its version).
+    return reply.code(code).type('application/json').send(writtenJSON(obj as KubeObject) ?? JSON.stringify(obj));
   }
 
   /** A list in the form the client asked for; JSON lists reuse each object's cached encoding. */

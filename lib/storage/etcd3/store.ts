@@ -8,6 +8,7 @@ import { ExponentialBackoff, handleWhen, retry, circuitBreaker, ConsecutiveBreak
 import type { Logger } from 'pino';
 import type { KubeObject } from '../../api/index.js';
 import type { ValueTransformer } from '../encryption/transformer.js';
+import { encodeForStorage } from '../written.js';
 import { GrpcClient } from './grpc.js';
 import {
   decodeHeaderRevision,
@@ -138,15 +139,7 @@ export class Etcd3Storage implements Storage {
   }
 
   private encode(key: string, obj: KubeObject): Buffer {
-    const rv = obj.metadata.resourceVersion;
-    delete obj.metadata.resourceVersion;
-    let text: string;
-    try {
-      text = JSON.stringify(obj);
-    } finally {
-      if (rv !== undefined) obj.metadata.resourceVersion = rv;
-    }
-    const plain = Buffer.from(text);
+    const plain = Buffer.from(encodeForStorage(obj));
     const buf = this.transformer ? this.transformer.toStorage(key, plain) : plain;
     if (buf.length > this.maxValueBytes) throw new StorageError('TooLarge', key, `object is ${buf.length} bytes; etcd accepts at most ${this.maxValueBytes}`);
     return buf;
