@@ -2,6 +2,11 @@
  * FieldSet: a set of field paths, kept as a trie. A node is a member of the set when `member`
  * is true; it may also have children (a list item owned as a whole, and fields inside it).
  *
+ * Sets are values once built: union, difference and intersection never change their operands,
+ * and their results share unchanged subtrees with them instead of copying (a create's managed
+ * fields went through three whole copies). So `insert`, `child` and `member` are only for a
+ * set that is still being built and not yet shared.
+ *
  * The fieldsV1 form is the trie as JSON: each child is `"<element>": {...}`, a leaf member is
  * `{}`, and a member that also has children carries `".": {}` among them.
  */
@@ -63,23 +68,26 @@ export class FieldSet {
   }
 
   union(other: FieldSet): FieldSet {
+    if (other.isEmpty()) return this;
+    if (this.isEmpty()) return other;
     const s = new FieldSet();
     s.member = this.member || other.member;
     for (const [e, c] of this.children) {
       const o = other.children.get(e);
-      s.children.set(e, o ? c.union(o) : c.clone());
+      s.children.set(e, o ? c.union(o) : c);
     }
-    for (const [e, o] of other.children) if (!this.children.has(e)) s.children.set(e, o.clone());
+    for (const [e, o] of other.children) if (!this.children.has(e)) s.children.set(e, o);
     return s;
   }
 
   /** Members of this set that are not members of `other`. */
   difference(other: FieldSet): FieldSet {
+    if (other.isEmpty() || this.isEmpty()) return this;
     const s = new FieldSet();
     s.member = this.member && !other.member;
     for (const [e, c] of this.children) {
       const o = other.children.get(e);
-      const d = o ? c.difference(o) : c.clone();
+      const d = o ? c.difference(o) : c;
       if (!d.isEmpty()) s.children.set(e, d);
     }
     return s;

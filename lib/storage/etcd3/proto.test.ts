@@ -93,3 +93,15 @@ describe('replies encoded by etcd\'s schema decode to the same values', () => {
     expect(() => decodeRangeResponse(bytes.subarray(0, bytes.length - 3))).toThrow(/truncated/);
   });
 });
+
+describe('nested messages of every length-varint size', () => {
+  test.each([0, 1, 127, 128, 16_383, 16_384, 2_097_152])('a put of a %i-byte value decodes as sent', (n) => {
+    const value = Buffer.alloc(n, 0x61);
+    const key = Buffer.from('/k');
+    const t = kv.Txn!.requestDeserialize(unframe(encodeTxnRequest({ compare: [{ key, modRevision: 5 }], success: [{ put: { key, value } }], failure: [{ range: { key, rangeEnd: Buffer.from('/l'), limit: 3 } }] })));
+    expect(t.success[0].request_put.value.length).toBe(n);
+    expect(t.success[0].request_put.value.equals(value)).toBe(true);
+    expect(t.failure[0].request_range).toMatchObject({ limit: '3' });
+    expect(t.failure[0].request_range.range_end.toString()).toBe('/l');
+  });
+});

@@ -55,10 +55,16 @@ export interface TxnResponse {
 
 // ---- encoding ------------------------------------------------------------------------------
 
-/** Bytes of a message under construction: a growable buffer, appended to in field order. */
+/** Bytes of a message under construction: one growable buffer, appended to in field order. */
 class Writer {
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 0;
+  private buf: Buffer;
+  private pos: number;
+
+  /** `sizeHint`: the bytes expected, so that one allocation usually suffices; `reserve` bytes are left free in front. */
+  constructor(sizeHint: number, reserve = 0) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint + reserve));
+    this.pos = reserve;
+  }
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -106,19 +112,36 @@ class Writer {
     this.pos += b.length;
   }
 
-  /** A nested message: written in place, its length put in front once known. */
+  /**
+   * A nested message, written in place: five bytes are kept for its length, and once the
+   * length is known the message moves back over the ones its varint does not need.
+   */
   message(field: number, write: (w: Writer) => void): void {
-    const inner = new Writer();
-    write(inner);
-    this.bytes(field, inner.finish());
+    this.tag(field, 2);
+    this.room(5);
+    const lenAt = this.pos;
+    this.pos += 5;
+    write(this);
+    const len = this.pos - lenAt - 5;
+    let size = 1;
+    for (let n = len; n > 0x7f; n = Math.floor(n / 0x80)) size++;
+    if (size < 5) this.buf.copyWithin(lenAt + size, lenAt + 5, this.pos);
+    // The length goes into the room kept for it (no growing here: that would copy only up to pos).
+    let at = lenAt;
+    let n = len;
+    while (n > 0x7f) {
+      this.buf[at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[at++] = n;
+    this.pos = at + len;
   }
 
-  /** The message as one buffer, with room for gRPC's 5-byte frame header in front when asked. */
-  finish(framePrefix = 0): Buffer {
-    if (!framePrefix) return this.buf.subarray(0, this.pos);
-    const out = Buffer.allocUnsafe(framePrefix + this.pos);
-    this.buf.copy(out, framePrefix, 0, this.pos);
-    return out;
+  /** The message in gRPC's frame: a compression flag (0) and its 4-byte big-endian length in the 5 reserved bytes. */
+  framed(): Buffer {
+    this.buf[0] = 0;
+    this.buf.writeUInt32BE(this.pos - 5, 1);
+    return this.buf.subarray(0, this.pos);
   }
 }
 
@@ -148,22 +171,24 @@ function writeOp(w: Writer, op: RequestOp): void {
   }
 }
 
-/** gRPC's length-prefixed message frame: a compression flag (0) and a 4-byte big-endian length. */
-function framed(w: Writer): Buffer {
-  const out = w.finish(5);
-  out[0] = 0;
-  out.writeUInt32BE(out.length - 5, 1);
-  return out;
+export function encodeRangeRequest(r: RangeRequest): Buffer {
+  const w = new Writer(r.key.length + (r.rangeEnd?.length ?? 0) + 32, 5);
+  writeRange(w, r);
+  return w.framed();
 }
 
-export function encodeRangeRequest(r: RangeRequest): Buffer {
-  const w = new Writer();
-  writeRange(w, r);
-  return framed(w);
+/** Bytes an op's keys and values take, for the writer's first allocation. */
+function opBytes(op: RequestOp): number {
+  if ('put' in op) return op.put.key.length + op.put.value.length;
+  if ('range' in op) return op.range.key.length + (op.range.rangeEnd?.length ?? 0);
+  return op.deleteRange.key.length;
 }
 
 export function encodeTxnRequest(t: TxnRequest): Buffer {
-  const w = new Writer();
+  let hint = 0;
+  for (const c of t.compare) hint += c.key.length + 24;
+  for (const op of [...t.success, ...t.failure]) hint += opBytes(op) + 32;
+  const w = new Writer(hint, 5);
   for (const c of t.compare) {
     w.message(1, (m) => {
       // result EQUAL (0) is the default and omitted; target MOD = 2.
@@ -175,14 +200,14 @@ export function encodeTxnRequest(t: TxnRequest): Buffer {
   // Each branch is a list of RequestOp messages: success is field 2, failure field 3.
   for (const op of t.success) w.message(2, (m) => writeOp(m, op));
   for (const op of t.failure) w.message(3, (m) => writeOp(m, op));
-  return framed(w);
+  return w.framed();
 }
 
 export function encodeCompactionRequest(revision: number, physical: boolean): Buffer {
-  const w = new Writer();
+  const w = new Writer(16, 5);
   w.uint(1, revision);
   if (physical) w.uint(2, 1);
-  return framed(w);
+  return w.framed();
 }
 
 // ---- decoding ------------------------------------------------------------------------------
