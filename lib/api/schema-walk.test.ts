@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { PodSchema } from './core/v1-pod.js';
-import { canonicalOrder } from './schema-walk.js';
+import { canonicalOrder, findUnknownFields } from './schema-walk.js';
 
 /** A pod as an admission plugin leaves it: what was added sits at the end of each object. */
 function mutatedPod(): Record<string, unknown> {
@@ -32,4 +32,24 @@ test('canonicalOrder puts every field where a zod parse of the same object does,
 test('fields the schema does not know stay, after the known ones', () => {
   const ordered = canonicalOrder(PodSchema, { zzz: 1, metadata: { name: 'p' }, apiVersion: 'v1' }) as Record<string, unknown>;
   expect(Object.keys(ordered)).toEqual(['apiVersion', 'metadata', 'zzz']);
+});
+
+test('objects already in order are kept, changed in place; only objects out of order are rebuilt', () => {
+  const pod = PodSchema.parse(mutatedPod()) as unknown as Record<string, any>;
+  const spec = pod.spec;
+  const container = spec.containers[0];
+  // What an admission plugin does: append a field the schema orders earlier.
+  container.args = ['x'];
+  const ordered = canonicalOrder(PodSchema, pod) as Record<string, any>;
+  expect(ordered).toBe(pod);
+  expect(ordered.spec).toBe(spec);
+  expect(ordered.spec.containers[0]).not.toBe(container);
+  expect(Object.keys(ordered.spec.containers[0])).toEqual(Object.keys(PodSchema.parse(ordered).spec!.containers[0]!));
+  expect(JSON.stringify(ordered)).toBe(JSON.stringify(PodSchema.parse(ordered)));
+});
+
+test('unknown fields are reported with their paths, names of Object.prototype members included', () => {
+  const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { constructor: 'x' } }, spec: { constructor: 1, containers: [{ name: 'a', image: 'i', imagePolicy: 'x', toString: 2 }] }, extra: true };
+  expect(findUnknownFields(PodSchema, body).sort()).toEqual(['extra', 'spec.constructor', 'spec.containers[0].imagePolicy', 'spec.containers[0].toString'].sort());
+  expect(findUnknownFields(PodSchema, { spec: { containers: [{ name: 'a', bogus: 1 }] } }, 'items[3]')).toEqual(['items[3].spec.containers[0].bogus']);
 });

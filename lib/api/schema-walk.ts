@@ -100,29 +100,79 @@ export function schemaNode(schema: z.ZodType | undefined): SchemaNode | undefine
  * Maps (records) and free-form fields accept any key.
  */
 export function findUnknownFields(schema: z.ZodType, value: unknown, path = ''): string[] {
-  const { core, meta } = unwrap(schema);
-  if (meta['x-kubernetes-preserve-unknown-fields']) return [];
-  const d = defOf(core);
   const out: string[] = [];
-  if (d.type === 'object' && value && typeof value === 'object' && !Array.isArray(value)) {
-    const loose = d.catchall && defOf(d.catchall).type !== 'never';
-    for (const [k, v] of Object.entries(value)) {
-      const child = d.shape![k];
-      if (!child) {
-        if (!loose) out.push(path ? `${path}.${k}` : k);
-        continue;
-      }
-      out.push(...findUnknownFields(child, v, path ? `${path}.${k}` : k));
-    }
-  } else if (d.type === 'array' && Array.isArray(value)) {
-    value.forEach((v, i) => out.push(...findUnknownFields(d.element!, v, `${path}[${i}]`)));
-  } else if (d.type === 'record' && value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) out.push(...findUnknownFields(d.valueType!, v, `${path}[${k}]`));
-  } else if (d.type === 'union') {
-    // A union accepts the first option that parses; report unknown fields against it.
-    for (const opt of d.options ?? []) if (opt.safeParse(value).success) return findUnknownFields(opt, value, path);
-  }
+  finderFor(schema)(value, path ? [path] : [], out);
   return out;
+}
+
+/**
+ * A compiled unknown-field check per schema, as canonicalOrder's walks: the path is a stack of
+ * segments (a field name, or "[i]" for an item or map value) joined only for a field reported.
+ */
+type Finder = (v: unknown, path: string[], out: string[]) => void;
+const finders = new WeakMap<z.ZodType, Finder>();
+
+function finderFor(schema: z.ZodType): Finder {
+  let f = finders.get(schema);
+  if (!f) finders.set(schema, (f = buildFinder(schema)));
+  return f;
+}
+
+function pathText(path: string[], last: string): string {
+  let s = '';
+  for (const seg of [...path, last]) s += !s || seg.startsWith('[') ? seg : `.${seg}`;
+  return s;
+}
+
+function buildFinder(schema: z.ZodType): Finder {
+  const { core, meta } = unwrap(schema);
+  if (meta['x-kubernetes-preserve-unknown-fields']) return () => {};
+  const d = defOf(core);
+  switch (d.type) {
+    case 'object': {
+      const shape = d.shape ?? {};
+      const loose = !!d.catchall && defOf(d.catchall).type !== 'never';
+      return (v, path, out) => {
+        if (!v || typeof v !== 'object' || Array.isArray(v)) return;
+        for (const k of Object.keys(v)) {
+          if (!Object.hasOwn(shape, k)) {
+            if (!loose) out.push(pathText(path, k));
+            continue;
+          }
+          path.push(k);
+          finderFor(shape[k]!)((v as Record<string, unknown>)[k], path, out);
+          path.pop();
+        }
+      };
+    }
+    case 'array':
+      return (v, path, out) => {
+        if (!Array.isArray(v)) return;
+        const each = finderFor(d.element!);
+        for (let i = 0; i < v.length; i++) {
+          path.push(`[${i}]`);
+          each(v[i], path, out);
+          path.pop();
+        }
+      };
+    case 'record':
+      return (v, path, out) => {
+        if (!v || typeof v !== 'object') return;
+        const each = finderFor(d.valueType!);
+        for (const [k, x] of Object.entries(v)) {
+          path.push(`[${k}]`);
+          each(x, path, out);
+          path.pop();
+        }
+      };
+    case 'union':
+      // A union accepts the first option that parses; report unknown fields against it.
+      return (v, path, out) => {
+        for (const opt of d.options ?? []) if (opt.safeParse(v).success) return finderFor(opt)(v, path, out);
+      };
+    default:
+      return () => {};
+  }
 }
 
 type Reorder = (v: unknown) => unknown;
@@ -133,6 +183,10 @@ const reorders = new WeakMap<z.ZodType, Reorder>();
  * (and upstream's Go structs serialize in), without validating again. Fields the schema does not
  * name keep their place after the named ones. For objects that admission plugins changed: what
  * they added lands where a client's decoded request would have it.
+ *
+ * Works in place where it can: an object whose own keys are already in order is kept (a child
+ * that had to be rebuilt is put back into it), and only objects out of order are rebuilt; so the
+ * result may be `value` itself, changed. A pod that a plugin gave one volume rebuilds two objects.
  */
 export function canonicalOrder(schema: z.ZodType, value: unknown): unknown {
   return reorderFor(schema)(value);
@@ -145,32 +199,68 @@ function reorderFor(schema: z.ZodType): Reorder {
   return f;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
 function buildReorder(schema: z.ZodType): Reorder {
   const d = defOf(unwrap(schema).core);
   switch (d.type) {
     case 'object': {
       const shape = d.shape ?? {};
       const keys = Object.keys(shape);
+      const rank = new Map(keys.map((k, i) => [k, i]));
       const catchall = d.catchall && defOf(d.catchall).type !== 'never' ? d.catchall : undefined;
+      const childOf = (k: string): Reorder | undefined => (Object.hasOwn(shape, k) ? reorderFor(shape[k]!) : catchall ? reorderFor(catchall) : undefined);
       return (v) => {
-        if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
-        const src = v as Record<string, unknown>;
+        if (!isPlainObject(v)) return v;
+        const own = Object.keys(v);
+        // In order when the ranks never go down (fields the schema does not name rank last).
+        let inOrder = true;
+        for (let i = 0, last = -1; i < own.length; i++) {
+          const r = rank.get(own[i]!) ?? keys.length;
+          if (r < last) {
+            inOrder = false;
+            break;
+          }
+          last = r;
+        }
+        if (inOrder) {
+          for (const k of own) {
+            const f = childOf(k);
+            if (!f) continue;
+            const x = v[k];
+            const y = f(x);
+            if (y !== x) v[k] = y;
+          }
+          return v;
+        }
         const out: Record<string, unknown> = {};
-        for (const k of keys) if (Object.hasOwn(src, k)) out[k] = reorderFor(shape[k]!)(src[k]);
-        for (const k of Object.keys(src)) if (!Object.hasOwn(shape, k)) out[k] = catchall ? reorderFor(catchall)(src[k]) : src[k];
+        for (const k of keys) if (Object.hasOwn(v, k)) out[k] = reorderFor(shape[k]!)(v[k]);
+        for (const k of own) if (!Object.hasOwn(shape, k)) out[k] = catchall ? reorderFor(catchall)(v[k]) : v[k];
         return out;
       };
     }
     case 'record':
       return (v) => {
-        if (!v || typeof v !== 'object' || Array.isArray(v) || !d.valueType) return v;
+        if (!isPlainObject(v) || !d.valueType) return v;
         const each = reorderFor(d.valueType);
-        const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = each(x);
-        return out;
+        for (const k of Object.keys(v)) {
+          const x = v[k];
+          const y = each(x);
+          if (y !== x) v[k] = y;
+        }
+        return v;
       };
     case 'array':
-      return (v) => (Array.isArray(v) && d.element ? v.map(reorderFor(d.element)) : v);
+      return (v) => {
+        if (!Array.isArray(v) || !d.element) return v;
+        const each = reorderFor(d.element);
+        for (let i = 0; i < v.length; i++) {
+          const x: unknown = v[i];
+          const y = each(x);
+          if (y !== x) v[i] = y;
+        }
+        return v;
+      };
     default:
       return (v) => v;
   }

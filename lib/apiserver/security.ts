@@ -81,6 +81,7 @@ export class Security {
         rt.defaults?.(a.object);
         // The plugins are ours and write valid shapes; validation follows admission anyway.
         const ordered = canonicalOrder(rt.schema, a.object) as Record<string, unknown>;
+        if (ordered === (a.object as unknown)) return;
         for (const k of Object.keys(a.object)) delete (a.object as Record<string, unknown>)[k];
         Object.assign(a.object, ordered);
       },
