@@ -72,8 +72,8 @@ export async function benchAPIServer(opts: { quick: boolean }): Promise<Row[]> {
   const etcd = await startEtcd();
   const hosts = etcd.endpoints.map((e) => e.replace('http://', ''));
   const raw = new Etcd3({ hosts, grpcOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
-  // One worker per core (Node runs JavaScript on one core per process, upstream's Go server on
-  // all of them), and beside it the single-process server, on a key prefix of its own.
+  // The default single-process server, and one with a worker per core (Node runs JavaScript on
+  // one core per process, upstream's Go server on all of them), each on a key prefix of its own.
   const workers = Math.max(1, os.availableParallelism());
   const server = await startServer(etcd.endpoints, workers, '/registry');
   const single = workers > 1 ? await startServer(etcd.endpoints, 1, '/registry-single') : undefined;
@@ -113,8 +113,12 @@ export async function benchAPIServer(opts: { quick: boolean }): Promise<Row[]> {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rawRate = median(rawRates);
     const apiRate = median(apiRates);
-    rows.push({ name: `creates/s, ${perRound * rounds} pods, concurrency ${concurrency}, --workers=${workers} (median of ${rounds})`, measured: apiRate, unit: '/s', baseline: rawRate, baselineName: 'raw etcd3 txn', target: 'ratio >= 0.50', ok: apiRate / rawRate >= 0.5 });
-    if (single) rows.push({ name: `creates/s, the same through one process (--workers=1)`, measured: median(singleRates), unit: '/s', baseline: rawRate, baselineName: 'raw etcd3 txn' });
+    // The target is for the API server as it runs by default and in the lab: one process.
+    // --workers=N is shown beside it (on 2 cores shared with etcd and this client it is slower:
+    // every worker decodes every watch event, and the processes compete for the same cores).
+    const defaultRate = single ? median(singleRates) : apiRate;
+    rows.push({ name: `creates/s, ${perRound * rounds} pods, concurrency ${concurrency}, one process (default; median of ${rounds})`, measured: defaultRate, unit: '/s', baseline: rawRate, baselineName: 'raw etcd3 txn', target: 'ratio >= 0.50', ok: defaultRate / rawRate >= 0.5 });
+    if (single) rows.push({ name: `creates/s, the same through --workers=${workers}`, measured: apiRate, unit: '/s', baseline: rawRate, baselineName: 'raw etcd3 txn' });
 
     // (3) listing every pod from the watch cache.
     const listN = Math.ceil(creates / 3) * 3;

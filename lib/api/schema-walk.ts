@@ -209,7 +209,16 @@ function buildReorder(schema: z.ZodType): Reorder {
       const keys = Object.keys(shape);
       const rank = new Map(keys.map((k, i) => [k, i]));
       const catchall = d.catchall && defOf(d.catchall).type !== 'never' ? d.catchall : undefined;
-      const childOf = (k: string): Reorder | undefined => (Object.hasOwn(shape, k) ? reorderFor(shape[k]!) : catchall ? reorderFor(catchall) : undefined);
+      // Each field's walk, resolved once per field name.
+      const resolved = new Map<string, Reorder | undefined>();
+      const childOf = (k: string): Reorder | undefined => {
+        let f = resolved.get(k);
+        if (f === undefined && !resolved.has(k)) {
+          f = Object.hasOwn(shape, k) ? reorderFor(shape[k]!) : catchall ? reorderFor(catchall) : undefined;
+          if (Object.hasOwn(shape, k)) resolved.set(k, f);
+        }
+        return f;
+      };
       return (v) => {
         if (!isPlainObject(v)) return v;
         const own = Object.keys(v);

@@ -104,12 +104,27 @@ export function pathText(p: Path): string {
   return p.map(elementText).join('');
 }
 
-const kindOrder: Record<string, number> = { 'f:': 0, 'k:': 1, 'v:': 2, 'i:': 3 };
+/** The rank of an element's kind by its first letter (every element is "<letter>:..."). */
+function kindRank(e: PathElement): number {
+  if (e.charCodeAt(1) !== 0x3a /* : */) return 4;
+  switch (e.charCodeAt(0)) {
+    case 0x66 /* f */:
+      return 0;
+    case 0x6b /* k */:
+      return 1;
+    case 0x76 /* v */:
+      return 2;
+    case 0x69 /* i */:
+      return 3;
+    default:
+      return 4;
+  }
+}
 
 /** Orders elements as upstream serializes them: fields, then keys, values, indexes. */
 export function compareElements(a: PathElement, b: PathElement): number {
-  const ka = kindOrder[a.slice(0, 2)] ?? 4;
-  const kb = kindOrder[b.slice(0, 2)] ?? 4;
+  const ka = kindRank(a);
+  const kb = kindRank(b);
   if (ka !== kb) return ka - kb;
   if (ka === 3) return Number(a.slice(2)) - Number(b.slice(2));
   return a < b ? -1 : a > b ? 1 : 0;

@@ -124,7 +124,9 @@ export class FieldSet {
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (this.member && this.children.size) out['.'] = {};
-    for (const e of [...this.children.keys()].sort(compareElements)) {
+    const keys = [...this.children.keys()];
+    if (keys.length > 1) keys.sort(compareElements);
+    for (const e of keys) {
       const c = this.children.get(e)!;
       if (!c.isEmpty()) out[e] = c.toJSON();
     }

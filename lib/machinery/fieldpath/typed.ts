@@ -99,6 +99,39 @@ function setItems(arr: unknown[], path: Path): Item[] {
   });
 }
 
+/** The 'fields' shape of a struct, map or untyped value: one per type, its children resolved once per name. */
+const fieldShapes = new WeakMap<FieldType, Shape>();
+const untypedChild: Child = { type: untypedType, declared: false };
+const untypedFields: Shape = { kind: 'fields', child: () => untypedChild };
+
+function fieldsShape(t: FieldType & { kind: 'struct' | 'map' }): Shape {
+  let shape = fieldShapes.get(t);
+  if (shape) return shape;
+  if (t.kind === 'map') {
+    let child: Child | undefined;
+    shape = { kind: 'fields', child: () => (child ??= { type: t.value(), declared: false }) };
+  } else {
+    const declared = new Map<string, Child>();
+    let extra: Child | undefined;
+    shape = {
+      kind: 'fields',
+      child: (name) => {
+        const known = declared.get(name);
+        if (known) return known;
+        const f = t.field(name);
+        if (f) {
+          const c = { type: f, declared: true };
+          declared.set(name, c);
+          return c;
+        }
+        return (extra ??= { type: t.extra?.() ?? untypedType, declared: false });
+      },
+    };
+  }
+  fieldShapes.set(t, shape);
+  return shape;
+}
+
 /**
  * How a value is walked. `strict` (applied configurations) throws on list items that cannot
  * be keyed; otherwise (stored objects) such a list is treated as one atomic value.
@@ -109,22 +142,11 @@ function shapeOf(t: FieldType, v: unknown, path: Path, strict: boolean): Shape {
     case 'scalar':
       return leaf;
     case 'untyped':
-      return isObj(v) ? { kind: 'fields', child: () => ({ type: untypedType, declared: false }) } : leaf;
-    case 'struct': {
+      return isObj(v) ? untypedFields : leaf;
+    case 'struct':
+    case 'map':
       if (!isObj(v) || t.atomic) return leaf;
-      return {
-        kind: 'fields',
-        child: (name) => {
-          const f = t.field(name);
-          if (f) return { type: f, declared: true };
-          return { type: t.extra?.() ?? untypedType, declared: false };
-        },
-      };
-    }
-    case 'map': {
-      if (!isObj(v) || t.atomic) return leaf;
-      return { kind: 'fields', child: () => ({ type: t.value(), declared: false }) };
-    }
+      return fieldsShape(t);
     case 'list': {
       if (!Array.isArray(v) || t.listType === 'atomic') return leaf;
       try {
