@@ -151,3 +151,16 @@ describe('GrpcClient', () => {
     await expect(c.call('/etcdserverpb.KV/Range', msg, true)).rejects.toThrow(/client closed/);
   });
 });
+
+describe('GrpcClient after a GOAWAY', () => {
+  test('a member that said goodbye gets a new connection; nothing fails', async () => {
+    const m = await member((stream, body, session, headers) => {
+      echo(stream, body, session, headers);
+      // Every session says goodbye after its first call, as etcd does when it shuts a connection.
+      (session as http2.ServerHttp2Session).goaway();
+    });
+    const c = client([m.endpoint]);
+    for (let i = 0; i < 5; i++) expect((await c.call('/etcdserverpb.KV/Txn', msg, false)).toString()).toBe('hello');
+    expect(m.calls).toHaveLength(5);
+  });
+});

@@ -180,11 +180,18 @@ export class GrpcClient {
       } catch (err) {
         return reject(new GrpcError(UNAVAILABLE, (err as Error).message, true, true));
       }
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = session.h2.request(
+          { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': `${this.timeoutMs}m` },
+          { endStream: false },
+        );
+      } catch (err) {
+        // The session is closing (a GOAWAY arrived) or gone: nothing was sent on it.
+        if (m.session === session) m.session = undefined;
+        return reject(new GrpcError(UNAVAILABLE, `${m.authority}: ${(err as Error).message}`, true, true));
+      }
       if (this.inflight++ === 0) this.refAll();
-      const stream = session.h2.request(
-        { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': `${this.timeoutMs}m` },
-        { endStream: false },
-      );
       const chunks: Buffer[] = [];
       let size = 0;
       let status: number | undefined;
