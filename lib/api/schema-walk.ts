@@ -209,14 +209,12 @@ function buildReorder(schema: z.ZodType): Reorder {
       const keys = Object.keys(shape);
       const rank = new Map(keys.map((k, i) => [k, i]));
       const catchall = d.catchall && defOf(d.catchall).type !== 'never' ? d.catchall : undefined;
-      // Each field's walk, resolved once per field name.
-      const resolved = new Map<string, Reorder | undefined>();
+      // Each declared field's walk, resolved once; other fields take the catchall's walk, if any.
+      const resolved = new Map<string, Reorder>();
       const childOf = (k: string): Reorder | undefined => {
+        if (!Object.hasOwn(shape, k)) return catchall && reorderFor(catchall);
         let f = resolved.get(k);
-        if (f === undefined && !resolved.has(k)) {
-          f = Object.hasOwn(shape, k) ? reorderFor(shape[k]!) : catchall ? reorderFor(catchall) : undefined;
-          if (Object.hasOwn(shape, k)) resolved.set(k, f);
-        }
+        if (!f) resolved.set(k, (f = reorderFor(shape[k]!)));
         return f;
       };
       return (v) => {
@@ -243,8 +241,12 @@ function buildReorder(schema: z.ZodType): Reorder {
           return v;
         }
         const out: Record<string, unknown> = {};
-        for (const k of keys) if (Object.hasOwn(v, k)) out[k] = reorderFor(shape[k]!)(v[k]);
-        for (const k of own) if (!Object.hasOwn(shape, k)) out[k] = catchall ? reorderFor(catchall)(v[k]) : v[k];
+        for (const k of keys) if (Object.hasOwn(v, k)) out[k] = childOf(k)!(v[k]);
+        for (const k of own) {
+          if (Object.hasOwn(shape, k)) continue;
+          const f = childOf(k);
+          out[k] = f ? f(v[k]) : v[k];
+        }
         return out;
       };
     }

@@ -10,9 +10,8 @@ import type { KubeObject } from '../api/index.js';
 interface Written {
   /** The stored JSON (no resourceVersion). */
   json: string;
-  /** Where `"resourceVersion":...` goes, and whether it needs a comma before or after it. */
+  /** Where `"resourceVersion":...` goes: after metadata.uid, else at the end of metadata. */
   slot: number;
-  comma: 'before' | 'none';
 }
 
 const written = new WeakMap<object, Written>();
@@ -36,7 +35,6 @@ export function encodeForStorage(obj: KubeObject): string {
   let out = '{';
   let first = true;
   let slot = -1;
-  let comma: Written['comma'] = 'none';
   for (const key of Object.keys(obj)) {
     const value = (obj as unknown as Record<string, unknown>)[key];
     if (key !== 'metadata') {
@@ -55,19 +53,13 @@ export function encodeForStorage(obj: KubeObject): string {
       if (m === undefined) continue;
       out += (firstMeta ? '' : ',') + m;
       firstMeta = false;
-      if (mk === 'uid') {
-        slot = out.length;
-        comma = 'before';
-      }
+      if (mk === 'uid') slot = out.length;
     }
-    if (slot < 0) {
-      slot = out.length;
-      comma = firstMeta ? 'none' : 'before';
-    }
+    if (slot < 0) slot = out.length;
     out += '}';
   }
   out += '}';
-  if (slot >= 0) written.set(obj, { json: out, slot, comma });
+  if (slot >= 0) written.set(obj, { json: out, slot });
   return out;
 }
 
@@ -80,7 +72,7 @@ export function writtenJSON(obj: KubeObject): string | undefined {
   const w = written.get(obj);
   const rv = obj.metadata?.resourceVersion;
   if (!w || !rv) return undefined;
-  const pair = `"resourceVersion":${JSON.stringify(rv)}`;
-  const insert = w.comma === 'before' ? `,${pair}` : pair;
+  // A comma unless it is the first member of metadata (slot right after its "{").
+  const insert = `${w.json[w.slot - 1] === '{' ? '' : ','}"resourceVersion":${JSON.stringify(rv)}`;
   return w.json.slice(0, w.slot) + insert + w.json.slice(w.slot);
 }

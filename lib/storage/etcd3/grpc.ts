@@ -135,12 +135,9 @@ export class GrpcClient {
     return this.members[this.current]!;
   }
 
+  /** Leaves a member whose connection broke for a second, and drops that connection. */
   private markDown(m: Member): void {
     m.downUntil = Date.now() + 1000;
-    this.drop(m);
-  }
-
-  private drop(m: Member): void {
     const s = m.session?.h2;
     m.session = undefined;
     if (s && !s.destroyed) s.destroy();

@@ -109,7 +109,7 @@ export class Etcd3Storage implements Storage {
       },
     };
     this.client = new Etcd3(options);
-    this.kv = new GrpcClient({ endpoints: opts.endpoints, tls: secure ? (opts.tls ?? {}) : undefined });
+    this.kv = new GrpcClient({ endpoints: opts.endpoints, tls: opts.tls });
     // Watches get a connection of their own: on the requests' connection, every write's watch
     // event travels beside the write's reply, and grpc-js then answers writes about a third
     // slower (bench: 4,160 creates/s with the watch apart, 2,650/s with it on the same client).
