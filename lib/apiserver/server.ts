@@ -499,7 +499,9 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     }
     if (form.kind === 'yaml') return reply.code(200).type('application/yaml').send(toYAML({ kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: meta, items: items.map((c) => c.object) }));
     const head = `{"kind":"${rt.listKind}","apiVersion":"${apiVersionOf(rt)}","metadata":${JSON.stringify(meta)},"items":[`;
-    return reply.code(200).type('application/json').send(head + items.map((c) => c.json).join(',') + ']}');
+    // Sent as bytes: given a string, fastify measures it for Content-Length and Node encodes it
+    // again to write it, two passes over what is 15 MB for 10,000 pods.
+    return reply.code(200).type('application/json').send(Buffer.from(head + items.map((c) => c.json).join(',') + ']}'));
   }
 
   /** componentstatuses: computed on each request by probing the components, never stored. */
