@@ -5,7 +5,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-packages=(etcd-server etcd-client docker.io iptables iproute2 busybox-static gcc libc6-dev tar util-linux conntrack openssl ca-certificates procps psmisc shellcheck vagrant)
+# vagrant-libvirt (which Debian's vagrant recommends): the Vagrantfile's libvirt provider block, and
+# a provider `vagrant validate` can check the Vagrantfile against on a machine without a hypervisor
+# (without one, validate stops at "No usable default provider could be found").
+packages=(etcd-server etcd-client docker.io iptables iproute2 busybox-static gcc libc6-dev tar util-linux conntrack openssl ca-certificates procps psmisc shellcheck vagrant vagrant-libvirt)
 
 missing=()
 for p in "${packages[@]}"; do
