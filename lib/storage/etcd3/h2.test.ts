@@ -38,8 +38,8 @@ async function server(handler: Handler, settings: http2.Settings = {}): Promise<
   return { port: (srv.address() as AddressInfo).port, sessions };
 }
 
-function connect(port: number): H2Connection {
-  const c = new H2Connection({ host: '127.0.0.1', port });
+function connect(port: number, maxStreamId?: number): H2Connection {
+  const c = new H2Connection({ host: '127.0.0.1', port, maxStreamId });
   cleanups.push(() => c.destroy());
   return c;
 }
@@ -157,6 +157,20 @@ describe('H2Connection', () => {
     await new Promise((r) => closed.close(r));
     const refused = connect(freePort);
     await expect(call(refused, '/x', Buffer.from('x'))).rejects.toMatchObject({ notSent: true });
+  });
+
+  test('when stream ids run out the connection takes no more requests (as not sent) and says it is gone', async () => {
+    const { port } = await server((stream, body) => {
+      stream.respond({ ':status': 200 });
+      stream.end(body);
+    });
+    const c = connect(port, 5);
+    let gone = 0;
+    c.onGone = () => gone++;
+    for (const id of [1, 3, 5]) expect(Buffer.concat((await call(c, '/x', Buffer.from(`r${id}`))).data).toString()).toBe(`r${id}`);
+    await expect(call(c, '/x', Buffer.from('r7'))).rejects.toMatchObject({ notSent: true });
+    expect(c.closing).toBe(true);
+    expect(gone).toBeGreaterThan(0);
   });
 
   test('a server speaking something else than HTTP/2 fails the calls instead of hanging them', async () => {

@@ -78,6 +78,8 @@ export interface H2ConnectOptions {
   host: string;
   port: number;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** Highest stream id to use (default 2^31-1, HTTP/2's limit); lower in tests. */
+  maxStreamId?: number;
 }
 
 type Done = (err: H2Error | undefined, reply?: H2Reply) => void;
@@ -174,7 +176,13 @@ export class H2Connection {
       done(this.failure);
       return 0;
     }
-    if (this.closing || this.nextId > 0x7fffffff) {
+    if (this.nextId > (this.opts.maxStreamId ?? 0x7fffffff)) {
+      // Stream ids are spent (a busy API server gets there in days): this connection takes no
+      // more requests; those open finish, and the caller opens a new one.
+      this.close();
+      this.onGone?.();
+    }
+    if (this.closing) {
       done(new H2Error(`${this.authority}: connection is closing`, true));
       return 0;
     }
