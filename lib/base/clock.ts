@@ -23,9 +23,18 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+let lastSecond = NaN;
+let lastStamp = '';
+
 /** RFC 3339 timestamp with second precision, as Kubernetes writes metav1.Time. */
 export function rfc3339(ms: number = Date.now()): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  // Every write stamps a few times; within one second the text is the same.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastStamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastStamp;
 }
 
 /** RFC 3339 with microseconds, as Kubernetes writes metav1.MicroTime. */
