@@ -1,9 +1,9 @@
 /**
- * Unary gRPC calls to etcd, for the KV requests the API server makes on every write and read,
+ * gRPC calls to etcd: unary ones for the KV requests the API server makes on every write and read,
  * over our own small HTTP/2 connection (./h2.ts). CPU per call, measured in the API server's
  * create path: etcd3's grpc-js client ~220 µs, Node's http2 client ~100 µs, ./h2.ts with the
- * calls of one event-loop turn written together ~35 µs. Watches and leases stay on the etcd3
- * package.
+ * calls of one event-loop turn written together ~35 µs. Watch streams go the same way
+ * (`stream`); leases stay on the etcd3 package.
  *
  * gRPC over HTTP/2, as used here: a POST to /<package>.<Service>/<Method> with
  * `content-type: application/grpc` and `te: trailers`, the request as one length-prefixed frame;
@@ -15,7 +15,7 @@
  * failure; writes only when they surely never reached etcd (no connection, or etcd answered
  * "no leader" before proposing), so a write is never applied twice.
  */
-import { H2Connection, type H2Error, type H2Reply } from './h2.js';
+import { H2Connection, type H2Error, type H2Reply, type H2StreamHandle } from './h2.js';
 import type { HeaderList } from './hpack.js';
 
 /** gRPC status codes (google.golang.org/grpc/codes) that matter here. */
@@ -126,6 +126,49 @@ export class GrpcClient {
         }
       }
     }
+  }
+
+  /**
+   * Opens a streaming call (a watch) on the current member. `onMessage` gets each message the
+   * member sends; `onEnd` is called once when the stream is over, whatever the reason (the
+   * member's status, a lost connection, or `cancel`). Nothing is retried here: the caller knows
+   * where to resume.
+   */
+  stream(path: string, headers: HeaderList, onMessage: (message: Buffer) => void, onEnd: (err: GrpcError) => void): H2StreamHandle {
+    if (this.closed) {
+      onEnd(new GrpcError(UNAVAILABLE, 'client closed', true, true));
+      return { send: () => {}, cancel: () => {} };
+    }
+    const m = this.pick();
+    const conn = this.session(m);
+    if (this.inflight++ === 0) this.refAll();
+    let ended = false;
+    const end = (err: GrpcError) => {
+      if (ended) return;
+      ended = true;
+      if (--this.inflight === 0) this.unrefAll();
+      // A broken connection is dropped and its member left for a while; a stream the member
+      // ended (no leader, shutting down) only sends the next attempt elsewhere.
+      if (err.transport && conn.closed) this.markDown(m);
+      else if (err.code === UNAVAILABLE) m.downUntil = Date.now() + 1000;
+      onEnd(err);
+    };
+    const h = conn.openStream(path, [['content-type', 'application/grpc'], ['te', 'trailers'], ...headers], onMessage, (err?: H2Error, reply?: H2Reply) => {
+      if (err) return end(new GrpcError(UNAVAILABLE, err.message, err.notSent, true));
+      const fields = [...reply!.headers, ...reply!.trailers];
+      const httpStatus = header(reply!.headers, ':status');
+      if (httpStatus !== '200') return end(new GrpcError(UNAVAILABLE, `HTTP status ${httpStatus} from ${conn.authority}`, false, true));
+      const code = Number(header(reply!.trailers, 'grpc-status') ?? header(reply!.headers, 'grpc-status') ?? UNAVAILABLE);
+      const message = decodeGrpcMessage(header(fields, 'grpc-message') ?? '');
+      end(new GrpcError(code === 0 ? UNAVAILABLE : code, message || `stream ended by ${conn.authority}`));
+    });
+    return {
+      send: h.send,
+      cancel: () => {
+        h.cancel();
+        end(new GrpcError(1, 'cancelled'));
+      },
+    };
   }
 
   /** The member to use: the current one unless it is down, else the next that is not. */

@@ -173,6 +173,45 @@ describe('H2Connection', () => {
     expect(gone).toBeGreaterThan(0);
   });
 
+  test('a stream: messages both ways as they come, split across frames or several in one, then the server\'s status', async () => {
+    const framed = (text: string) => {
+      const b = Buffer.alloc(5 + Buffer.byteLength(text));
+      b.writeUInt32BE(b.length - 5, 1);
+      b.write(text, 5);
+      return b;
+    };
+    const srv = http2.createServer();
+    srv.on('stream', (stream) => {
+      stream.on('error', () => {});
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.on('data', (c: Buffer) => {
+        const text = c.subarray(5).toString();
+        if (text === 'end') return stream.end();
+        // One message in two writes (a frame boundary inside it), then two messages in one write.
+        const big = framed(`${text}:${'x'.repeat(40_000)}`);
+        stream.write(big.subarray(0, 3));
+        stream.write(big.subarray(3));
+        stream.write(Buffer.concat([framed(`${text}:a`), framed(`${text}:b`)]));
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const c = connect((srv.address() as AddressInfo).port);
+    const got: string[] = [];
+    const ended = new Promise<H2Reply>((resolve, reject) => {
+      const h = c.openStream('/svc/Stream', [['content-type', 'application/grpc']], (m) => {
+        got.push(m.toString().replace(/x+$/, 'x…'));
+        if (got.length === 3) h.send(framed('second'));
+        if (got.length === 6) h.send(framed('end'));
+      }, (err, reply) => (err ? reject(err) : resolve(reply!)));
+      h.send(framed('first'));
+    });
+    const reply = await ended;
+    expect(got).toEqual(['first:x…', 'first:a', 'first:b', 'second:x…', 'second:a', 'second:b']);
+    expect(get(reply.trailers, 'grpc-status')).toBe('0');
+  });
+
   test('a server speaking something else than HTTP/2 fails the calls instead of hanging them', async () => {
     const socks: net.Socket[] = [];
     const junk = net.createServer((sock) => {

@@ -96,6 +96,18 @@ interface Stream {
   unacked: number;
   /** Largest reply body accepted. */
   limit: number;
+  /** Whether the last of `pending` ends our side of the stream (a unary request) or more may follow. */
+  endWhenSent: boolean;
+  /** A stream of gRPC messages: each complete message goes here instead of into reply.data. */
+  onMessage?: (message: Buffer) => void;
+  /** Bytes of a message not yet complete. */
+  partial?: Buffer;
+}
+
+/** Our side of an open stream: more messages to send, or giving up on it. */
+export interface H2StreamHandle {
+  send(body: Buffer): void;
+  cancel(): void;
 }
 
 export class H2Connection {
@@ -186,6 +198,48 @@ export class H2Connection {
       done(new H2Error(`${this.authority}: connection is closing`, true));
       return 0;
     }
+    const s = this.open(path, extraHeaders, limit, done, true);
+    s.pending = body;
+    this.sendData(s);
+    if (s.pending) this.blocked.push(s);
+    return s.id;
+  }
+
+  /**
+   * Opens a stream of gRPC messages both ways (a watch): `onMessage` gets each message the
+   * server sends, without its 5-byte prefix; `done` is called once when the stream ends (the
+   * server's trailers, or an error). Messages sent with `send` must be framed already.
+   */
+  openStream(path: string, extraHeaders: HeaderList, onMessage: (message: Buffer) => void, done: Done): H2StreamHandle {
+    const closed: H2StreamHandle = { send: () => {}, cancel: () => {} };
+    if (this.failure) {
+      done(this.failure);
+      return closed;
+    }
+    if (this.nextId > (this.opts.maxStreamId ?? 0x7fffffff)) {
+      this.close();
+      this.onGone?.();
+    }
+    if (this.closing) {
+      done(new H2Error(`${this.authority}: connection is closing`, true));
+      return closed;
+    }
+    const s = this.open(path, extraHeaders, Infinity, done, false);
+    s.onMessage = onMessage;
+    return {
+      send: (body: Buffer) => {
+        if (!this.streams.has(s.id)) return;
+        const queued = s.pending !== undefined;
+        s.pending = queued ? Buffer.concat([s.pending!, body]) : body;
+        if (queued) return;
+        this.sendData(s);
+        if (s.pending) this.blocked.push(s);
+      },
+      cancel: () => this.cancel(s.id),
+    };
+  }
+
+  private open(path: string, extraHeaders: HeaderList, limit: number, done: Done, endWhenSent: boolean): Stream {
     const id = this.nextId;
     this.nextId += 2;
     let block = this.headerCache.get(path);
@@ -199,13 +253,10 @@ export class H2Connection {
       ]);
       this.headerCache.set(path, block);
     }
-    const s: Stream = { id, done, reply: { headers: [], trailers: [], data: [], dataBytes: 0 }, headersSeen: false, sendWindow: this.initialSendWindow, unacked: 0, limit };
+    const s: Stream = { id, done, reply: { headers: [], trailers: [], data: [], dataBytes: 0 }, headersSeen: false, sendWindow: this.initialSendWindow, unacked: 0, limit, endWhenSent };
     this.streams.set(id, s);
     this.headerFrames(id, block);
-    s.pending = body;
-    this.sendData(s);
-    if (s.pending) this.blocked.push(s);
-    return id;
+    return s;
   }
 
   /** Abandons a stream (deadline passed): RST_STREAM(CANCEL), its reply is dropped. */
@@ -296,9 +347,9 @@ export class H2Connection {
     let body = s.pending!;
     for (;;) {
       const n = Math.min(body.length, this.maxFrameOut, this.connSendWindow, s.sendWindow);
-      if (n <= 0 && body.length > 0) break;
+      if (n <= 0 && (body.length > 0 || !s.endWhenSent)) break;
       const last = n === body.length;
-      this.frame(DATA, last ? END_STREAM : 0, s.id, body.subarray(0, n));
+      this.frame(DATA, last && s.endWhenSent ? END_STREAM : 0, s.id, body.subarray(0, n));
       this.connSendWindow -= n;
       s.sendWindow -= n;
       body = body.subarray(n);
@@ -420,7 +471,8 @@ export class H2Connection {
       this.windowUpdate(streamId, s.unacked);
       s.unacked = 0;
     }
-    if (data.length) {
+    if (data.length && s.onMessage) this.messages(s, data);
+    else if (data.length) {
       s.reply.dataBytes += data.length;
       if (s.reply.dataBytes > s.limit) {
         this.cancel(streamId);
@@ -430,6 +482,21 @@ export class H2Connection {
       s.reply.data.push(data);
     }
     if (flags & END_STREAM) this.complete(s);
+  }
+
+  /** Splits a stream's data into gRPC messages (a flag byte, a 4-byte length, the message). */
+  private messages(s: Stream, data: Buffer): void {
+    let buf = s.partial ? Buffer.concat([s.partial, data]) : data;
+    s.partial = undefined;
+    while (buf.length >= 5) {
+      const len = buf.readUInt32BE(1);
+      if (buf.length < 5 + len) break;
+      const message = buf.subarray(5, 5 + len);
+      buf = buf.subarray(5 + len);
+      s.onMessage!(message);
+      if (!this.streams.has(s.id)) return;
+    }
+    if (buf.length) s.partial = Buffer.from(buf);
   }
 
   private onHeaderBlock(streamId: number, block: Buffer, endStream: boolean): void {

@@ -7,13 +7,14 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { decodeHeaderRevision, decodeRangeResponse, decodeTxnResponse, encodeCompactionRequest, encodeRangeRequest, encodeTxnRequest } from './proto.js';
+import { decodeHeaderRevision, decodeRangeResponse, decodeTxnResponse, decodeWatchResponse, encodeCompactionRequest, encodeRangeRequest, encodeTxnRequest, encodeWatchCreateRequest } from './proto.js';
 
 const require = createRequire(import.meta.url);
 const loader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
 const protoFile = path.join(path.dirname(require.resolve('etcd3/package.json')), 'proto', 'rpc.proto');
 const def = loader.loadSync(protoFile, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
 const kv = def['etcdserverpb.KV'] as unknown as Record<string, { requestDeserialize(b: Buffer): any; responseSerialize(v: unknown): Buffer }>;
+const watchSvc = def['etcdserverpb.Watch'] as unknown as Record<string, { requestDeserialize(b: Buffer): any; responseSerialize(v: unknown): Buffer }>;
 
 /** Our frames carry gRPC's 5-byte prefix: check it and strip it. */
 function unframe(b: Buffer): Buffer {
@@ -103,5 +104,43 @@ describe('nested messages of every length-varint size', () => {
     expect(t.success[0].request_put.value.equals(value)).toBe(true);
     expect(t.failure[0].request_range).toMatchObject({ limit: '3' });
     expect(t.failure[0].request_range.range_end.toString()).toBe('/l');
+  });
+});
+
+describe('watch messages', () => {
+  test('a watch create request decodes in etcd\'s schema with every field we set', () => {
+    const frame = encodeWatchCreateRequest({ key: Buffer.from('/registry/pods/'), rangeEnd: Buffer.from('/registry/pods0'), startRevision: 2 ** 40 + 3, progressNotify: true, prevKv: true });
+    const w = watchSvc.Watch!.requestDeserialize(unframe(frame));
+    expect(w.request_union).toBe('create_request');
+    expect(w.create_request.key.toString()).toBe('/registry/pods/');
+    expect(w.create_request.range_end.toString()).toBe('/registry/pods0');
+    expect(w.create_request.start_revision).toBe(String(2 ** 40 + 3));
+    expect(w.create_request.progress_notify).toBe(true);
+    expect(w.create_request.prev_kv).toBe(true);
+    // Without a start revision and options: only the key is written.
+    const bare = watchSvc.Watch!.requestDeserialize(unframe(encodeWatchCreateRequest({ key: Buffer.from('/k') })));
+    expect(bare.create_request).toMatchObject({ start_revision: '0', progress_notify: false, prev_kv: false });
+  });
+
+  test('watch responses encoded by etcd\'s schema decode here: events with previous values, creation, cancellation', () => {
+    const kvOf = (key: string, value: string, mod: number, version: number) => ({ key: Buffer.from(key), value: Buffer.from(value), create_revision: '5', mod_revision: String(mod), version: String(version), lease: '0' });
+    const events = watchSvc.Watch!.responseSerialize({
+      header: { revision: '901' },
+      watch_id: '7',
+      events: [
+        { type: 'Put', kv: kvOf('/a', big.toString(), 900, 2), prev_kv: kvOf('/a', 'old', 800, 1) },
+        { type: 'Delete', kv: kvOf('/b', '', 901, 0), prev_kv: kvOf('/b', 'gone', 850, 3) },
+      ],
+    });
+    const r = decodeWatchResponse(events);
+    expect(r).toMatchObject({ revision: 901, watchId: 7, created: false, canceled: false, compactRevision: 0 });
+    expect(r.events.map((e) => [e.type, e.kv.key.toString(), e.kv.modRevision, e.kv.version, e.prevKv?.value.toString()])).toEqual([
+      ['PUT', '/a', 900, 2, 'old'],
+      ['DELETE', '/b', 901, 0, 'gone'],
+    ]);
+    expect(r.events[0]!.kv.value.equals(big)).toBe(true);
+    expect(decodeWatchResponse(watchSvc.Watch!.responseSerialize({ header: { revision: '10' }, watch_id: '0', created: true }))).toMatchObject({ revision: 10, created: true, events: [] });
+    const cancelled = decodeWatchResponse(watchSvc.Watch!.responseSerialize({ header: { revision: '10' }, canceled: true, compact_revision: '6', cancel_reason: 'mvcc: required revision has been compacted' }));
+    expect(cancelled).toMatchObject({ canceled: true, compactRevision: 6, cancelReason: 'mvcc: required revision has been compacted' });
   });
 });

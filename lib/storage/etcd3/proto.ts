@@ -346,3 +346,75 @@ export function decodeTxnResponse(buf: Buffer): TxnResponse {
 export function decodeHeaderRevision(buf: Buffer): number {
   return headerRevision(buf, 0, buf.length);
 }
+
+// ---- watch ---------------------------------------------------------------------------------
+
+/** A WatchCreateRequest (sent wrapped in a WatchRequest, field 1). */
+export interface WatchCreate {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  /** First revision to send; 0 or absent: changes after the current one. */
+  startRevision?: number;
+  /** Ask for progress notifications (empty responses carrying the watch's revision). */
+  progressNotify?: boolean;
+  /** Send each event's previous key-value. */
+  prevKv?: boolean;
+}
+
+export function encodeWatchCreateRequest(c: WatchCreate): Buffer {
+  const w = new Writer(c.key.length + (c.rangeEnd?.length ?? 0) + 32, 5);
+  w.message(1, (m) => {
+    m.bytes(1, c.key);
+    if (c.rangeEnd) m.bytes(2, c.rangeEnd);
+    if (c.startRevision) m.uint(3, c.startRevision);
+    if (c.progressNotify) m.uint(4, 1);
+    if (c.prevKv) m.uint(6, 1);
+  });
+  return w.framed();
+}
+
+export interface WatchEvent {
+  type: 'PUT' | 'DELETE';
+  kv: KeyValue;
+  prevKv?: KeyValue;
+}
+
+export interface WatchResponse {
+  /** The header's revision: for a progress notification, every change up to it was sent. */
+  revision: number;
+  watchId: number;
+  created: boolean;
+  canceled: boolean;
+  /** Set when the requested start revision was compacted: the oldest revision still held. */
+  compactRevision: number;
+  cancelReason: string;
+  events: WatchEvent[];
+}
+
+function readEvent(buf: Buffer, start: number, end: number): WatchEvent {
+  const ev: WatchEvent = { type: 'PUT', kv: readKeyValue(buf, end, end) };
+  eachField(buf, start, end, (tag, r) => {
+    if (tag === 1 << 3) ev.type = r.varint() === 1 ? 'DELETE' : 'PUT';
+    else if (tag === ((2 << 3) | 2)) ev.kv = readKeyValue(buf, ...r.span());
+    else if (tag === ((3 << 3) | 2)) ev.prevKv = readKeyValue(buf, ...r.span());
+    else return false;
+    return true;
+  });
+  return ev;
+}
+
+/** Decodes a WatchResponse; key-values point into `buf`, as for ranges. */
+export function decodeWatchResponse(buf: Buffer): WatchResponse {
+  const out: WatchResponse = { revision: headerRevision(buf, 0, buf.length), watchId: 0, created: false, canceled: false, compactRevision: 0, cancelReason: '', events: [] };
+  eachField(buf, 0, buf.length, (tag, r) => {
+    if (tag === 2 << 3) out.watchId = r.varint();
+    else if (tag === 3 << 3) out.created = r.varint() !== 0;
+    else if (tag === 4 << 3) out.canceled = r.varint() !== 0;
+    else if (tag === 5 << 3) out.compactRevision = r.varint();
+    else if (tag === ((6 << 3) | 2)) out.cancelReason = buf.toString('utf8', ...r.span());
+    else if (tag === ((11 << 3) | 2)) out.events.push(readEvent(buf, ...r.span()));
+    else return false;
+    return true;
+  });
+  return out;
+}
