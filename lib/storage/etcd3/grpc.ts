@@ -18,6 +18,12 @@
 import { H2Connection, type H2Error, type H2Reply, type H2StreamHandle } from './h2.js';
 import type { HeaderList } from './hpack.js';
 
+/** Headers every gRPC call carries. */
+const grpcHeaders: HeaderList = [
+  ['content-type', 'application/grpc'],
+  ['te', 'trailers'],
+];
+
 /** gRPC status codes (google.golang.org/grpc/codes) that matter here. */
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
@@ -89,13 +95,9 @@ export class GrpcClient {
       const u = new URL(`http://${e.replace(/^https?:\/\//, '')}`);
       return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 2379), downUntil: 0 };
     });
-    this.extraHeaders = [
-      ['content-type', 'application/grpc'],
-      ['te', 'trailers'],
-      ['grpc-timeout', `${opts.timeoutMs ?? 10_000}m`],
-    ];
     if (this.members.length === 0) throw new Error('etcd: no endpoints');
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.extraHeaders = [...grpcHeaders, ['grpc-timeout', `${this.timeoutMs}m`]];
     this.maxResponseBytes = opts.maxResponseBytes ?? 512 * 1024 * 1024;
   }
 
@@ -153,14 +155,9 @@ export class GrpcClient {
       else if (err.code === UNAVAILABLE) m.downUntil = Date.now() + 1000;
       onEnd(err);
     };
-    const h = conn.openStream(path, [['content-type', 'application/grpc'], ['te', 'trailers'], ...headers], onMessage, (err?: H2Error, reply?: H2Reply) => {
+    const h = conn.openStream(path, [...grpcHeaders, ...headers], onMessage, (err?: H2Error, reply?: H2Reply) => {
       if (err) return end(new GrpcError(UNAVAILABLE, err.message, err.notSent, true));
-      const fields = [...reply!.headers, ...reply!.trailers];
-      const httpStatus = header(reply!.headers, ':status');
-      if (httpStatus !== '200') return end(new GrpcError(UNAVAILABLE, `HTTP status ${httpStatus} from ${conn.authority}`, false, true));
-      const code = Number(header(reply!.trailers, 'grpc-status') ?? header(reply!.headers, 'grpc-status') ?? UNAVAILABLE);
-      const message = decodeGrpcMessage(header(fields, 'grpc-message') ?? '');
-      end(new GrpcError(code === 0 ? UNAVAILABLE : code, message || `stream ended by ${conn.authority}`));
+      end(replyError(conn.authority, reply!) ?? new GrpcError(UNAVAILABLE, `stream ended by ${conn.authority}`));
     });
     return {
       send: h.send,
@@ -251,22 +248,27 @@ export class GrpcClient {
 
 /** A finished HTTP/2 exchange as a gRPC result: the message, or the status etcd sent. */
 function grpcResult(authority: string, reply: H2Reply): [GrpcError | undefined, Buffer?] {
-  const status = header(reply.headers, ':status');
-  if (status !== '200') return [new GrpcError(UNAVAILABLE, `HTTP status ${status} from ${authority}`, false, true)];
-  // A failure before any reply comes as headers alone ("trailers-only").
-  const grpcStatus = header(reply.trailers, 'grpc-status') ?? header(reply.headers, 'grpc-status');
-  if (grpcStatus === undefined) return [new GrpcError(UNAVAILABLE, `stream from ${authority} ended without a status`, false, true)];
-  const code = Number(grpcStatus);
-  if (code !== 0) {
-    const message = header(reply.trailers, 'grpc-message') ?? header(reply.headers, 'grpc-message') ?? '';
-    return [new GrpcError(code, decodeGrpcMessage(message))];
-  }
+  const err = replyError(authority, reply);
+  if (err) return [err];
   const all = reply.data.length === 1 ? reply.data[0]! : Buffer.concat(reply.data, reply.dataBytes);
   if (all.length < 5) return [new GrpcError(13, 'reply without a message')];
   if (all[0] !== 0) return [new GrpcError(13, 'compressed reply not supported')];
   const len = all.readUInt32BE(1);
   if (all.length < 5 + len) return [new GrpcError(13, 'truncated reply')];
   return [undefined, all.subarray(5, 5 + len)];
+}
+
+/** The error a finished exchange ended with, or undefined for status 0 (OK). */
+function replyError(authority: string, reply: H2Reply): GrpcError | undefined {
+  const status = header(reply.headers, ':status');
+  if (status !== '200') return new GrpcError(UNAVAILABLE, `HTTP status ${status} from ${authority}`, false, true);
+  // A failure before any reply comes as headers alone ("trailers-only").
+  const grpcStatus = header(reply.trailers, 'grpc-status') ?? header(reply.headers, 'grpc-status');
+  if (grpcStatus === undefined) return new GrpcError(UNAVAILABLE, `stream from ${authority} ended without a status`, false, true);
+  const code = Number(grpcStatus);
+  if (code === 0) return undefined;
+  const message = header(reply.trailers, 'grpc-message') ?? header(reply.headers, 'grpc-message') ?? '';
+  return new GrpcError(code, decodeGrpcMessage(message));
 }
 
 function header(fields: HeaderList, name: string): string | undefined {

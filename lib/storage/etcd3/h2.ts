@@ -49,6 +49,8 @@ const COMPRESSION_ERROR = 0x9;
 /** Our receive window per stream (announced in SETTINGS) and for the whole connection. */
 const STREAM_WINDOW = 16 * 1024 * 1024;
 const CONNECTION_WINDOW = 64 * 1024 * 1024;
+/** The HPACK table size we announce for the server's header blocks (the default). */
+const HEADER_TABLE_SIZE = 4096;
 /** Largest frame we accept: what we announce (the default; we do not raise it). */
 const MAX_FRAME_IN = 16_384;
 
@@ -112,7 +114,7 @@ export interface H2StreamHandle {
 
 export class H2Connection {
   private readonly socket: net.Socket;
-  private readonly decoder = new HpackDecoder();
+  private readonly decoder = new HpackDecoder(HEADER_TABLE_SIZE);
   private readonly streams = new Map<number, Stream>();
   /** Streams whose body waits for send window, in order. */
   private blocked: Stream[] = [];
@@ -164,7 +166,7 @@ export class H2Connection {
     settings.writeUInt16BE(SETTINGS_INITIAL_WINDOW_SIZE, 6);
     settings.writeUInt32BE(STREAM_WINDOW, 8);
     settings.writeUInt16BE(SETTINGS_HEADER_TABLE_SIZE, 12);
-    settings.writeUInt32BE(4096, 14);
+    settings.writeUInt32BE(HEADER_TABLE_SIZE, 14);
     this.queue(PREFACE);
     this.frame(SETTINGS, 0, 0, settings);
     this.windowUpdate(0, CONNECTION_WINDOW - 65_535);
@@ -174,28 +176,14 @@ export class H2Connection {
     return `${this.opts.tls ? 'https' : 'http'}://${this.opts.host}:${this.opts.port}`;
   }
 
-  /** Open streams (requests awaiting their reply). */
-  get active(): number {
-    return this.streams.size;
-  }
-
   /**
    * Sends one POST and calls `done` once with the whole reply or an error. `extraHeaders` are
    * fixed per path (they are encoded once and reused).
    */
   request(path: string, extraHeaders: HeaderList, body: Buffer, limit: number, done: Done): number {
-    if (this.failure) {
-      done(this.failure);
-      return 0;
-    }
-    if (this.nextId > (this.opts.maxStreamId ?? 0x7fffffff)) {
-      // Stream ids are spent (a busy API server gets there in days): this connection takes no
-      // more requests; those open finish, and the caller opens a new one.
-      this.close();
-      this.onGone?.();
-    }
-    if (this.closing) {
-      done(new H2Error(`${this.authority}: connection is closing`, true));
+    const refused = this.refusal();
+    if (refused) {
+      done(refused);
       return 0;
     }
     const s = this.open(path, extraHeaders, limit, done, true);
@@ -211,18 +199,10 @@ export class H2Connection {
    * server's trailers, or an error). Messages sent with `send` must be framed already.
    */
   openStream(path: string, extraHeaders: HeaderList, onMessage: (message: Buffer) => void, done: Done): H2StreamHandle {
-    const closed: H2StreamHandle = { send: () => {}, cancel: () => {} };
-    if (this.failure) {
-      done(this.failure);
-      return closed;
-    }
-    if (this.nextId > (this.opts.maxStreamId ?? 0x7fffffff)) {
-      this.close();
-      this.onGone?.();
-    }
-    if (this.closing) {
-      done(new H2Error(`${this.authority}: connection is closing`, true));
-      return closed;
+    const refused = this.refusal();
+    if (refused) {
+      done(refused);
+      return { send: () => {}, cancel: () => {} };
     }
     const s = this.open(path, extraHeaders, Infinity, done, false);
     s.onMessage = onMessage;
@@ -237,6 +217,18 @@ export class H2Connection {
       },
       cancel: () => this.cancel(s.id),
     };
+  }
+
+  /** Why a new stream cannot be opened here, if it cannot. */
+  private refusal(): H2Error | undefined {
+    if (this.failure) return this.failure;
+    if (this.nextId > (this.opts.maxStreamId ?? 0x7fffffff)) {
+      // Stream ids are spent (a busy API server gets there in days): this connection takes no
+      // more requests; those open finish, and the caller opens a new one.
+      this.close();
+      this.onGone?.();
+    }
+    return this.closing ? new H2Error(`${this.authority}: connection is closing`, true) : undefined;
   }
 
   private open(path: string, extraHeaders: HeaderList, limit: number, done: Done, endWhenSent: boolean): Stream {
