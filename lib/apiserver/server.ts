@@ -185,6 +185,13 @@ function sendStatus(reply: FastifyReply, err: StatusError): void {
   reply.code(s.code).type('application/json').send(JSON.stringify(s));
 }
 
+/**
+ * How long an idle keep-alive connection stays open: 90 s, as upstream's secure server (and Go's
+ * default transport on the client side). Node's own default, 5 s, made every client open and
+ * TLS-handshake new connections after each quiet moment.
+ */
+export const idleConnectionTimeoutMs = 90_000;
+
 export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
   const tls = cfg.tls;
   const app = Fastify({
@@ -192,6 +199,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     bodyLimit: maxRequestBodyBytes,
     return503OnClosing: true,
     forceCloseConnections: true,
+    keepAliveTimeout: idleConnectionTimeoutMs,
     ...(tls
       ? {
           serverFactory: (handler: http.RequestListener) => {
@@ -199,6 +207,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
             // No TLS renegotiation (as Go's server): a connection's client certificate, and so
             // its user, is fixed at the handshake (authn/request.ts reads it once).
             s.on('secureConnection', (socket) => socket.disableRenegotiation());
+            // Fastify sets its keep-alive timeout only on servers it makes itself.
+            s.keepAliveTimeout = idleConnectionTimeoutMs;
             return s as unknown as http.Server;
           },
         }

@@ -4,6 +4,7 @@
  * non-resource URLs, with static tokens, client certificates and service account tokens.
  */
 import crypto from 'node:crypto';
+import https from 'node:https';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api } from '../support/apiserver.js';
@@ -50,6 +51,34 @@ async function allowedSoon(c: Credentials, method: string, p: string, body?: unk
 }
 
 describe('authentication', () => {
+  test('an idle keep-alive connection stays open well past the 5 s of Node (upstream keeps it 90 s), so clients do not handshake again', async () => {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: s.caPEM, ...s.client('admin') });
+    let connections = 0;
+    const get = () =>
+      new Promise<number>((resolve, reject) => {
+        const u = new URL('/api/v1/namespaces/default', s.secureURL);
+        const r = https.request({ host: u.hostname, port: u.port, path: u.pathname, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        r.on('socket', (sock) => {
+          if (!(sock as tls.TLSSocket & { counted?: boolean }).counted) {
+            (sock as tls.TLSSocket & { counted?: boolean }).counted = true;
+            connections++;
+          }
+        });
+        r.on('error', reject).end();
+      });
+    try {
+      expect(await get()).toBe(200);
+      await new Promise((r) => setTimeout(r, 6500));
+      expect(await get()).toBe(200);
+      expect(connections).toBe(1);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   test('no credentials: 401 with a Status, on resources and on /healthz (anonymous requests are off)', async () => {
     for (const p of [`/api/v1/namespaces/${ns}/pods`, '/healthz', '/version', '/api']) {
       const r = await req({}, 'GET', p);
