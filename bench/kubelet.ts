@@ -20,7 +20,7 @@ import Docker from 'dockerode';
 import type { Pod } from '../lib/api/index.js';
 import { silentLogger } from '../lib/base/index.js';
 import { Resources, RESTClient } from '../lib/client/index.js';
-import { DockerRuntime, ExecaCommandRunner, PodNetwork } from '../lib/kubelet/index.js';
+import { DockerRuntime, ProcessCommandRunner, PodNetwork } from '../lib/kubelet/index.js';
 import { busyboxImage, ensureTestImages, pauseImage } from '../hack/images/images.js';
 import { startEtcd } from '../test/support/etcd.js';
 import { TestKubeletNode } from '../test/support/kubelet-node.js';
@@ -96,7 +96,7 @@ export async function benchKubelet(opts: { quick: boolean }): Promise<Row[]> {
   let directBurst: number[];
   const directPaced: number[] = [];
   try {
-    const net = new PodNetwork({ runner: new ExecaCommandRunner({ netnsPath: netns.path }), log: silentLogger(), podCIDR: '10.245.0.0/24', clusterCIDR: '10.245.0.0/16', ipamDir: path.join(tmp, 'ipam') });
+    const net = new PodNetwork({ runner: new ProcessCommandRunner({ netnsPath: netns.path }), log: silentLogger(), podCIDR: '10.245.0.0/24', clusterCIDR: '10.245.0.0/16', ipamDir: path.join(tmp, 'ipam') });
     await net.ensureNode();
     progress(`direct: ${burst} pause + app containers with veth setup at once`);
     directBurst = (await directStartup(rt, net, run, burst, 0)).sort((a, b) => a - b);

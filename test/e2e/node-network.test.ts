@@ -128,7 +128,7 @@ describe('PodNetwork in a test network namespace', () => {
     expect(nat.match(/-A POSTROUTING .*-j TKUBE-POSTROUTING/g)).toHaveLength(1);
     expect(nat).toMatch(/-A TKUBE-POSTROUTING -s 10\.244\.0\.0\/16 ! -d 10\.244\.0\.0\/16 .*-j MASQUERADE/);
     // The host's own namespace is untouched.
-    await expect(new (await import('../../lib/kubelet/index.js')).ExecaCommandRunner().run(['ip', 'link', 'show', `tkbr${run}`])).rejects.toThrow(/does not exist/);
+    await expect(new (await import('../../lib/kubelet/index.js')).ProcessCommandRunner().run(['ip', 'link', 'show', `tkbr${run}`])).rejects.toThrow(/does not exist/);
   });
 
   it('gives two pods distinct addresses on the bridge, and they reach each other with their own IPs', async () => {

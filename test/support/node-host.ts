@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { execa } from 'execa';
-import { ExecaCommandRunner } from '../../lib/kubelet/index.js';
+import { ProcessCommandRunner } from '../../lib/kubelet/index.js';
 
 /** Label put on every sandbox and container an e2e run creates. */
 export const e2eRunLabel = 'io.tkube.e2e-run';
@@ -18,7 +18,7 @@ export function randomSuffix(bytes = 3): string {
 export interface TestNetns {
   name: string;
   path: string;
-  runner: ExecaCommandRunner;
+  runner: ProcessCommandRunner;
   remove(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export interface TestNetns {
 export async function createTestNetns(name: string): Promise<TestNetns> {
   await execa('ip', ['netns', 'add', name]);
   const path = `/run/netns/${name}`;
-  const runner = new ExecaCommandRunner({ netnsPath: path });
+  const runner = new ProcessCommandRunner({ netnsPath: path });
   await runner.run(['ip', 'link', 'set', 'dev', 'lo', 'up']);
   return {
     name,

@@ -1,10 +1,10 @@
 /**
  * The one door through which the pod network touches the host: every `ip`, `iptables`,
- * `sysctl` and `nsenter` command goes through a CommandRunner. The real one runs them with
- * execa, optionally inside a given network namespace (how the e2e tests keep the host clean);
+ * `sysctl` and `nsenter` command goes through a CommandRunner. The real one runs them as child
+ * processes (runProcess), optionally inside a given network namespace (how the e2e tests keep the host clean);
  * the fake one records them (how the unit tests check what would have run).
  */
-import { execa } from 'execa';
+import { runProcess } from '../../base/process.js';
 
 export interface CommandResult {
   stdout: string;
@@ -70,7 +70,7 @@ export function saysMissing(message: string): boolean {
   return /Cannot find device|does not exist|No such process|No such file or directory|No chain\/target\/match by that name|Bad rule|Cannot delete/i.test(message);
 }
 
-export interface ExecaCommandRunnerOptions {
+export interface ProcessCommandRunnerOptions {
   /**
    * A network namespace file (e.g. /run/netns/tkube-test-ab12) whose namespace the commands run
    * in, entered with `nsenter --net=<path>`. Unset: the runner's own namespace (the host's).
@@ -80,13 +80,13 @@ export interface ExecaCommandRunnerOptions {
   timeoutMs?: number;
 }
 
-/** Runs commands as child processes with execa. */
-export class ExecaCommandRunner implements CommandRunner {
+/** Runs commands as child processes. */
+export class ProcessCommandRunner implements CommandRunner {
   readonly where: string;
   private readonly prefix: string[];
   private readonly timeoutMs: number;
 
-  constructor(opts: ExecaCommandRunnerOptions = {}, prefix?: string[], where?: string) {
+  constructor(opts: ProcessCommandRunnerOptions = {}, prefix?: string[], where?: string) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     if (prefix) {
       this.prefix = prefix;
@@ -104,7 +104,7 @@ export class ExecaCommandRunner implements CommandRunner {
 
   inNetnsOfPid(pid: number): CommandRunner {
     if (!Number.isInteger(pid) || pid <= 0) throw new Error(`invalid pid ${pid}: a running container's PID is needed to enter its network namespace`);
-    return new ExecaCommandRunner({ timeoutMs: this.timeoutMs }, ['nsenter', '-t', String(pid), '-n'], `netns of pid ${pid}`);
+    return new ProcessCommandRunner({ timeoutMs: this.timeoutMs }, ['nsenter', '-t', String(pid), '-n'], `netns of pid ${pid}`);
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
@@ -112,15 +112,15 @@ export class ExecaCommandRunner implements CommandRunner {
     const [file, ...args] = full as [string, ...string[]];
     let r;
     try {
-      r = await execa(file, args, { input: opts.input, reject: false, timeout: this.timeoutMs, stripFinalNewline: true, env: { LC_ALL: 'C' } });
+      r = await runProcess(file, args, { input: opts.input, timeoutMs: this.timeoutMs, env: { LC_ALL: 'C' } });
     } catch (err) {
-      throw new CommandError(argv, this.where, undefined, '', { cause: err });
+      throw new CommandError(argv, this.where, undefined, (err as Error).message, { cause: err });
     }
-    if (r.failed && r.exitCode === undefined) {
-      throw new CommandError(argv, this.where, undefined, r.timedOut ? `timed out after ${this.timeoutMs}ms` : String(r.stderr || r.shortMessage));
+    if (r.exitCode === undefined) {
+      throw new CommandError(argv, this.where, undefined, r.timedOut ? `timed out after ${this.timeoutMs}ms` : r.stderr || `killed by ${r.signal}`);
     }
-    const exitCode = r.exitCode ?? 0;
-    const result = { stdout: String(r.stdout), stderr: String(r.stderr), exitCode };
+    const exitCode = r.exitCode;
+    const result = { stdout: r.stdout, stderr: r.stderr, exitCode };
     if (exitCode !== 0 && !(opts.okExitCodes ?? []).includes(exitCode)) throw new CommandError(argv, this.where, exitCode, result.stderr);
     return result;
   }

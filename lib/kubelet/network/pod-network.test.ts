@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../base/index.js';
-import { CommandError, ExecaCommandRunner } from './command-runner.js';
+import { CommandError, ProcessCommandRunner } from './command-runner.js';
 import { FakeCommandRunner } from './fake-command-runner.js';
 import { ensurePodNetworkRules, removePodNetworkRules, renderPodNetworkRules } from './iptables.js';
 import { PodNetwork } from './pod-network.js';
@@ -255,9 +255,9 @@ describe('routes to other nodes', () => {
   });
 });
 
-describe('ExecaCommandRunner', () => {
+describe('ProcessCommandRunner', () => {
   it('reports the command, where it ran, the exit code and stderr when a command fails', async () => {
-    const r = new ExecaCommandRunner();
+    const r = new ProcessCommandRunner();
     const err = (await r.run(['sh', '-c', 'echo oops >&2; exit 3']).catch((e: unknown) => e)) as CommandError;
     expect(err).toBeInstanceOf(CommandError);
     expect(err.exitCode).toBe(3);
@@ -266,13 +266,21 @@ describe('ExecaCommandRunner', () => {
     expect((await r.run(['cat'], { input: 'hello' })).stdout).toBe('hello');
   });
 
+  it('reports a command that cannot be started or runs past its timeout', async () => {
+    const missing = (await new ProcessCommandRunner().run(['tkube-no-such-command']).catch((e: unknown) => e)) as CommandError;
+    expect(missing).toBeInstanceOf(CommandError);
+    expect(missing.message).toMatch(/^`tkube-no-such-command` \(host\) could not be run: .*ENOENT/);
+    const slow = (await new ProcessCommandRunner({ timeoutMs: 100 }).run(['sleep', '30']).catch((e: unknown) => e)) as CommandError;
+    expect(slow.message).toBe('`sleep 30` (host) could not be run: timed out after 100ms');
+  });
+
   it('prefixes nsenter for a namespace path and for a PID', async () => {
-    const missing = new ExecaCommandRunner({ netnsPath: '/run/netns/tkube-does-not-exist' });
+    const missing = new ProcessCommandRunner({ netnsPath: '/run/netns/tkube-does-not-exist' });
     expect(missing.where).toBe('netns /run/netns/tkube-does-not-exist');
     await expect(missing.run(['true'])).rejects.toThrow(/nsenter.*tkube-does-not-exist|No such file/);
-    const self = new ExecaCommandRunner().inNetnsOfPid(process.pid);
+    const self = new ProcessCommandRunner().inNetnsOfPid(process.pid);
     expect(self.where).toBe(`netns of pid ${process.pid}`);
     expect((await self.run(['echo', 'in'])).stdout).toBe('in');
-    expect(() => new ExecaCommandRunner().inNetnsOfPid(0)).toThrow(/invalid pid/);
+    expect(() => new ProcessCommandRunner().inNetnsOfPid(0)).toThrow(/invalid pid/);
   });
 });

@@ -4,7 +4,7 @@
  * the host's mount namespace); FakeMounter records calls for unit tests.
  */
 import fs from 'node:fs/promises';
-import { execa } from 'execa';
+import { runProcess } from '../../base/process.js';
 
 export interface Mounter {
   /** Mounts a tmpfs at `dir` (which exists) limited to `sizeBytes` when given. Idempotent. */
@@ -33,17 +33,17 @@ export class ExecMounter implements Mounter {
   async mountTmpfs(dir: string, sizeBytes?: number): Promise<void> {
     if (await this.isMountPoint(dir)) return;
     const opts = ['mode=0777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])].join(',');
-    const r = await execa('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { reject: false });
-    if (r.exitCode !== 0) throw new Error(`mounting a tmpfs on ${dir} failed: ${String(r.stderr).trim() || `exit code ${r.exitCode}`}`);
+    const r = await runProcess('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) throw new Error(`mounting a tmpfs on ${dir} failed: ${r.stderr.trim() || (r.timedOut ? 'timed out' : `exit code ${r.exitCode}`)}`);
   }
 
   async unmount(dir: string): Promise<void> {
     if (!(await this.isMountPoint(dir))) return;
-    const r = await execa('umount', [dir], { reject: false });
+    const r = await runProcess('umount', [dir], { timeoutMs: 30_000 });
     if (r.exitCode !== 0) {
       // Busy: detach it now; the kernel frees it when the last user goes.
-      const lazy = await execa('umount', ['-l', dir], { reject: false });
-      if (lazy.exitCode !== 0) throw new Error(`unmounting ${dir} failed: ${String(r.stderr).trim()}`);
+      const lazy = await runProcess('umount', ['-l', dir], { timeoutMs: 30_000 });
+      if (lazy.exitCode !== 0) throw new Error(`unmounting ${dir} failed: ${r.stderr.trim()}`);
     }
   }
 }
