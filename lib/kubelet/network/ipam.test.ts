@@ -107,6 +107,25 @@ describe('HostLocalIPAM', () => {
     expect((await a.allocate({ podUID: 'new' })).ip).toBe('10.244.1.3');
   });
 
+  it('acts on what a claim file says now, not on what it said when first read (another process may have replaced it)', async () => {
+    const a = ipam();
+    const x = await a.allocate({ podUID: 'p1' });
+    await a.allocate({ podUID: 'p2' });
+    // Behind its back: p1's claim removed and the address claimed for p9.
+    await fs.writeFile(path.join(dir, x.ip), JSON.stringify({ ip: x.ip, podUID: 'p9' }));
+    expect(await a.get('p1')).toBeUndefined();
+    expect(await a.release('p1')).toBeUndefined();
+    expect(JSON.parse(await fs.readFile(path.join(dir, x.ip), 'utf8')).podUID).toBe('p9');
+    const again = await a.allocate({ podUID: 'p1' });
+    expect(again.ip).not.toBe(x.ip);
+    // A claim removed behind its back is gone for it too, and one added is seen.
+    await fs.rm(path.join(dir, again.ip));
+    await fs.writeFile(path.join(dir, '10.244.1.200'), JSON.stringify({ podUID: 'p7' }));
+    expect((await a.list()).map((c) => `${c.ip}=${c.podUID}`)).toEqual([`${x.ip}=p9`, '10.244.1.3=p2', '10.244.1.200=p7']);
+    expect((await a.garbageCollect(['p2', 'p7'])).map((c) => c.podUID)).toEqual(['p9']);
+    expect((await fs.readdir(dir)).sort()).toEqual(['10.244.1.200', '10.244.1.3', 'last_reserved_ip']);
+  });
+
   it('refuses podCIDRs it cannot serve', () => {
     expect(() => ipam('10.244.1.7/24')).toThrow(/host bits are set; did you mean 10\.244\.1\.0\/24/);
     expect(() => ipam('10.0.0.0/8')).toThrow(/between \/16 and \/30/);

@@ -9,7 +9,13 @@
  *
  * An address file is written completely to a temporary name and then hard-linked to its final
  * name. link(2) fails when the name exists, so the claim is atomic and exclusive even between
- * processes, and a reader never sees a half-written file.
+ * processes, and a reader never sees a half-written file. Files are not fsynced (as the CNI
+ * plugin's): a claim only has to outlive the kubelet process, and the page cache keeps it; after
+ * a crash of the machine no pod holds an address anyway, and garbage collection frees them.
+ *
+ * A claim file never changes once linked (it is only removed), so an instance keeps what it has
+ * read and, on each operation, reads only the names it has not seen; before it acts on a claim
+ * (returns it as held, removes it) it reads that file again, in case another process replaced it.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -59,6 +65,8 @@ export class HostLocalIPAM {
   readonly dir: string;
   private readonly log?: Logger;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Claims read or written by this instance, by file name (the address). */
+  private readonly known = new Map<string, Allocation>();
 
   constructor(opts: HostLocalIPAMOptions) {
     this.podCIDR = parseCIDR(opts.podCIDR);
@@ -81,8 +89,8 @@ export class HostLocalIPAM {
     if (!req.podUID) return Promise.reject(new Error('cannot allocate a pod IP without a pod uid'));
     return this.serialised(async () => {
       await fs.mkdir(this.dir, { recursive: true });
-      const held = (await this.readAll()).find((a) => a.podUID === req.podUID && this.inRange(a.ip));
-      if (held) return held;
+      const held = await this.confirmed((await this.readAll()).filter((a) => a.podUID === req.podUID && this.inRange(a.ip)));
+      if (held[0]) return held[0];
 
       const base = parseIPv4(this.podCIDR.network)!;
       const first = base + 2;
@@ -92,7 +100,9 @@ export class HostLocalIPAM {
       for (let i = 0; i < count; i++) {
         const ip = formatIPv4(first + ((start + i) % count));
         const alloc: Allocation = { ip, podUID: req.podUID, ...pick(req), allocatedAt: new Date().toISOString() };
+        if (this.known.has(ip)) continue;
         if (await this.claim(alloc)) {
+          this.known.set(ip, alloc);
           await this.writeAtomically(lastReservedFile, ip).catch((err) => this.log?.warn({ err }, 'could not record the last reserved IP'));
           this.log?.debug({ ip, podUID: req.podUID }, 'pod IP allocated');
           return alloc;
@@ -109,9 +119,8 @@ export class HostLocalIPAM {
   release(podUID: string): Promise<string | undefined> {
     return this.serialised(async () => {
       let freed: string | undefined;
-      for (const a of await this.readAll()) {
-        if (a.podUID !== podUID) continue;
-        await fs.rm(path.join(this.dir, a.ip), { force: true });
+      for (const a of await this.confirmed((await this.readAll()).filter((x) => x.podUID === podUID))) {
+        await this.remove(a.ip);
         freed = a.ip;
         this.log?.debug({ ip: a.ip, podUID }, 'pod IP released');
       }
@@ -120,8 +129,8 @@ export class HostLocalIPAM {
   }
 
   /** The address the pod holds, if any. */
-  async get(podUID: string): Promise<string | undefined> {
-    return (await this.list()).find((a) => a.podUID === podUID)?.ip;
+  get(podUID: string): Promise<string | undefined> {
+    return this.serialised(async () => (await this.confirmed((await this.readAll()).filter((a) => a.podUID === podUID)))[0]?.ip);
   }
 
   /** Every allocation on disk, sorted by address. */
@@ -137,9 +146,8 @@ export class HostLocalIPAM {
     const live = new Set(livePodUIDs);
     return this.serialised(async () => {
       const freed: Allocation[] = [];
-      for (const a of await this.readAll()) {
-        if (live.has(a.podUID)) continue;
-        await fs.rm(path.join(this.dir, a.ip), { force: true });
+      for (const a of await this.confirmed((await this.readAll()).filter((x) => !live.has(x.podUID)))) {
+        await this.remove(a.ip);
         freed.push(a);
       }
       if (freed.length) this.log?.info({ freed: freed.map((a) => `${a.ip}=${a.podUID}`) }, 'pod IPs of gone pods released');
@@ -160,27 +168,49 @@ export class HostLocalIPAM {
     return run;
   }
 
+  /** Every claim in the folder: the names listed now, read when not seen before. */
   private async readAll(): Promise<Allocation[]> {
     let names: string[];
     try {
       names = await fs.readdir(this.dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      names = [];
+    }
+    const listed = new Set(names.filter((n) => parseIPv4(n) !== undefined));
+    for (const name of this.known.keys()) if (!listed.has(name)) this.known.delete(name);
+    for (const name of listed) {
+      if (this.known.has(name)) continue;
+      const a = await this.readClaim(name);
+      if (a) this.known.set(name, a);
+    }
+    return [...this.known.values()].sort((a, b) => parseIPv4(a.ip)! - parseIPv4(b.ip)!);
+  }
+
+  private async readClaim(name: string): Promise<Allocation | undefined> {
+    try {
+      return parseAllocation(name, await fs.readFile(path.join(this.dir, name), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  /** The claims as their files say now (gone ones dropped, replaced ones with their new content, kept when still the same pod's). */
+  private async confirmed(claims: Allocation[]): Promise<Allocation[]> {
     const out: Allocation[] = [];
-    for (const name of names) {
-      if (parseIPv4(name) === undefined) continue;
-      let text: string;
-      try {
-        text = await fs.readFile(path.join(this.dir, name), 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
-      out.push(parseAllocation(name, text));
+    for (const a of claims) {
+      const now = await this.readClaim(a.ip);
+      if (now) this.known.set(a.ip, now);
+      else this.known.delete(a.ip);
+      if (now && now.podUID === a.podUID) out.push(now);
     }
-    return out.sort((a, b) => parseIPv4(a.ip)! - parseIPv4(b.ip)!);
+    return out;
+  }
+
+  private async remove(ip: string): Promise<void> {
+    await fs.rm(path.join(this.dir, ip), { force: true });
+    this.known.delete(ip);
   }
 
   /** Temporary files left by a process that died between writing and linking a claim. */
@@ -225,7 +255,6 @@ export class HostLocalIPAM {
     const fh = await fs.open(tmp, 'wx', 0o644);
     try {
       await fh.writeFile(content);
-      await fh.sync();
     } finally {
       await fh.close();
     }
