@@ -20,7 +20,7 @@ import type { ConfigMap, Pod, Secret, Volume } from '../../api/index.js';
 import type { KeyToPath, ServiceAccountTokenProjection } from '../api-types.js';
 import { quantityToNumber } from '../../api/index.js';
 import { containerResourceValue, podFieldValue } from '../env.js';
-import { writeAtomically, type Payload } from './atomic-writer.js';
+import { writeAtomically, WrittenVersions, type Payload } from './atomic-writer.js';
 import type { Mounter } from './mounter.js';
 
 /** What a volume is on the node, ready to be bind-mounted. */
@@ -112,6 +112,8 @@ function b64(s: string): Buffer {
 }
 
 export class VolumeManager {
+  private readonly written = new WrittenVersions();
+
   constructor(private readonly o: VolumeManagerOptions) {}
 
   podDir(uid: string): string {
@@ -166,7 +168,7 @@ export class VolumeManager {
         const cm = await this.o.getConfigMap(ns, src.name ?? '');
         if (!cm && !src.optional) throw new VolumeMountError(v.name, `configmap "${src.name}" not found`);
         const payload = keysPayload(cmData(cm), src.items, src.defaultMode ?? 0o644, !!src.optional, (k) => `configmap references non-existent config key: ${k}`);
-        await writeAtomically(dir, payload, { gid });
+        await writeAtomically(dir, payload, { gid, written: this.written });
         return { name: v.name, kind, hostPath: dir, readOnly: true };
       }
       case 'secret': {
@@ -174,13 +176,13 @@ export class VolumeManager {
         const s = await this.o.getSecret(ns, src.secretName ?? '');
         if (!s && !src.optional) throw new VolumeMountError(v.name, `secret "${src.secretName}" not found`);
         const payload = keysPayload(secretData(s), src.items, src.defaultMode ?? 0o644, !!src.optional, (k) => `references non-existent secret key: ${k}`);
-        await writeAtomically(dir, payload, { gid });
+        await writeAtomically(dir, payload, { gid, written: this.written });
         return { name: v.name, kind, hostPath: dir, readOnly: true };
       }
       case 'downwardAPI': {
         const payload: Payload = new Map();
         this.addDownward(pod, v.downwardAPI!.items ?? [], v.downwardAPI!.defaultMode ?? 0o644, payload);
-        await writeAtomically(dir, payload, { gid });
+        await writeAtomically(dir, payload, { gid, written: this.written });
         return { name: v.name, kind, hostPath: dir, readOnly: true };
       }
       case 'projected': {
@@ -207,7 +209,7 @@ export class VolumeManager {
             throw new VolumeMountError(v.name, 'clusterTrustBundle projections are not supported on this node');
           }
         }
-        await writeAtomically(dir, payload, { gid });
+        await writeAtomically(dir, payload, { gid, written: this.written });
         return { name: v.name, kind, hostPath: dir, readOnly: true };
       }
       default:
@@ -231,6 +233,7 @@ export class VolumeManager {
 
   /** Unmounts what the pod's volumes mounted and removes the pod's folder. Idempotent. */
   async tearDownPod(uid: string): Promise<void> {
+    this.written.forgetUnder(this.podDir(uid));
     const emptyDirs = path.join(this.podDir(uid), 'volumes', pluginDirs.emptyDir!);
     for (const name of await fs.readdir(emptyDirs).catch(() => [] as string[])) await this.o.mounter.unmount(path.join(emptyDirs, name));
     await fs.rm(this.podDir(uid), { recursive: true, force: true });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigMap, Pod, Secret } from '../../api/index.js';
 import { silentLogger } from '../../base/index.js';
-import { checkPayloadPath, writeAtomically, type Payload } from './atomic-writer.js';
+import { checkPayloadPath, writeAtomically, WrittenVersions, type Payload } from './atomic-writer.js';
 import { FakeMounter } from './mounter.js';
 import { resolveSubPath, SubPathError } from './subpath.js';
 import { checkHostPath, podObjectReferences, VolumeManager, VolumeMountError } from './volume-manager.js';
@@ -90,6 +90,37 @@ describe('writeAtomically', () => {
     expect(await fs.readFile(path.join(dir, 'a'), 'utf8')).toBe('one');
     expect(await fs.readFile(path.join(dir, 'c'), 'utf8')).toBe('3');
     expect((await fs.readdir(dir)).sort()).toEqual(['..data', v2, 'a', 'c'].sort());
+  });
+
+  it('with WrittenVersions, knows an unchanged payload without reading the files back, and still writes a changed one or a version replaced behind its back', async () => {
+    const dir = path.join(tmp, 'cm');
+    const written = new WrittenVersions();
+    expect(await writeAtomically(dir, payload({ a: '1' }), { written })).toEqual({ changed: true });
+    const v1 = await fs.readlink(path.join(dir, '..data'));
+    // Nothing is read back for the same payload: a file changed inside the version folder
+    // (which containers mount read-only, so only root on the node could) goes unnoticed...
+    await fs.writeFile(path.join(dir, v1, 'a'), 'changed by hand');
+    expect(await writeAtomically(dir, payload({ a: '1' }), { written })).toEqual({ changed: false });
+    // ...while without the record the files are compared, and the payload written again.
+    expect(await writeAtomically(dir, payload({ a: '1' }))).toEqual({ changed: true });
+    expect(await fs.readFile(path.join(dir, 'a'), 'utf8')).toBe('1');
+    // Other content, other mode, another group: written.
+    expect(await writeAtomically(dir, payload({ a: '2' }), { written })).toEqual({ changed: true });
+    expect(await writeAtomically(dir, payload({ a: '2' }, 0o600), { written })).toEqual({ changed: true });
+    // ..data pointed elsewhere by someone else: the payload is compared (and rewritten) again.
+    const v3 = await fs.readlink(path.join(dir, '..data'));
+    await fs.mkdir(path.join(dir, '..other'));
+    await fs.writeFile(path.join(dir, '..other', 'a'), 'tampered');
+    await fs.rm(path.join(dir, '..data'));
+    await fs.symlink('..other', path.join(dir, '..data'));
+    expect(await writeAtomically(dir, payload({ a: '2' }, 0o600), { written })).toEqual({ changed: true });
+    expect(await fs.readFile(path.join(dir, 'a'), 'utf8')).toBe('2');
+    expect(await fs.readlink(path.join(dir, '..data'))).not.toBe(v3);
+    // Forgotten (the pod's folder removed): compared from disk again, and found the same.
+    written.forgetUnder(tmp);
+    expect(written.get(dir)).toBeUndefined();
+    expect(await writeAtomically(dir, payload({ a: '2' }, 0o600), { written })).toEqual({ changed: false });
+    expect(written.get(dir)?.version).toBe(await fs.readlink(path.join(dir, '..data')));
   });
 
   it.each(['/abs', '../up', 'a/../../b', '..hidden', ''])('refuses the payload path %j', (p) => {
