@@ -52,7 +52,7 @@ export class PLEG {
   /** One relist; reports changed pods (on the first relist: every pod with objects). */
   async relist(): Promise<RelistSnapshot> {
     const start = this.o.clock.now();
-    const [sandboxes, containers] = await Promise.all([this.o.runtime.listSandboxes({ labels: this.o.labels }), this.o.runtime.listContainers({ labels: this.o.labels })]);
+    const { sandboxes, containers } = await this.o.runtime.listPodObjects({ labels: this.o.labels });
     const next = new Map<string, string>();
     const podOf = new Map<string, string>();
     for (const s of sandboxes) {

@@ -133,6 +133,11 @@ describe('DockerRuntime (real Docker)', () => {
     const listed = await rt.listContainers({ podUID: pod.metadata.uid });
     expect(listed.map((c) => c.metadata.name).sort()).toEqual(['args-only', 'main']);
     expect(await rt.listContainers({ sandboxId: pod.id, labels: { 'io.kubernetes.container.name': 'main' } })).toHaveLength(1);
+    // Both kinds in one query: the same answers as the two lists.
+    const both = await rt.listPodObjects({ podUID: pod.metadata.uid });
+    expect(both.sandboxes).toEqual(await rt.listSandboxes({ podUID: pod.metadata.uid }));
+    expect(both.containers.map((c) => c.id).sort()).toEqual(listed.map((c) => c.id).sort());
+    expect(both.containers.find((c) => c.metadata.name === 'main')).toEqual(listed.find((c) => c.metadata.name === 'main'));
   });
 
   it('lets two containers of a pod talk over localhost', async () => {

@@ -5,7 +5,7 @@
  *
  * RuntimeReader keeps the inspect answer of every container it has seen and asks the runtime
  * again only when a list shows a container in another state: an exited container never
- * changes, so a steady pod costs two list calls per read.
+ * changes, so a steady pod costs one list call per read.
  */
 import type { ContainerRuntime, ContainerStatus, SandboxSummary } from '../runtime/index.js';
 import { isRuntimeNotFound } from '../runtime/index.js';
@@ -54,10 +54,7 @@ export class RuntimeReader {
   ) {}
 
   async readPod(uid: string): Promise<PodRuntimeState> {
-    const [sandboxes, summaries] = await Promise.all([
-      this.runtime.listSandboxes({ podUID: uid, labels: this.labels }),
-      this.runtime.listContainers({ podUID: uid, labels: this.labels }),
-    ]);
+    const { sandboxes, containers: summaries } = await this.runtime.listPodObjects({ podUID: uid, labels: this.labels });
     const containers: ContainerStatus[] = [];
     await Promise.all(
       summaries.map(async (s) => {

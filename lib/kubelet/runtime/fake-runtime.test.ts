@@ -54,6 +54,10 @@ describe('FakeRuntime', () => {
     const listed = await rt.listContainers({ labels: { 'io.kubernetes.pod.uid': 'uid-1', 'io.kubernetes.container.name': 'app' } });
     expect(listed.map((c) => c.id)).toEqual([id]);
     expect(listed[0]!.annotations['io.kubernetes.container.restartCount']).toBe('0');
+    const both = await rt.listPodObjects({ podUID: 'uid-1' });
+    expect(both.sandboxes.map((s) => s.id)).toEqual([sb]);
+    expect(both.containers.map((c) => c.id)).toEqual([id]);
+    expect(await rt.listPodObjects({ podUID: 'uid-other' })).toEqual({ sandboxes: [], containers: [] });
   });
 
   it('refuses duplicates, missing images and missing sandboxes with typed errors', async () => {

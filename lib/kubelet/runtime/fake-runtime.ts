@@ -21,6 +21,8 @@ import type {
   ExecSyncResult,
   ImageInfo,
   LogOptions,
+  PodObjects,
+  PodObjectsFilter,
   PullOptions,
   RuntimeVersion,
   SandboxConfig,
@@ -320,6 +322,15 @@ export class FakeRuntime implements ContainerRuntime {
       .filter((c) => matches(c.rawLabels, want))
       .map((c) => this.containerSummary(c))
       .filter((c) => !filter.state || c.state === filter.state);
+  }
+
+  async listPodObjects(filter: PodObjectsFilter = {}): Promise<PodObjects> {
+    this.enter('listPodObjects', [filter]);
+    const want = { ...(filter.labels ?? {}), ...(filter.podUID ? { [podUIDLabel]: filter.podUID } : {}) };
+    return {
+      sandboxes: [...this.sandboxes.values()].filter((s) => matches(s.rawLabels, want)).map((s) => this.sandboxSummary(s)),
+      containers: [...this.containers.values()].filter((c) => matches(c.rawLabels, want)).map((c) => this.containerSummary(c)),
+    };
   }
 
   async imageStatus(ref: string): Promise<ImageInfo | undefined> {

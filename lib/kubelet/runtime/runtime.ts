@@ -214,6 +214,17 @@ export interface ContainerFilter {
   labels?: Record<string, string>;
 }
 
+export interface PodObjectsFilter {
+  podUID?: string;
+  /** Every label must match. */
+  labels?: Record<string, string>;
+}
+
+export interface PodObjects {
+  sandboxes: SandboxSummary[];
+  containers: ContainerSummary[];
+}
+
 export interface StopOptions {
   /** Seconds between the stop signal and SIGKILL; 0 kills at once. */
   gracePeriodSeconds: number;
@@ -359,6 +370,11 @@ export interface ContainerRuntime {
   inspectContainer(id: string): Promise<ContainerStatus>;
   /** Containers of sandboxes (never sandboxes themselves), any state. */
   listContainers(filter?: ContainerFilter): Promise<ContainerSummary[]>;
+  /**
+   * Sandboxes and containers together (of one pod, or every one matching the labels) in a single
+   * query to the engine: what a pod read and a relist need, at half the calls of the two lists.
+   */
+  listPodObjects(filter?: PodObjectsFilter): Promise<PodObjects>;
 
   /** The image if it is present on the node, else undefined. */
   imageStatus(ref: string): Promise<ImageInfo | undefined>;

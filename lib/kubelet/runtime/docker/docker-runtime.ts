@@ -38,6 +38,8 @@ import type {
   PullOptions,
   RuntimeVersion,
   SandboxConfig,
+  PodObjects,
+  PodObjectsFilter,
   SandboxFilter,
   SandboxStatus,
   SandboxSummary,
@@ -106,6 +108,37 @@ function labelFilters(labels: Record<string, string | undefined>): string[] {
   return Object.entries(labels)
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([k, v]) => `${k}=${v}`);
+}
+
+function sandboxSummaryFrom(r: Docker.ContainerInfo): SandboxSummary {
+  const { labels, annotations } = splitLabels(r.Labels);
+  return {
+    id: r.Id,
+    metadata: sandboxMetadataFrom(r.Labels ?? {}, r.Names[0]),
+    state: r.State === 'running' ? 'ready' : 'notready',
+    createdAt: new Date(r.Created * 1000),
+    labels,
+    annotations,
+  };
+}
+
+function containerSummaryFrom(r: Docker.ContainerInfo): ContainerSummary {
+  const raw = r.Labels ?? {};
+  const { labels, annotations } = splitLabels(raw);
+  return {
+    id: r.Id,
+    sandboxId: raw[sandboxIdLabel] ?? '',
+    podUID: raw[podUIDLabel] ?? '',
+    podNamespace: raw[podNamespaceLabel] ?? '',
+    podName: raw[podNameLabel] ?? '',
+    metadata: containerMetadataFrom(raw, r.Names[0]),
+    image: r.Image,
+    imageId: r.ImageID,
+    state: containerStateOf(r.State),
+    createdAt: new Date(r.Created * 1000),
+    labels,
+    annotations,
+  };
 }
 
 export class DockerRuntime implements ContainerRuntime {
@@ -216,17 +249,7 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (err) {
       throw wrap(err, 'listing sandboxes');
     }
-    const out = rows.map((r): SandboxSummary => {
-      const { labels, annotations } = splitLabels(r.Labels);
-      return {
-        id: r.Id,
-        metadata: sandboxMetadataFrom(r.Labels ?? {}, r.Names[0]),
-        state: r.State === 'running' ? 'ready' : 'notready',
-        createdAt: new Date(r.Created * 1000),
-        labels,
-        annotations,
-      };
-    });
+    const out = rows.map(sandboxSummaryFrom);
     return filter.state ? out.filter((s) => s.state === filter.state) : out;
   }
 
@@ -329,25 +352,25 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (err) {
       throw wrap(err, 'listing containers');
     }
-    const out = rows.map((r): ContainerSummary => {
-      const raw = r.Labels ?? {};
-      const { labels, annotations } = splitLabels(raw);
-      return {
-        id: r.Id,
-        sandboxId: raw[sandboxIdLabel] ?? '',
-        podUID: raw[podUIDLabel] ?? '',
-        podNamespace: raw[podNamespaceLabel] ?? '',
-        podName: raw[podNameLabel] ?? '',
-        metadata: containerMetadataFrom(raw, r.Names[0]),
-        image: r.Image,
-        imageId: r.ImageID,
-        state: containerStateOf(r.State),
-        createdAt: new Date(r.Created * 1000),
-        labels,
-        annotations,
-      };
-    });
+    const out = rows.map(containerSummaryFrom);
     return filter.state ? out.filter((c) => c.state === filter.state) : out;
+  }
+
+  async listPodObjects(filter: PodObjectsFilter = {}): Promise<PodObjects> {
+    const label = labelFilters({ ...(filter.labels ?? {}), [podUIDLabel]: filter.podUID });
+    let rows: Docker.ContainerInfo[];
+    try {
+      rows = await this.docker.listContainers({ all: true, filters: { label } });
+    } catch (err) {
+      throw wrap(err, 'listing sandboxes and containers');
+    }
+    const out: PodObjects = { sandboxes: [], containers: [] };
+    for (const r of rows) {
+      const type = r.Labels?.[containerTypeLabel];
+      if (type === containerTypeSandbox) out.sandboxes.push(sandboxSummaryFrom(r));
+      else if (type === containerTypeContainer) out.containers.push(containerSummaryFrom(r));
+    }
+    return out;
   }
 
   // ---- Images ----------------------------------------------------------------------------------
