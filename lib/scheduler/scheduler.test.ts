@@ -136,6 +136,33 @@ describe('Scheduler', () => {
   });
 });
 
+describe('preemption order', () => {
+  test('the nomination and FailedScheduling are written only once the victims are deleted, as upstream', async () => {
+    const s = await start();
+    await s.addNode(makeNode('n', { cpu: '1' }));
+    await s.addPod('low', { cpu: '1', priority: 0 });
+    expect(await s.nodeOf('low')).toBe('n');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let deleteSeen = false;
+    s.client.prependReactor(async (a) => {
+      if (a.verb === 'delete' && a.resource === 'pods' && a.name === 'low') {
+        deleteSeen = true;
+        await held;
+      }
+    });
+    await s.addPod('high', { cpu: '1', priority: 1000 });
+    await until('the victim delete', () => deleteSeen || undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await s.pod('high')).status?.nominatedNodeName).toBeUndefined();
+    expect(await s.events('FailedScheduling')).toEqual([]);
+    release();
+    expect(await until('the nomination', async () => (await s.pod('high')).status?.nominatedNodeName ?? (await s.pod('high')).spec?.nodeName)).toBe('n');
+    expect(await s.nodeOf('high')).toBe('n');
+    expect((await s.events('FailedScheduling'))[0]?.message).toMatch(/Insufficient cpu/);
+  });
+});
+
 describe('nodeUpdateEvents', () => {
   test('heartbeats move nobody; real changes name what changed', async () => {
     const { nodeUpdateEvents } = await import('./scheduler.js');

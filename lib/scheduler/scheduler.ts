@@ -363,15 +363,16 @@ export class Scheduler {
     } catch (err) {
       if (err instanceof FitError) {
         let result: PreemptionResult | undefined;
+        let preempting: Promise<void> | undefined;
         if (!this.o.disablePreemption) {
           this.o.metrics?.preemptionAttempts.inc();
           result = this.preemptor.preempt(state, pi, err.diagnosis.nodeToStatus);
           if (result.message) err.diagnosis.postFilterMsg = result.message;
-          if (result.nominatedNodeName) this.executePreemption(pi, result);
+          if (result.nominatedNodeName) preempting = this.executePreemption(pi, result);
         }
         this.observeAttempt('unschedulable', start);
         this.stats.unschedulable++;
-        this.handleFailure(q, cycle, err.message, 'Unschedulable', err.diagnosis.unschedulablePlugins, result?.nominatedNodeName ?? (result?.clearNomination ? '' : undefined));
+        this.handleFailure(q, cycle, err.message, 'Unschedulable', err.diagnosis.unschedulablePlugins, result?.nominatedNodeName ?? (result?.clearNomination ? '' : undefined), preempting);
         return;
       }
       this.observeAttempt('error', start);
@@ -452,7 +453,13 @@ export class Scheduler {
    * condition) and record a nomination. `nominate`: a node name to nominate, '' to clear the
    * nomination, undefined to leave it.
    */
-  private handleFailure(q: QueuedPodInfo, cycle: number, message: string, reason: 'Unschedulable' | 'SchedulerError', rejectors: Iterable<string>, nominate?: string): void {
+  /**
+   * Requeues the pod and reports why it waits (FailedScheduling, PodScheduled=False, the
+   * nomination). With a preemption under way (`after`), the report waits until the victims are
+   * deleted, as upstream's scheduler writes the nomination only after its preemption deleted
+   * them; the nomination counts in memory at once.
+   */
+  private handleFailure(q: QueuedPodInfo, cycle: number, message: string, reason: 'Unschedulable' | 'SchedulerError', rejectors: Iterable<string>, nominate?: string, after?: Promise<void>): void {
     const key = q.podInfo.key;
     const current = this.podInformer.getIndexer().getByKey(key);
     if (!current || isAssigned(current) || current.metadata.deletionTimestamp) {
@@ -464,8 +471,11 @@ export class Scheduler {
     this.queue.addUnschedulableIfNotPresent(q, cycle, rejectors);
     const msg = truncateMessage(message);
     this.log.info({ pod: key, reason, message: msg }, 'unable to schedule pod; waiting');
-    this.o.recorder.event(podRef(current), 'Warning', 'FailedScheduling', msg);
-    this.background(this.updatePodStatus(current, reason, msg, nominate));
+    const report = () => {
+      this.o.recorder.event(podRef(current), 'Warning', 'FailedScheduling', msg);
+      return this.updatePodStatus(current, reason, msg, nominate);
+    };
+    this.background(after ? after.then(report) : report());
   }
 
   /** Writes PodScheduled=False (and the nomination) unless the pod already says exactly that. */
@@ -495,16 +505,17 @@ export class Scheduler {
   }
 
   /** Deletes the victims (gracefully), clears lower-priority nominations on the node. */
-  private executePreemption(pod: PodInfo, r: PreemptionResult): void {
+  /** Marks and deletes the victims and clears lower nominations; settles when every victim is done with. */
+  private executePreemption(pod: PodInfo, r: PreemptionResult): Promise<void> {
     const node = r.nominatedNodeName!;
     this.stats.preemptions++;
     this.o.metrics?.preemptionVictims.observe({}, r.victims.length);
     this.log.info({ pod: pod.key, node, victims: r.victims.map((v) => v.key) }, 'preempting pods');
     const pods = this.o.client.resource(Resources.pods);
+    const victims: Promise<void>[] = [];
     for (const v of r.victims) {
       const victim = v.pod;
-      this.background(
-        (async () => {
+      const done = (async () => {
           const ns = victim.metadata.namespace;
           try {
             await pods.inNamespace(ns).patch(
@@ -535,8 +546,9 @@ export class Scheduler {
           } catch (err) {
             if (!isNotFound(err)) this.log.warn({ pod: v.key, err: (err as Error).message }, 'cannot delete the preemption victim');
           }
-        })(),
-      );
+        })();
+      victims.push(done);
+      this.background(done);
     }
     for (const p of r.lowerPriorityNominated) {
       this.queue.nominator.delete(p.key);
@@ -552,5 +564,6 @@ export class Scheduler {
           ),
       );
     }
+    return Promise.allSettled(victims).then(() => undefined);
   }
 }
