@@ -89,7 +89,7 @@ export class HostLocalIPAM {
     if (!req.podUID) return Promise.reject(new Error('cannot allocate a pod IP without a pod uid'));
     return this.serialised(async () => {
       await fs.mkdir(this.dir, { recursive: true });
-      const held = await this.confirmed((await this.readAll()).filter((a) => a.podUID === req.podUID && this.inRange(a.ip)));
+      const held = await this.claimsWhere((a) => a.podUID === req.podUID && this.inRange(a.ip));
       if (held[0]) return held[0];
 
       const base = parseIPv4(this.podCIDR.network)!;
@@ -99,8 +99,8 @@ export class HostLocalIPAM {
       const start = last !== undefined && last >= first && last < first + count ? last - first + 1 : 0;
       for (let i = 0; i < count; i++) {
         const ip = formatIPv4(first + ((start + i) % count));
-        const alloc: Allocation = { ip, podUID: req.podUID, ...pick(req), allocatedAt: new Date().toISOString() };
         if (this.known.has(ip)) continue;
+        const alloc: Allocation = { ip, podUID: req.podUID, ...pick(req), allocatedAt: new Date().toISOString() };
         if (await this.claim(alloc)) {
           this.known.set(ip, alloc);
           await this.writeAtomically(lastReservedFile, ip).catch((err) => this.log?.warn({ err }, 'could not record the last reserved IP'));
@@ -119,7 +119,7 @@ export class HostLocalIPAM {
   release(podUID: string): Promise<string | undefined> {
     return this.serialised(async () => {
       let freed: string | undefined;
-      for (const a of await this.confirmed((await this.readAll()).filter((x) => x.podUID === podUID))) {
+      for (const a of await this.claimsWhere((x) => x.podUID === podUID)) {
         await this.remove(a.ip);
         freed = a.ip;
         this.log?.debug({ ip: a.ip, podUID }, 'pod IP released');
@@ -130,7 +130,7 @@ export class HostLocalIPAM {
 
   /** The address the pod holds, if any. */
   get(podUID: string): Promise<string | undefined> {
-    return this.serialised(async () => (await this.confirmed((await this.readAll()).filter((a) => a.podUID === podUID)))[0]?.ip);
+    return this.serialised(async () => (await this.claimsWhere((a) => a.podUID === podUID))[0]?.ip);
   }
 
   /** Every allocation on disk, sorted by address. */
@@ -146,7 +146,7 @@ export class HostLocalIPAM {
     const live = new Set(livePodUIDs);
     return this.serialised(async () => {
       const freed: Allocation[] = [];
-      for (const a of await this.confirmed((await this.readAll()).filter((x) => !live.has(x.podUID)))) {
+      for (const a of await this.claimsWhere((x) => !live.has(x.podUID))) {
         await this.remove(a.ip);
         freed.push(a);
       }
@@ -196,10 +196,10 @@ export class HostLocalIPAM {
     }
   }
 
-  /** The claims as their files say now (gone ones dropped, replaced ones with their new content, kept when still the same pod's). */
-  private async confirmed(claims: Allocation[]): Promise<Allocation[]> {
+  /** The claims matching `pred`, each confirmed by reading its file again (gone or another pod's by now: left out). */
+  private async claimsWhere(pred: (a: Allocation) => boolean): Promise<Allocation[]> {
     const out: Allocation[] = [];
-    for (const a of claims) {
+    for (const a of (await this.readAll()).filter(pred)) {
       const now = await this.readClaim(a.ip);
       if (now) this.known.set(a.ip, now);
       else this.known.delete(a.ip);

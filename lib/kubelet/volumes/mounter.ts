@@ -24,6 +24,9 @@ export async function listMountPoints(): Promise<string[]> {
     .map((l) => l.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
 }
 
+/** How long mount(8) or umount(8) may take before it is killed. */
+const mountTimeoutMs = 30_000;
+
 export class ExecMounter implements Mounter {
   async isMountPoint(dir: string): Promise<boolean> {
     const real = await fs.realpath(dir).catch(() => dir);
@@ -33,16 +36,16 @@ export class ExecMounter implements Mounter {
   async mountTmpfs(dir: string, sizeBytes?: number): Promise<void> {
     if (await this.isMountPoint(dir)) return;
     const opts = ['mode=0777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])].join(',');
-    const r = await runProcess('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { timeoutMs: 30_000 });
+    const r = await runProcess('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { timeoutMs: mountTimeoutMs });
     if (r.exitCode !== 0) throw new Error(`mounting a tmpfs on ${dir} failed: ${r.stderr.trim() || (r.timedOut ? 'timed out' : `exit code ${r.exitCode}`)}`);
   }
 
   async unmount(dir: string): Promise<void> {
     if (!(await this.isMountPoint(dir))) return;
-    const r = await runProcess('umount', [dir], { timeoutMs: 30_000 });
+    const r = await runProcess('umount', [dir], { timeoutMs: mountTimeoutMs });
     if (r.exitCode !== 0) {
       // Busy: detach it now; the kernel frees it when the last user goes.
-      const lazy = await runProcess('umount', ['-l', dir], { timeoutMs: 30_000 });
+      const lazy = await runProcess('umount', ['-l', dir], { timeoutMs: mountTimeoutMs });
       if (lazy.exitCode !== 0) throw new Error(`unmounting ${dir} failed: ${r.stderr.trim()}`);
     }
   }

@@ -14,6 +14,19 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** Listens on a loopback port; after the test, destroys what `open` holds and closes the server. */
+async function listen(srv: net.Server, open: Iterable<{ destroy(): void }>): Promise<number> {
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const o of open) o.destroy();
+        srv.close(() => r());
+      }),
+  );
+  return (srv.address() as AddressInfo).port;
+}
+
 type Handler = (stream: http2.ServerHttp2Stream, body: Buffer, headers: http2.IncomingHttpHeaders, session: http2.ServerHttp2Session) => void;
 
 async function server(handler: Handler, settings: http2.Settings = {}): Promise<{ port: number; sessions: Set<http2.ServerHttp2Session> }> {
@@ -27,15 +40,7 @@ async function server(handler: Handler, settings: http2.Settings = {}): Promise<
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => handler(stream, Buffer.concat(chunks), headers, stream.session as http2.ServerHttp2Session));
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sessions) s.destroy();
-        srv.close(() => r());
-      }),
-  );
-  return { port: (srv.address() as AddressInfo).port, sessions };
+  return { port: await listen(srv, sessions), sessions };
 }
 
 function connect(port: number, maxStreamId?: number): H2Connection {
@@ -219,15 +224,7 @@ describe('H2Connection', () => {
       sock.on('error', () => {});
       sock.end(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'));
     });
-    await new Promise<void>((r) => junk.listen(0, '127.0.0.1', r));
-    cleanups.push(
-      () =>
-        new Promise<void>((r) => {
-          for (const s of socks) s.destroy();
-          junk.close(() => r());
-        }),
-    );
-    const c = connect((junk.address() as AddressInfo).port);
+    const c = connect(await listen(junk, socks));
     await expect(call(c, '/x', Buffer.from('x'))).rejects.toThrow();
   });
 });

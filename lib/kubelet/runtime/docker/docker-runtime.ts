@@ -242,13 +242,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listSandboxes(filter: SandboxFilter = {}): Promise<SandboxSummary[]> {
-    const label = labelFilters({ ...(filter.labels ?? {}), [containerTypeLabel]: containerTypeSandbox, [podUIDLabel]: filter.podUID });
-    let rows: Docker.ContainerInfo[];
-    try {
-      rows = await this.docker.listContainers({ all: true, filters: { label } });
-    } catch (err) {
-      throw wrap(err, 'listing sandboxes');
-    }
+    const rows = await this.listRows({ ...(filter.labels ?? {}), [containerTypeLabel]: containerTypeSandbox, [podUIDLabel]: filter.podUID }, 'listing sandboxes');
     const out = rows.map(sandboxSummaryFrom);
     return filter.state ? out.filter((s) => s.state === filter.state) : out;
   }
@@ -340,32 +334,26 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listContainers(filter: ContainerFilter = {}): Promise<ContainerSummary[]> {
-    const label = labelFilters({
-      ...(filter.labels ?? {}),
-      [containerTypeLabel]: containerTypeContainer,
-      [podUIDLabel]: filter.podUID,
-      [sandboxIdLabel]: filter.sandboxId,
-    });
-    let rows: Docker.ContainerInfo[];
-    try {
-      rows = await this.docker.listContainers({ all: true, filters: { label } });
-    } catch (err) {
-      throw wrap(err, 'listing containers');
-    }
+    const rows = await this.listRows(
+      { ...(filter.labels ?? {}), [containerTypeLabel]: containerTypeContainer, [podUIDLabel]: filter.podUID, [sandboxIdLabel]: filter.sandboxId },
+      'listing containers',
+    );
     const out = rows.map(containerSummaryFrom);
     return filter.state ? out.filter((c) => c.state === filter.state) : out;
   }
 
-  async listPodObjects(filter: PodObjectsFilter = {}): Promise<PodObjects> {
-    const label = labelFilters({ ...(filter.labels ?? {}), [podUIDLabel]: filter.podUID });
-    let rows: Docker.ContainerInfo[];
+  /** Every Docker container, of any state, carrying the labels (undefined values: not filtered on). */
+  private async listRows(labels: Record<string, string | undefined>, what: string): Promise<Docker.ContainerInfo[]> {
     try {
-      rows = await this.docker.listContainers({ all: true, filters: { label } });
+      return await this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } });
     } catch (err) {
-      throw wrap(err, 'listing sandboxes and containers');
+      throw wrap(err, what);
     }
+  }
+
+  async listPodObjects(filter: PodObjectsFilter = {}): Promise<PodObjects> {
     const out: PodObjects = { sandboxes: [], containers: [] };
-    for (const r of rows) {
+    for (const r of await this.listRows({ ...(filter.labels ?? {}), [podUIDLabel]: filter.podUID }, 'listing sandboxes and containers')) {
       const type = r.Labels?.[containerTypeLabel];
       if (type === containerTypeSandbox) out.sandboxes.push(sandboxSummaryFrom(r));
       else if (type === containerTypeContainer) out.containers.push(containerSummaryFrom(r));
