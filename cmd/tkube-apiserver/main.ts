@@ -51,7 +51,7 @@ const specs = {
   workers: flag('int', 1, 'API server processes sharing the ports, each a whole API server against the same etcd (Node runs JavaScript on one core per process); e.g. the number of cores.', (v) =>
     v >= 1 && v <= 64 ? undefined : 'must be between 1 and 64',
   ),
-  v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
+  v: flag('int', 0, 'Log verbosity: 3 logs every request (server errors are always logged), 4 debug, 6 trace.'),
 };
 
 const { flags } = parseProgramFlags('tkube-apiserver', 'serves the Kubernetes API over etcd', specs);
@@ -82,6 +82,7 @@ function newServer(): APIServer {
 
 const serverOptions = (): ConstructorParameters<typeof APIServer>[0] => ({
   etcdServers: flags['etcd-servers'],
+  logRequests: flags.v >= 3,
   etcdCAFile: flags['etcd-cafile'],
   etcdCertFile: flags['etcd-certfile'],
   etcdKeyFile: flags['etcd-keyfile'],

@@ -72,6 +72,8 @@ export interface APIServerOptions extends SecurityOptions {
   watchCacheCapacity?: number;
   bookmarkIntervalMs?: number;
   log: Logger;
+  /** A log line for every request (--v=3 and above, as upstream's httplog). */
+  logRequests?: boolean;
   /** What `componentstatuses` probes (default: etcd members, scheduler and controller manager on loopback). */
   componentProbes?: ComponentProbe[];
   /** --encryption-provider-config: resources encrypted at rest (lib/storage/encryption). */
@@ -183,6 +185,7 @@ export class APIServer implements Runnable {
     return {
       registry: this.registry,
       log: this.log.child({ part: 'http' }),
+      logRequests: o.logRequests,
       metrics: this.metrics,
       authenticators,
       anonymousAuth: anonymous,

@@ -103,6 +103,8 @@ export type PathHandler = (req: FastifyRequest, reply: FastifyReply, info: Reque
 export interface APIServerConfig {
   registry: Registry;
   log: Logger;
+  /** A log line for every request served (--v=3 and above); otherwise only for 5xx answers. */
+  logRequests?: boolean;
   metrics: MetricsRegistry;
   authenticators: Authenticator[];
   /** Let requests without credentials in as system:anonymous. */
@@ -327,7 +329,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
         const labels = { verb: metricVerb(info, req.method, req.headers['content-type']), group: info.apiGroup, resource: info.resource, subresource: info.subresource, code: String(code) };
         m.requests.inc(labels);
         if (!longRunning) m.latency.observe({ verb: labels.verb, resource: info.resource }, seconds);
-        log.info({ verb: info.verb, path: info.path, code, latencyMs: Math.round(seconds * 1000) }, 'request');
+        // One line a request at --v=3 and above, as upstream's httplog; server errors always.
+        if (cfg.logRequests || code >= 500) log[code >= 500 ? 'warn' : 'info']({ verb: info.verb, path: info.path, code, latencyMs: Math.round(seconds * 1000) }, 'request');
       }
     }
   });

@@ -59,7 +59,7 @@ describe('tkube-apiserver --workers=2', () => {
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    server = startProgram('tkube-apiserver', [`--etcd-servers=${etcd.endpoints.join(',')}`, `--insecure-port=${port}`, '--secure-port=0', '--workers=2']);
+    server = startProgram('tkube-apiserver', [`--etcd-servers=${etcd.endpoints.join(',')}`, `--insecure-port=${port}`, '--secure-port=0', '--workers=2', '--v=3']);
     server.proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await waitFor('/readyz', async () => (await request(`${url}/readyz`)).status === 200 || undefined);
   }, 60_000);
@@ -92,7 +92,7 @@ describe('tkube-apiserver --workers=2', () => {
     } finally {
       watch.destroy();
     }
-    // Both workers answered creates (each logs its requests with its number).
+    // Both workers answered creates (at --v=3 each logs its requests, with its number).
     const creates = log.split('\n').filter((l) => l.includes('"verb":"create"') && l.includes('/configmaps'));
     const byWorker = new Set(creates.map((l) => (JSON.parse(l) as { worker: number }).worker));
     expect([...byWorker].sort()).toEqual([1, 2]);
