@@ -5,11 +5,19 @@
 
 type Labels = Record<string, string>;
 
+const needsEscape = /[\\"\n]/;
+
+const escapeValue = (v: string) => (needsEscape.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v);
+
+/** `a="1",b="2"`: labels by name, values escaped as the text format wants (counted on every request, so no sort or regex replace when not needed). */
 function labelKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-    .join(',');
+  const keys = Object.keys(labels);
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) sorted = false;
+  if (!sorted) keys.sort();
+  let out = '';
+  for (let i = 0; i < keys.length; i++) out += `${i ? ',' : ''}${keys[i]}="${escapeValue(String(labels[keys[i]!]))}"`;
+  return out;
 }
 
 interface Metric {
