@@ -42,6 +42,23 @@ describe('trackUpdate (create, update, patch)', () => {
     expect(fieldsOf(d, 'creator')).toEqual({ 'f:spec': { 'f:replicas': {}, 'f:strategy': { '.': {}, 'f:type': {} } } });
   });
 
+  test('objects that differ only in never-owned fields get the same fields, under each request\'s own manager and time; others get their own', () => {
+    const first = update(null, cm({ a: '1', b: '2' }, { name: 'c1', uid: 'u1', labels: { x: 'y' } }), 'one', '', T1);
+    const second = update(null, cm({ a: '5', b: '6' }, { name: 'c2', uid: 'u2', creationTimestamp: T2, labels: { x: 'y' } }), 'two', '', T2);
+    // Same keys, other values: the same fields (a value never shows in a field set)...
+    expect(second.metadata.managedFields).toEqual([{ manager: 'two', operation: 'Update', apiVersion: 'v1', time: T2, fieldsType: 'FieldsV1', fieldsV1: fieldsOf(first, 'one') }]);
+    // ...and a copy of its own: changing one object's entry leaves the next create's alone.
+    (fieldsOf(second, 'two') as Record<string, unknown>)['f:data'] = {};
+    const third = update(null, cm({ a: '1', b: '2' }, { name: 'c3', labels: { x: 'y' } }), '', '', T2);
+    expect(third.metadata.managedFields).toEqual([{ manager: 'unknown', operation: 'Update', apiVersion: 'v1', time: T2, fieldsType: 'FieldsV1', fieldsV1: fieldsOf(first, 'one') }]);
+    // Another label, another data key, no data at all: other fields.
+    expect(fieldsOf(update(null, cm({ a: '1', b: '2' }, { name: 'c4', labels: { z: 'y' } }), 'one'), 'one')).toEqual({ 'f:data': { '.': {}, 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:z': {} } } });
+    expect(fieldsOf(update(null, cm({ c: '1' }, { name: 'c5' }), 'one'), 'one')).toEqual({ 'f:data': { '.': {}, 'f:c': {} } });
+    const bare = update(null, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c6', namespace: 'n' } } as Obj, 'one');
+    expect(bare.metadata.managedFields).toBeUndefined();
+    expect(update(null, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c7', namespace: 'n' } } as Obj, 'one').metadata.managedFields).toBeUndefined();
+  });
+
   test.each([
     ['a changed value moves to the writer', cm({ a: '9', b: '2' }, { labels: { x: 'y' } }), { creator: { 'f:data': { '.': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:x': {} } } }, editor: { 'f:data': { 'f:a': {} } } }],
     ['a removed value leaves every manager', cm({ b: '2' }, { labels: { x: 'y' } }), { creator: { 'f:data': { '.': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:x': {} } } } }],
