@@ -124,23 +124,34 @@ function pathText(path: string[], last: string): string {
   return s;
 }
 
+/** The check of scalars, free-form fields and the like: nothing to find. */
+const findNothing: Finder = () => {};
+
 function buildFinder(schema: z.ZodType): Finder {
   const { core, meta } = unwrap(schema);
-  if (meta['x-kubernetes-preserve-unknown-fields']) return () => {};
+  if (meta['x-kubernetes-preserve-unknown-fields']) return findNothing;
   const d = defOf(core);
   switch (d.type) {
     case 'object': {
       const shape = d.shape ?? {};
       const loose = !!d.catchall && defOf(d.catchall).type !== 'never';
+      // Each declared field's check, resolved when a value first reaches it (null: nothing to check).
+      const checks = new Map<string, Finder | null | undefined>(Object.keys(shape).map((k) => [k, undefined]));
       return (v, path, out) => {
         if (!v || typeof v !== 'object' || Array.isArray(v)) return;
         for (const k of Object.keys(v)) {
-          if (!Object.hasOwn(shape, k)) {
-            if (!loose) out.push(pathText(path, k));
-            continue;
+          let check = checks.get(k);
+          if (check === undefined) {
+            if (!checks.has(k)) {
+              if (!loose) out.push(pathText(path, k));
+              continue;
+            }
+            const f = finderFor(shape[k]!);
+            checks.set(k, (check = f === findNothing ? null : f));
           }
+          if (check === null) continue;
           path.push(k);
-          finderFor(shape[k]!)((v as Record<string, unknown>)[k], path, out);
+          check((v as Record<string, unknown>)[k], path, out);
           path.pop();
         }
       };
@@ -149,6 +160,7 @@ function buildFinder(schema: z.ZodType): Finder {
       return (v, path, out) => {
         if (!Array.isArray(v)) return;
         const each = finderFor(d.element!);
+        if (each === findNothing) return;
         for (let i = 0; i < v.length; i++) {
           path.push(`[${i}]`);
           each(v[i], path, out);
@@ -159,6 +171,7 @@ function buildFinder(schema: z.ZodType): Finder {
       return (v, path, out) => {
         if (!v || typeof v !== 'object') return;
         const each = finderFor(d.valueType!);
+        if (each === findNothing) return;
         for (const [k, x] of Object.entries(v)) {
           path.push(`[${k}]`);
           each(x, path, out);
@@ -171,7 +184,7 @@ function buildFinder(schema: z.ZodType): Finder {
         for (const opt of d.options ?? []) if (opt.safeParse(v).success) return finderFor(opt)(v, path, out);
       };
     default:
-      return () => {};
+      return findNothing;
   }
 }
 
@@ -201,29 +214,42 @@ function reorderFor(schema: z.ZodType): Reorder {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/** The walk of scalars (and of anything without fields): nothing to do. */
+const keep: Reorder = (v) => v;
+
+/** A field of an object schema: its place, and the walk of its value (null: a scalar, none). */
+interface FieldOrder {
+  rank: number;
+  schema: z.ZodType;
+  walk: Reorder | null | undefined;
+}
+
+/** A field's walk, resolved when a value first reaches it. */
+function walkOf(f: FieldOrder): Reorder | null {
+  if (f.walk === undefined) {
+    const w = reorderFor(f.schema);
+    f.walk = w === keep ? null : w;
+  }
+  return f.walk;
+}
+
 function buildReorder(schema: z.ZodType): Reorder {
   const d = defOf(unwrap(schema).core);
   switch (d.type) {
     case 'object': {
       const shape = d.shape ?? {};
       const keys = Object.keys(shape);
-      const rank = new Map(keys.map((k, i) => [k, i]));
-      const catchall = d.catchall && defOf(d.catchall).type !== 'never' ? d.catchall : undefined;
-      // Each declared field's walk, resolved once; other fields take the catchall's walk, if any.
-      const resolved = new Map<string, Reorder>();
-      const childOf = (k: string): Reorder | undefined => {
-        if (!Object.hasOwn(shape, k)) return catchall && reorderFor(catchall);
-        let f = resolved.get(k);
-        if (!f) resolved.set(k, (f = reorderFor(shape[k]!)));
-        return f;
-      };
+      // One lookup a field: its rank and walk (fields the schema does not name rank last and
+      // take the catchall's walk, if any).
+      const fields = new Map<string, FieldOrder>(keys.map((k, i) => [k, { rank: i, schema: shape[k]!, walk: undefined }]));
+      const catchall = d.catchall && defOf(d.catchall).type !== 'never' ? ({ rank: keys.length, schema: d.catchall, walk: undefined } as FieldOrder) : undefined;
       return (v) => {
         if (!isPlainObject(v)) return v;
         const own = Object.keys(v);
-        // In order when the ranks never go down (fields the schema does not name rank last).
+        // In order when the ranks never go down.
         let inOrder = true;
         for (let i = 0, last = -1; i < own.length; i++) {
-          const r = rank.get(own[i]!) ?? keys.length;
+          const r = fields.get(own[i]!)?.rank ?? keys.length;
           if (r < last) {
             inOrder = false;
             break;
@@ -231,21 +257,27 @@ function buildReorder(schema: z.ZodType): Reorder {
           last = r;
         }
         if (inOrder) {
-          for (const k of own) {
-            const f = childOf(k);
-            if (!f) continue;
+          for (let i = 0; i < own.length; i++) {
+            const k = own[i]!;
+            const f = fields.get(k) ?? catchall;
+            const walk = f && walkOf(f);
+            if (!walk) continue;
             const x = v[k];
-            const y = f(x);
+            const y = walk(x);
             if (y !== x) v[k] = y;
           }
           return v;
         }
         const out: Record<string, unknown> = {};
-        for (const k of keys) if (Object.hasOwn(v, k)) out[k] = childOf(k)!(v[k]);
+        for (const k of keys) {
+          if (!Object.hasOwn(v, k)) continue;
+          const walk = walkOf(fields.get(k)!);
+          out[k] = walk ? walk(v[k]) : v[k];
+        }
         for (const k of own) {
-          if (Object.hasOwn(shape, k)) continue;
-          const f = childOf(k);
-          out[k] = f ? f(v[k]) : v[k];
+          if (fields.has(k)) continue;
+          const walk = catchall && walkOf(catchall);
+          out[k] = walk ? walk(v[k]) : v[k];
         }
         return out;
       };
@@ -254,6 +286,7 @@ function buildReorder(schema: z.ZodType): Reorder {
       return (v) => {
         if (!isPlainObject(v) || !d.valueType) return v;
         const each = reorderFor(d.valueType);
+        if (each === keep) return v;
         for (const k of Object.keys(v)) {
           const x = v[k];
           const y = each(x);
@@ -265,6 +298,7 @@ function buildReorder(schema: z.ZodType): Reorder {
       return (v) => {
         if (!Array.isArray(v) || !d.element) return v;
         const each = reorderFor(d.element);
+        if (each === keep) return v;
         for (let i = 0; i < v.length; i++) {
           const x: unknown = v[i];
           const y = each(x);
@@ -273,6 +307,6 @@ function buildReorder(schema: z.ZodType): Reorder {
         return v;
       };
     default:
-      return (v) => v;
+      return keep;
   }
 }
