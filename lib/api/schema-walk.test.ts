@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { PodSchema } from './core/v1-pod.js';
-import { canonicalOrder, findUnknownFields } from './schema-walk.js';
+import { canonicalOrder, canonicalOrderAt, findUnknownFields } from './schema-walk.js';
 
 /** A pod as an admission plugin leaves it: what was added sits at the end of each object. */
 function mutatedPod(): Record<string, unknown> {
@@ -52,4 +52,27 @@ test('unknown fields are reported with their paths, names of Object.prototype me
   const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { constructor: 'x' } }, spec: { constructor: 1, containers: [{ name: 'a', image: 'i', imagePolicy: 'x', toString: 2 }] }, extra: true };
   expect(findUnknownFields(PodSchema, body).sort()).toEqual(['extra', 'spec.constructor', 'spec.containers[0].imagePolicy', 'spec.containers[0].toString'].sort());
   expect(findUnknownFields(PodSchema, { spec: { containers: [{ name: 'a', bogus: 1 }] } }, 'items[3]')).toEqual(['items[3].spec.containers[0].bogus']);
+});
+
+test('canonicalOrderAt orders the values at the paths given and the objects on the way, and leaves the rest alone', () => {
+  const pod = PodSchema.parse(mutatedPod()) as unknown as Record<string, any>;
+  const spec = pod.spec;
+  // A plugin's additions: a volume built out of order, appended to spec; a mount on the container.
+  spec.volumes = undefined;
+  delete spec.volumes;
+  spec.volumes = [{ projected: { sources: [], defaultMode: 420 }, name: 'v' }];
+  spec.containers[0].volumeMounts = undefined;
+  delete spec.containers[0].volumeMounts;
+  spec.containers[0].volumeMounts = [{ mountPath: '/m', name: 'v' }];
+  // Something out of order that no path names stays as it is.
+  pod.status = { qosClass: 'BestEffort', phase: 'Pending' };
+  const ordered = canonicalOrderAt(PodSchema, pod, [['spec', 'volumes'], ['spec', 'containers', 0, 'volumeMounts'], ['spec', 'nothingHere']]) as Record<string, any>;
+  expect(ordered).toBe(pod);
+  expect(ordered.spec).not.toBe(spec);
+  expect(Object.keys(ordered.spec)).toEqual(Object.keys(PodSchema.parse(ordered).spec!));
+  expect(JSON.stringify(ordered.spec)).toBe(JSON.stringify(PodSchema.parse(ordered).spec));
+  expect(Object.keys(ordered.status)).toEqual(['qosClass', 'phase']);
+  // The root's own keys too, when a path runs through it.
+  const rootOut = canonicalOrderAt(PodSchema, { spec: { containers: [] }, apiVersion: 'v1' }, [['spec', 'containers']]) as Record<string, unknown>;
+  expect(Object.keys(rootOut)).toEqual(['apiVersion', 'spec']);
 });

@@ -205,6 +205,83 @@ export function canonicalOrder(schema: z.ZodType, value: unknown): unknown {
   return reorderFor(schema)(value);
 }
 
+/** A field's path from the root: field names, and item indexes in lists. */
+export type FieldPath = readonly (string | number)[];
+
+/**
+ * canonicalOrder for a few known changes, without walking the rest: each value at `paths` is put
+ * in its schema's order (all the way down), and every object on the way to it gets its own keys
+ * in order (so that a key added to it lands where a decoded request would have it). The rest of
+ * the object is taken to be in order already. Returns `root`, or a copy where its own keys moved.
+ */
+export function canonicalOrderAt(schema: z.ZodType, root: unknown, paths: readonly FieldPath[]): unknown {
+  // Each object on the way (by its path's text), deepest first when reordered.
+  const parents = new Map<string, { path: FieldPath; schema: z.ZodType }>();
+  for (const path of paths) {
+    let v = root;
+    let sch: z.ZodType | undefined = schema;
+    for (let i = 0; i < path.length && sch; i++) {
+      if (isPlainObject(v)) parents.set(JSON.stringify(path.slice(0, i)), { path: path.slice(0, i), schema: sch });
+      const seg = path[i]!;
+      const child: z.ZodType | undefined = typeof seg === 'number' ? itemSchema(sch) : fieldSchema(sch, seg);
+      if (i === path.length - 1) {
+        if (child && v && typeof v === 'object' && Object.hasOwn(v, seg)) {
+          const holder = v as Record<string | number, unknown>;
+          const x = holder[seg];
+          const y = canonicalOrder(child, x);
+          if (y !== x) holder[seg] = y;
+        }
+        break;
+      }
+      v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
+      sch = child;
+    }
+  }
+  let out = root;
+  for (const { path, schema: sch } of [...parents.values()].sort((a, b) => b.path.length - a.path.length)) {
+    let holder: unknown = undefined;
+    let v = out;
+    for (const seg of path) {
+      holder = v;
+      v = (v as Record<string | number, unknown>)[seg];
+    }
+    const ordered = ownKeysInOrder(sch, v as Record<string, unknown>);
+    if (ordered === v) continue;
+    if (path.length === 0) out = ordered;
+    else (holder as Record<string | number, unknown>)[path[path.length - 1]!] = ordered;
+  }
+  return out;
+}
+
+const fieldRanks = new WeakMap<z.ZodType, Map<string, number> | null>();
+
+/** An object schema's fields by their place (null for other schemas). */
+function ranksOf(schema: z.ZodType): Map<string, number> | null {
+  let r = fieldRanks.get(schema);
+  if (r === undefined) {
+    const d = defOf(unwrap(schema).core);
+    r = d.type === 'object' ? new Map(Object.keys(d.shape ?? {}).map((k, i) => [k, i])) : null;
+    fieldRanks.set(schema, r);
+  }
+  return r;
+}
+
+/** `obj` itself when its own keys are in its schema's order, else a copy with them in order (values untouched). */
+function ownKeysInOrder(schema: z.ZodType, obj: Record<string, unknown>): Record<string, unknown> {
+  const ranks = ranksOf(schema);
+  if (!ranks) return obj;
+  const keys = [...ranks.keys()];
+  const own = Object.keys(obj);
+  const rank = (k: string) => ranks.get(k) ?? keys.length;
+  let inOrder = true;
+  for (let i = 1; i < own.length && inOrder; i++) if (rank(own[i]!) < rank(own[i - 1]!)) inOrder = false;
+  if (inOrder) return obj;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (Object.hasOwn(obj, k)) out[k] = obj[k];
+  for (const k of own) if (!Object.hasOwn(out, k)) out[k] = obj[k];
+  return out;
+}
+
 /** Memoized per schema; nested schemas are looked up when a value reaches them, so recursion is fine. */
 function reorderFor(schema: z.ZodType): Reorder {
   let f = reorders.get(schema);

@@ -27,7 +27,7 @@ import { reviewHandlers } from './authz/reviews.js';
 import type { PathHandler, SubresourceHandler, VirtualResource } from './server.js';
 import { issuerDiscoveryHandler } from './authn/oidc-discovery.js';
 import { sleep } from '../base/index.js';
-import { canonicalOrder } from '../api/index.js';
+import { canonicalOrder, canonicalOrderAt } from '../api/index.js';
 
 export const defaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
@@ -74,13 +74,15 @@ export class Security {
     const plugins = selectPlugins(allAdmissionPlugins({ registry, log: log.child({ part: 'admission' }), quota: this.quota }), defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins);
     // Escalation prevention is part of RBAC's storage upstream: always on, whatever the flags.
     this.admission = new AdmissionChain([...plugins, escalationGuard(this.authorization.rbac, this.authorization.authorizer)], {
-      canonicalize: (a) => {
+      canonicalize: (a, paths) => {
         // What a mutating plugin added gets the kind's defaults, as if the client had sent it.
         const rt = registry.get(a.group, a.resource)?.rt;
         if (!a.object || !rt) return;
         rt.defaults?.(a.object);
         // The plugins are ours and write valid shapes; validation follows admission anyway.
-        const ordered = canonicalOrder(rt.schema, a.object) as Record<string, unknown>;
+        // With the paths a plugin set, only those are walked, and metadata (which the registry
+        // filled in: uid, creationTimestamp, generation) as the whole walk would have it.
+        const ordered = (paths ? canonicalOrderAt(rt.schema, a.object, [['metadata'], ...paths]) : canonicalOrder(rt.schema, a.object)) as Record<string, unknown>;
         if (ordered === (a.object as unknown)) return;
         for (const k of Object.keys(a.object)) delete (a.object as Record<string, unknown>)[k];
         Object.assign(a.object, ordered);

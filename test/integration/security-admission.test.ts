@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api, startAPIServer, type TestAPIServer } from '../support/apiserver.js';
 import { eventually } from '../support/secure.js';
+import { canonicalOrder, PodSchema } from '../../lib/api/index.js';
 
 let s: TestAPIServer;
 beforeAll(async () => {
@@ -246,5 +247,46 @@ describe('PodSecurity', () => {
     });
     expect(d.status).toBe(201);
     expect(d.headers.get('warning')).toContain('would violate PodSecurity \\"baseline:latest\\": privileged (container \\"c\\" must not set securityContext.privileged=true)');
+  });
+});
+
+describe('what the pod plugins add, in canonical order', () => {
+  beforeAll(async () => {
+    await newNamespace('order');
+    expect((await api(s.url, 'POST', '/api/v1/namespaces/order/serviceaccounts', { metadata: { name: 'puller' }, imagePullSecrets: [{ name: 'registry' }] })).status).toBe(201);
+    expect((await api(s.url, 'POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { metadata: { name: 'order-high' }, value: 1000, preemptionPolicy: 'Never' })).status).toBe(201);
+  });
+
+  // The service account's volume and mounts, the tolerations, the priority and its policy, the
+  // account's pull secrets: wherever they are added, the pod reads as a decoded request would,
+  // at every depth (so that a later identical request compares equal, and output is upstream's order).
+  test.each([
+    ['a bare pod', pod('o1')],
+    ['spec keys in reverse order, init containers, a volume and one toleration already there, a status', {
+      status: { phase: 'Pending' },
+      spec: {
+        tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }],
+        volumes: [{ emptyDir: {}, name: 'scratch' }],
+        containers: [{ image: 'nginx', name: 'c', volumeMounts: [{ mountPath: '/s', name: 'scratch' }] }],
+        initContainers: [{ name: 'i', image: 'busybox' }],
+      },
+      metadata: { name: 'o2' },
+    }],
+    ['a priority class and an account with pull secrets', pod('o3', { priorityClassName: 'order-high', serviceAccountName: 'puller' })],
+    ['no spec fields but containers, labels after spec', { spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 80 }] }] }, metadata: { labels: { a: 'b' }, name: 'o4' } }],
+  ])('%s', async (_n, body) => {
+    const r = await api(s.url, 'POST', '/api/v1/namespaces/order/pods', body);
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    // (resourceVersion is put in as the object is answered, after uid: not part of this.)
+    const { resourceVersion: _rv, ...meta } = r.body.metadata;
+    const stored = JSON.stringify({ ...r.body, metadata: meta });
+    expect(stored).toBe(JSON.stringify(canonicalOrder(PodSchema, JSON.parse(stored))));
+    expect(r.body.spec.tolerations.map((t: { key: string }) => t.key)).toEqual(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+    expect(r.body.spec.volumes.some((v: { name: string }) => v.name.startsWith('kube-api-access-'))).toBe(true);
+    expect(r.body.spec.priority).toBeDefined();
+    // The same pod read back is the same text.
+    const back = await api(s.url, 'GET', `/api/v1/namespaces/order/pods/${r.body.metadata.name}`);
+    const { resourceVersion: _rv2, ...backMeta } = back.body.metadata;
+    expect(JSON.stringify({ ...back.body, metadata: backMeta })).toBe(stored);
   });
 });

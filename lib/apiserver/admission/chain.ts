@@ -3,7 +3,7 @@
  * design notes describe: mutating plugins may change the object, validating ones may only
  * refuse. `--enable-admission-plugins` / `--disable-admission-plugins` pick them by name.
  */
-import type { KubeObject } from '../../api/index.js';
+import type { FieldPath, KubeObject } from '../../api/index.js';
 import type { Admission, AdmissionAttributes } from '../../registry/index.js';
 
 export interface AdmissionPlugin {
@@ -12,20 +12,27 @@ export interface AdmissionPlugin {
   validate?(attrs: AdmissionAttributes): Promise<void>;
 }
 
-/** Objects a mutating plugin changed in this request (see markMutated). */
-const mutated = new WeakSet<object>();
+/** Objects a mutating plugin changed in this request, with the fields it set ('all': unknown). */
+const mutated = new WeakMap<object, FieldPath[] | 'all'>();
 
 /**
- * A plugin that changed `attrs.object` says so: the chain then puts the object's fields back
- * in schema order, so that it compares equal to the same object decoded from a later request.
+ * A plugin that changed `attrs.object` says so: the chain then gives what it added the kind's
+ * defaults and puts the fields back in schema order, so that the object compares equal to the
+ * same object decoded from a later request. Naming the fields set (`['spec', 'tolerations']`)
+ * spares the walk over the whole object; without paths, all of it is put in order.
  */
-export function markMutated(obj: KubeObject | undefined): void {
-  if (obj) mutated.add(obj);
+export function markMutated(obj: KubeObject | undefined, ...paths: FieldPath[]): void {
+  if (!obj) return;
+  const known = mutated.get(obj);
+  if (known === 'all') return;
+  if (paths.length === 0) mutated.set(obj, 'all');
+  else if (known) known.push(...paths);
+  else mutated.set(obj, [...paths]);
 }
 
 export interface AdmissionChainOptions {
-  /** Rewrites an object in its kind's canonical field order (in place). */
-  canonicalize?(attrs: AdmissionAttributes): void;
+  /** Defaults and canonical field order (in place) for an object plugins changed: at `paths`, or all over. */
+  canonicalize?(attrs: AdmissionAttributes, paths?: FieldPath[]): void;
 }
 
 export class AdmissionChain implements Admission {
@@ -36,9 +43,10 @@ export class AdmissionChain implements Admission {
 
   async mutate(attrs: AdmissionAttributes): Promise<void> {
     for (const p of this.plugins) if (p.mutate) await p.mutate(attrs);
-    if (attrs.object && mutated.has(attrs.object)) {
-      mutated.delete(attrs.object);
-      this.opts.canonicalize?.(attrs);
+    const changed = attrs.object && mutated.get(attrs.object);
+    if (changed) {
+      mutated.delete(attrs.object!);
+      this.opts.canonicalize?.(attrs, changed === 'all' ? undefined : changed);
     }
   }
 

@@ -27,7 +27,7 @@ export function defaultTolerationSeconds(seconds = 300): AdmissionPlugin {
       for (const key of [notReadyTaintKey, unreachableTaintKey]) {
         if (!tolerates(list, key)) {
           list.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds });
-          markMutated(a.object);
+          markMutated(a.object, ['spec', 'tolerations']);
         }
       }
     },

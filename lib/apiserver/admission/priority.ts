@@ -41,7 +41,7 @@ export function priority(registry: Registry): AdmissionPlugin {
         throw admissionForbidden(a, `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`);
       }
       spec.priority = value;
-      markMutated(a.object);
+      markMutated(a.object, ['spec', 'priority'], ['spec', 'priorityClassName'], ['spec', 'preemptionPolicy']);
       if (policy) {
         if (spec.preemptionPolicy !== undefined && spec.preemptionPolicy !== policy) {
           throw admissionForbidden(a, `the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`);

@@ -72,13 +72,16 @@ export function serviceAccount(registry: Registry, log: Logger): AdmissionPlugin
         return;
       }
       spec.serviceAccountName ||= 'default';
-      markMutated(a.object);
+      markMutated(a.object, ['spec', 'serviceAccountName']);
       const name = spec.serviceAccountName;
       let sa = await lookup<ServiceAccount>(registry, '', 'serviceaccounts', a.namespace, name);
       if (!sa && name === 'default' && !a.dryRun) sa = await ensureDefault(a.namespace);
       if (!sa) throw admissionForbidden(a, `error looking up service account ${a.namespace}/${name}: serviceaccount "${name}" not found`);
 
-      if (!(spec.imagePullSecrets ?? []).length && (sa.imagePullSecrets ?? []).length) spec.imagePullSecrets = structuredClone(sa.imagePullSecrets);
+      if (!(spec.imagePullSecrets ?? []).length && (sa.imagePullSecrets ?? []).length) {
+        spec.imagePullSecrets = structuredClone(sa.imagePullSecrets);
+        markMutated(a.object, ['spec', 'imagePullSecrets']);
+      }
 
       const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
       if (!automount) return;
@@ -102,8 +105,15 @@ export function serviceAccount(registry: Registry, log: Logger): AdmissionPlugin
           },
         };
         spec.volumes = [...(spec.volumes ?? []), volume];
+        markMutated(a.object, ['spec', 'volumes']);
       }
-      for (const c of needing) c.volumeMounts = [...(c.volumeMounts ?? []), { name: volume.name, readOnly: true, mountPath: serviceAccountMountPath }];
+      for (const list of ['initContainers', 'containers'] as const) {
+        spec[list]?.forEach((c, i) => {
+          if (!needing.includes(c)) return;
+          c.volumeMounts = [...(c.volumeMounts ?? []), { name: volume.name, readOnly: true, mountPath: serviceAccountMountPath }];
+          markMutated(a.object, ['spec', list, i, 'volumeMounts']);
+        });
+      }
     },
   };
 }
