@@ -269,17 +269,22 @@ function ranksOf(schema: z.ZodType): Map<string, number> | null {
 /** `obj` itself when its own keys are in its schema's order, else a copy with them in order (values untouched). */
 function ownKeysInOrder(schema: z.ZodType, obj: Record<string, unknown>): Record<string, unknown> {
   const ranks = ranksOf(schema);
-  if (!ranks) return obj;
-  const keys = [...ranks.keys()];
   const own = Object.keys(obj);
-  const rank = (k: string) => ranks.get(k) ?? keys.length;
-  let inOrder = true;
-  for (let i = 1; i < own.length && inOrder; i++) if (rank(own[i]!) < rank(own[i - 1]!)) inOrder = false;
-  if (inOrder) return obj;
+  if (!ranks || ranksAscend(own, (k) => ranks.get(k) ?? ranks.size)) return obj;
   const out: Record<string, unknown> = {};
-  for (const k of keys) if (Object.hasOwn(obj, k)) out[k] = obj[k];
-  for (const k of own) if (!Object.hasOwn(out, k)) out[k] = obj[k];
+  for (const k of ranks.keys()) if (Object.hasOwn(obj, k)) out[k] = obj[k];
+  for (const k of own) if (!ranks.has(k)) out[k] = obj[k];
   return out;
+}
+
+/** Whether keys are in their schema's order: their ranks never go down (unnamed fields rank last). */
+function ranksAscend(own: string[], rank: (k: string) => number): boolean {
+  for (let i = 0, last = -1; i < own.length; i++) {
+    const r = rank(own[i]!);
+    if (r < last) return false;
+    last = r;
+  }
+  return true;
 }
 
 /** Memoized per schema; nested schemas are looked up when a value reaches them, so recursion is fine. */
@@ -323,17 +328,7 @@ function buildReorder(schema: z.ZodType): Reorder {
       return (v) => {
         if (!isPlainObject(v)) return v;
         const own = Object.keys(v);
-        // In order when the ranks never go down.
-        let inOrder = true;
-        for (let i = 0, last = -1; i < own.length; i++) {
-          const r = fields.get(own[i]!)?.rank ?? keys.length;
-          if (r < last) {
-            inOrder = false;
-            break;
-          }
-          last = r;
-        }
-        if (inOrder) {
+        if (ranksAscend(own, (k) => fields.get(k)?.rank ?? keys.length)) {
           for (let i = 0; i < own.length; i++) {
             const k = own[i]!;
             const f = fields.get(k) ?? catchall;
