@@ -77,7 +77,17 @@ export type StorageEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface StorageEvent {
   type: StorageEventType;
   key: string;
+  /**
+   * The object after the change (DELETED: the last state). For a handler with
+   * `decodeOnDemand`, decoded when first read, which then throws StorageError InvalidObject
+   * for a value that cannot be decoded.
+   */
   object: KubeObject;
+  /**
+   * With `decodeOnDemand`, when the store decodes lazily: decodes the object anew at each call,
+   * from bytes of the event's own (nothing else of the event or of its watch response is held).
+   */
+  decodeObject?: () => KubeObject;
   /** The object before this change (MODIFIED and DELETED), when known. */
   prevObject?: KubeObject;
   revision: number;
@@ -90,6 +100,12 @@ export interface WatchHandler {
   onProgress?(revision: number): void;
   /** The watch failed for good (e.g. Expired); no more events follow. */
   onError(err: StorageError): void;
+  /**
+   * Decode each event's object only when it is read (a store may ignore this and decode every
+   * event). Without it, an event whose value cannot be decoded is logged and skipped; with it,
+   * reading that event's object throws.
+   */
+  decodeOnDemand?: boolean;
 }
 
 export interface WatchHandle {

@@ -214,3 +214,62 @@ describe('watch', () => {
     expect(metrics).toMatch(/apiserver_registered_watchers\{group="",resource="configmaps"\} \d+/);
   });
 });
+
+describe('a stored value that cannot be decoded (written to etcd around the API server)', () => {
+  const etcdClient = () => new Etcd3({ hosts: s.etcd.endpoints.map((e) => e.replace('http://', '')) });
+
+  test('reads from the watch cache fail with a 500 naming the key, as reads from etcd do, until it is gone', async () => {
+    await api(s.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'rot' } });
+    await api(s.url, 'POST', '/api/v1/namespaces/rot/secrets', { metadata: { name: 'before' }, stringData: { a: 'b' } });
+    const etcd = etcdClient();
+    try {
+      await etcd.put('/registry/secrets/rot/bad').value('{"kind":"Secret", not json');
+      const later = await api(s.url, 'POST', '/api/v1/namespaces/rot/secrets', { metadata: { name: 'later' } });
+      const rv = later.body.metadata.resourceVersion;
+      // From the cache (not older than the write after the bad value), then from etcd.
+      for (const q of [`resourceVersion=${rv}`, '']) {
+        const r = await api(s.url, 'GET', `/api/v1/namespaces/rot/secrets?${q}`);
+        expect(r.status, q).toBe(500);
+        expect(r.body).toMatchObject({ kind: 'Status', reason: 'InternalError' });
+        expect(r.body.message).toContain('/registry/secrets/rot/bad');
+      }
+      const one = await api(s.url, 'GET', '/api/v1/namespaces/rot/secrets/bad?resourceVersion=0');
+      expect(one.status).toBe(500);
+      expect(one.body.message).toContain('/registry/secrets/rot/bad');
+      // The other objects still read one by one, and the server still serves.
+      expect((await api(s.url, 'GET', '/api/v1/namespaces/rot/secrets/later?resourceVersion=0')).status).toBe(200);
+
+      await etcd.delete().key('/registry/secrets/rot/bad');
+      const after = await api(s.url, 'POST', '/api/v1/namespaces/rot/secrets', { metadata: { name: 'after' } });
+      const r = await api(s.url, 'GET', `/api/v1/namespaces/rot/secrets?resourceVersion=${after.body.metadata.resourceVersion}`);
+      expect(r.status).toBe(200);
+      expect(r.body.items.map((o: any) => o.metadata.name)).toEqual(['after', 'before', 'later']);
+    } finally {
+      etcd.close();
+    }
+  });
+
+  test('watchers skip its event and go on with the next', async () => {
+    await api(s.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'rot2' } });
+    const list = await api(s.url, 'GET', '/api/v1/namespaces/rot2/configmaps');
+    const all = await openWatch(s.url, `/api/v1/namespaces/rot2/configmaps?watch=1&resourceVersion=${list.body.metadata.resourceVersion}`);
+    const selected = await openWatch(s.url, `/api/v1/namespaces/rot2/configmaps?watch=1&labelSelector=app%3Dx&resourceVersion=${list.body.metadata.resourceVersion}`);
+    const etcd = etcdClient();
+    try {
+      await etcd.put('/registry/configmaps/rot2/bad').value('not json at all');
+      await api(s.url, 'POST', '/api/v1/namespaces/rot2/configmaps', cm('next', { app: 'x' }));
+      for (const w of [all, selected]) {
+        const [ev] = await w.waitFor(1);
+        expect(ev).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'next' } } });
+      }
+      await etcd.delete().key('/registry/configmaps/rot2/bad');
+      await api(s.url, 'DELETE', '/api/v1/namespaces/rot2/configmaps/next');
+      const evs = await all.waitFor(2);
+      expect(evs.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED next', 'DELETED next']);
+    } finally {
+      all.close();
+      selected.close();
+      etcd.close();
+    }
+  });
+});

@@ -295,7 +295,7 @@ export class QuotaUsageReconciler {
     const watched = ['resourcequotas', 'pods', 'services', 'persistentvolumeclaims'];
     const handles = watched.map((r) => {
       const cache = this.registry.mustGet('', r).cache!;
-      return cache.watch(cache.rv, { send: (evs) => (evs.some((e) => r === 'resourcequotas' || e.type !== 'ADDED') && poke(), true), close: () => poke() });
+      return cache.watch(cache.rv, { send: (evs) => (evs.some((e) => r === 'resourcequotas' || e.type !== 'ADDED') && poke(), true), close: () => poke(), eventTypesOnly: true });
     });
     const tick = setInterval(poke, this.intervalMs);
     try {

@@ -74,11 +74,11 @@ export class ClusterRoleAggregator {
       this.dirty = true;
       this.wake?.();
     };
-    let handle = cache.watch(cache.rv, { send: () => (poke(), true), close: () => poke() });
+    let handle = cache.watch(cache.rv, { send: () => (poke(), true), close: () => poke(), eventTypesOnly: true });
     // A periodic look as well: a closed watch (cache restart) must not stop aggregation.
     const resync = setInterval(() => {
       handle.stop();
-      handle = cache.watch(cache.rv, { send: () => (poke(), true), close: () => poke() });
+      handle = cache.watch(cache.rv, { send: () => (poke(), true), close: () => poke(), eventTypesOnly: true });
       poke();
     }, 30_000);
     try {

@@ -13,13 +13,55 @@ import type { KubeObject } from '../../api/index.js';
 import type { Storage, StorageEvent, StorageEventType, WatchHandle } from '../interface.js';
 import { StorageError } from '../interface.js';
 
-/** An object version with its JSON encoding computed on first use. */
+/**
+ * An object version with its JSON encoding computed on first use. One the cache took from an
+ * etcd event is decoded when first read: an object nobody lists, gets or watches (most Events)
+ * never is. When its stored value cannot be decoded, reading `object` throws StorageError
+ * InvalidObject (so a read of it fails, as a read from etcd would) and `tryObject()` says
+ * undefined (so watchers skip it).
+ */
 export class CachedObject {
   private encoded?: string;
+  private decoded?: KubeObject;
+  private decode?: () => KubeObject;
+  private decodeError?: unknown;
   constructor(
     readonly key: string,
-    readonly object: KubeObject,
-  ) {}
+    object: KubeObject,
+  ) {
+    this.decoded = object;
+  }
+  static decodedOnDemand(key: string, decode: () => KubeObject): CachedObject {
+    const c = new CachedObject(key, undefined as never);
+    c.decode = decode;
+    return c;
+  }
+  get object(): KubeObject {
+    if (this.decodeError !== undefined) throw this.decodeError;
+    if (this.decode) {
+      try {
+        this.decoded = this.decode();
+      } catch (err) {
+        this.decodeError = err;
+        throw err;
+      } finally {
+        this.decode = undefined;
+      }
+    }
+    return this.decoded!;
+  }
+  /** The object, or undefined when its stored value cannot be decoded. */
+  tryObject(): KubeObject | undefined {
+    try {
+      return this.object;
+    } catch {
+      return undefined;
+    }
+  }
+  /** Why an attempt to decode it failed; undefined when none did. */
+  get decodeFailure(): unknown {
+    return this.decodeError;
+  }
   get json(): string {
     return (this.encoded ??= JSON.stringify(this.object));
   }
@@ -47,6 +89,11 @@ export interface CacheWatcherSink {
   progress?(revision: number): void;
   /** Called once if the cache itself fails (e.g. its etcd watch expired and it is re-listing). */
   close(reason: StorageError): void;
+  /**
+   * The sink reads only the events' types and revisions, never their objects: with no
+   * predicate, objects are not decoded for it (nor left out when they cannot be).
+   */
+  eventTypesOnly?: boolean;
 }
 
 export type Predicate = (obj: KubeObject) => boolean;
@@ -125,6 +172,7 @@ export class WatchCache {
           onEvents: (evs) => this.apply(evs),
           onProgress: (rev) => this.advance(rev),
           onError: (err) => this.restart(err),
+          decodeOnDemand: true,
         });
         this.log.debug({ prefix: this.prefix, rv: this.rv, objects: this.objects.size }, 'watch cache ready');
         this.resolveWaiters();
@@ -187,7 +235,7 @@ export class WatchCache {
     for (const ev of evs) {
       if (ev.revision <= this.rv) continue; // already reflected (replay after reconnect)
       const prev = this.objects.get(ev.key);
-      const current = new CachedObject(ev.key, ev.object);
+      const current = ev.decodeObject ? CachedObject.decodedOnDemand(ev.key, ev.decodeObject) : new CachedObject(ev.key, ev.object);
       if (ev.type === 'DELETED') this.objects.delete(ev.key);
       else this.objects.set(ev.key, current);
       const ce: CacheEvent = { type: ev.type, key: ev.key, current, prev, revision: ev.revision };
@@ -216,6 +264,11 @@ export class WatchCache {
         continue;
       }
       if (!w.sink.send(out)) this.watchers.delete(w.id);
+    }
+    for (const ev of events) {
+      // Reads of it fail with a 500 naming the key; the watchers that would have seen it saw nothing.
+      const err = ev.current.decodeFailure;
+      if (err !== undefined) this.log.error({ err, key: ev.key, revision: ev.revision }, 'undecodable value in watch: its watchers skip it');
     }
   }
 
@@ -273,14 +326,21 @@ function filterEvents(events: CacheEvent[], w: Watcher): FilteredEvent[] {
   const out: FilteredEvent[] = [];
   for (const ev of events) {
     if (ev.revision <= w.fromRV) continue;
+    if (!w.predicate && w.sink.eventTypesOnly) {
+      out.push({ type: ev.type, object: ev.current, revision: ev.revision });
+      continue;
+    }
+    const current = ev.current.tryObject();
+    if (!current) continue; // undecodable: nothing to send
     if (!w.predicate) {
       out.push({ type: ev.type, object: ev.current, revision: ev.revision });
       continue;
     }
-    const cur = ev.type !== 'DELETED' && w.predicate(ev.current.object);
-    const prev = ev.prev !== undefined && w.predicate(ev.prev.object);
+    const cur = ev.type !== 'DELETED' && w.predicate(current);
+    const prevObject = ev.prev?.tryObject();
+    const prev = prevObject !== undefined && w.predicate(prevObject);
     if (ev.type === 'DELETED') {
-      if (prev || w.predicate(ev.current.object)) out.push({ type: 'DELETED', object: ev.current, revision: ev.revision });
+      if (prev || w.predicate(current)) out.push({ type: 'DELETED', object: ev.current, revision: ev.revision });
     } else if (cur && prev) out.push({ type: 'MODIFIED', object: ev.current, revision: ev.revision });
     else if (cur) out.push({ type: 'ADDED', object: ev.current, revision: ev.revision });
     else if (prev) out.push({ type: 'DELETED', object: ev.current, revision: ev.revision });

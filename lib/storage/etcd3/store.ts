@@ -34,6 +34,7 @@ import {
   type ListResult,
   type Storage,
   type StorageEvent,
+  type StorageEventType,
   type WatchHandle,
   type WatchHandler,
 } from '../interface.js';
@@ -306,6 +307,21 @@ export class Etcd3Storage implements Storage {
   }
 
   /**
+   * A watch event for `kv` at `revision`: decoded now, or with `onDemand` when first read (from
+   * copies of key and value, which are views into the whole watch response).
+   */
+  private watchEvent(type: StorageEventType, key: string, kv: KeyValue, revision: number, onDemand?: boolean): StorageEvent {
+    if (!onDemand) return { type, key, object: this.decode(kv.key, kv.value, revision), revision };
+    const keyBytes = Buffer.from(kv.key);
+    const value = Buffer.from(kv.value);
+    const decodeObject = () => this.decode(keyBytes, value, revision);
+    let object: KubeObject | undefined;
+    const e = { type, key, revision, decodeObject } as StorageEvent;
+    Object.defineProperty(e, 'object', { enumerable: true, get: () => (object ??= decodeObject()) });
+    return e;
+  }
+
+  /**
    * Streams every change under `prefix` after `fromRevision` (0: after the current revision).
    * When the stream breaks (a member killed, a connection lost, a member without a leader) it is
    * opened again, on the next member if need be, from the revision after the last change
@@ -353,8 +369,7 @@ export class Etcd3Storage implements Storage {
         const rev = kv.modRevision;
         try {
           if (ev.type === 'PUT') {
-            const object = this.decode(kv.key, kv.value, rev);
-            const e: StorageEvent = { type: kv.version === 1 ? 'ADDED' : 'MODIFIED', key, object, revision: rev };
+            const e = this.watchEvent(kv.version === 1 ? 'ADDED' : 'MODIFIED', key, kv, rev, handler.decodeOnDemand);
             // Most consumers (the watch cache) keep their own previous state: decode it only on demand.
             const prevKV = ev.prevKv;
             if (prevKV) {
@@ -363,8 +378,11 @@ export class Etcd3Storage implements Storage {
             }
             events.push(e);
           } else if (ev.prevKv) {
-            const object = this.decode(ev.prevKv.key, ev.prevKv.value, rev);
-            events.push({ type: 'DELETED', key, object, prevObject: object, revision: rev });
+            // A deleted object is its last state, at the revision of its deletion.
+            const e = this.watchEvent('DELETED', key, ev.prevKv, rev, handler.decodeOnDemand);
+            if (handler.decodeOnDemand) Object.defineProperty(e, 'prevObject', { enumerable: true, get: () => e.object });
+            else e.prevObject = e.object;
+            events.push(e);
           }
         } catch (err) {
           this.log.error({ err, key }, 'skipping undecodable value in watch');
