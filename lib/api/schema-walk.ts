@@ -215,42 +215,25 @@ export type FieldPath = readonly (string | number)[];
  * the object is taken to be in order already. Returns `root`, or a copy where its own keys moved.
  */
 export function canonicalOrderAt(schema: z.ZodType, root: unknown, paths: readonly FieldPath[]): unknown {
-  // Each object on the way (by its path's text), deepest first when reordered.
-  const parents = new Map<string, { path: FieldPath; schema: z.ZodType }>();
-  for (const path of paths) {
-    let v = root;
-    let sch: z.ZodType | undefined = schema;
-    for (let i = 0; i < path.length && sch; i++) {
-      if (isPlainObject(v)) parents.set(JSON.stringify(path.slice(0, i)), { path: path.slice(0, i), schema: sch });
-      const seg = path[i]!;
-      const child: z.ZodType | undefined = typeof seg === 'number' ? itemSchema(sch) : fieldSchema(sch, seg);
-      if (i === path.length - 1) {
-        if (child && v && typeof v === 'object' && Object.hasOwn(v, seg)) {
-          const holder = v as Record<string | number, unknown>;
-          const x = holder[seg];
-          const y = canonicalOrder(child, x);
-          if (y !== x) holder[seg] = y;
-        }
-        break;
-      }
-      v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
-      sch = child;
-    }
+  return orderAt(schema, root, paths, 0);
+}
+
+/** canonicalOrderAt below one value: `paths` from the root, of which `depth` segments lead to `v`. */
+function orderAt(schema: z.ZodType, v: unknown, paths: readonly FieldPath[], depth: number): unknown {
+  if (!v || typeof v !== 'object') return v;
+  const holder = v as Record<string | number, unknown>;
+  // Each segment that comes next, once: the values there, walked with the paths that go on.
+  for (let i = 0; i < paths.length; i++) {
+    const seg = paths[i]![depth]!;
+    if (paths.findIndex((p) => p[depth] === seg) < i || !Object.hasOwn(holder, seg)) continue;
+    const child = typeof seg === 'number' ? itemSchema(schema) : fieldSchema(schema, seg);
+    if (!child) continue;
+    const x = holder[seg];
+    const ending = paths.some((p) => p.length === depth + 1 && p[depth] === seg);
+    const y = ending ? canonicalOrder(child, x) : orderAt(child, x, paths.filter((p) => p.length > depth + 1 && p[depth] === seg), depth + 1);
+    if (y !== x) holder[seg] = y;
   }
-  let out = root;
-  for (const { path, schema: sch } of [...parents.values()].sort((a, b) => b.path.length - a.path.length)) {
-    let holder: unknown = undefined;
-    let v = out;
-    for (const seg of path) {
-      holder = v;
-      v = (v as Record<string | number, unknown>)[seg];
-    }
-    const ordered = ownKeysInOrder(sch, v as Record<string, unknown>);
-    if (ordered === v) continue;
-    if (path.length === 0) out = ordered;
-    else (holder as Record<string | number, unknown>)[path[path.length - 1]!] = ordered;
-  }
-  return out;
+  return isPlainObject(v) ? ownKeysInOrder(schema, v) : v;
 }
 
 const fieldRanks = new WeakMap<z.ZodType, Map<string, number> | null>();
