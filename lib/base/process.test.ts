@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runProcess } from './process.js';
+import { processLauncherPid, runProcess } from './process.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
 
 describe('runProcess', () => {
   it('collects stdout and stderr apart, less one final newline, and the exit code', async () => {
@@ -33,5 +37,52 @@ describe('runProcess', () => {
 
   it('rejects when the program cannot be started', async () => {
     await expect(runProcess('tkube-no-such-program', [])).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('the launcher process', () => {
+  it('runs the programs, so that this process never forks', async () => {
+    const r = await runProcess('sh', ['-c', 'echo $PPID']);
+    const launcher = processLauncherPid();
+    expect(launcher).toBeGreaterThan(0);
+    expect(launcher).not.toBe(process.pid);
+    expect(Number(r.stdout)).toBe(launcher);
+  });
+
+  it('when it dies, the programs it ran fail clearly and the next one gets a new launcher', async () => {
+    await runProcess('true', []);
+    const first = processLauncherPid()!;
+    const running = runProcess('sleep', ['30']);
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(first, 'SIGKILL');
+    await expect(running).rejects.toThrow('the process launcher was killed by SIGKILL before the program\'s result came back');
+    const r = await runProcess('sh', ['-c', 'echo $PPID']);
+    expect(r.exitCode).toBe(0);
+    expect(processLauncherPid()).not.toBe(first);
+    expect(Number(r.stdout)).toBe(processLauncherPid());
+  });
+
+  it('keeps its parent alive while a program runs, and not once it is idle; it exits with its parent', () => {
+    const mod = JSON.stringify(path.join(root, 'dist/lib/base/process.js'));
+    // The program's output arrives after a while (held open meanwhile); then the parent ends by itself.
+    const script = `import { runProcess, processLauncherPid } from ${mod}; const r = await runProcess('sh', ['-c', 'sleep 0.3; echo done']); process.stdout.write(r.stdout + ' ' + processLauncherPid());`;
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(0);
+    const [said, pid] = r.stdout.split(' ');
+    expect(said).toBe('done');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // The launcher goes with it (it sees its channel close).
+    const alive = () => {
+      try {
+        process.kill(Number(pid), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const until = Date.now() + 5000;
+    while (alive() && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    expect(alive()).toBe(false);
   });
 });
