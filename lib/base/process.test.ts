@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { processLauncherPid, runProcess } from './process.js';
+import { ProcessLauncher, processLauncherPid, runProcess } from './process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -60,6 +60,14 @@ describe('the launcher process', () => {
     expect(r.exitCode).toBe(0);
     expect(processLauncherPid()).not.toBe(first);
     expect(Number(r.stdout)).toBe(processLauncherPid());
+  });
+
+  it('one that dies before it ever answered is not started again: programs are spawned here', async () => {
+    const broken = new ProcessLauncher('process.exit(3)');
+    await expect(broken.run('true', [], {})).rejects.toThrow('the process launcher exited with code 3');
+    const r = await broken.run('sh', ['-c', 'echo $PPID'], {});
+    expect(Number(r.stdout)).toBe(process.pid);
+    expect(broken.pid).toBeUndefined();
   });
 
   it('keeps its parent alive while a program runs, and not once it is idle; it exits with its parent', () => {

@@ -130,12 +130,15 @@ process.on('message', (m) => {
 });
 `;
 
-class ProcessLauncher {
+export class ProcessLauncher {
   private child?: ChildProcess;
-  /** The launcher could not be started: spawn here from now on. */
+  /** The launcher could not be started, or died before it ever answered: spawn here from now on. */
   private unavailable = false;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: ProcessResult) => void; reject: (e: Error) => void }>();
+
+  /** `source`: the launcher's program (tests give a broken one). */
+  constructor(private readonly source = launcherSource) {}
 
   run(file: string, args: readonly string[], opts: ProcessOptions): Promise<ProcessResult> {
     const child = this.launcher();
@@ -162,7 +165,7 @@ class ProcessLauncher {
     let child: ChildProcess;
     try {
       // Its own small heap, and none of this process's flags (a --cpu-prof or --inspect of ours).
-      child = spawn(process.execPath, ['--max-old-space-size=64', '--max-semi-space-size=1', '-e', launcherSource], {
+      child = spawn(process.execPath, ['--max-old-space-size=256', '--max-semi-space-size=1', '-e', this.source], {
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         serialization: 'json',
       });
@@ -171,7 +174,9 @@ class ProcessLauncher {
       return undefined;
     }
     this.child = child;
+    let answered = false;
     child.on('message', (m: Reply) => {
+      answered = true;
       const p = this.settle(child, m.id);
       if (!p) return;
       // JSON leaves out what is undefined: put every field back.
@@ -181,6 +186,8 @@ class ProcessLauncher {
     const gone = (why: string) => {
       if (this.child !== child) return;
       this.child = undefined;
+      // One that never answered cannot run here (a broken install, code instrumented for coverage...).
+      if (!answered) this.unavailable = true;
       const failed = [...this.pending.values()];
       this.pending.clear();
       for (const p of failed) p.reject(new Error(`the process launcher ${why} before the program's result came back`));
