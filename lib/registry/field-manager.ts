@@ -227,7 +227,8 @@ export function trackUpdate(rt: AnyResourceType, live: KubeObject | null, next: 
  * The fields a create sets, by kind, for objects that look alike: keyed by the object's JSON
  * without the fields no manager owns (name, uid, creationTimestamp...), so two objects with the
  * same key set the same fields. The replicas a controller creates from one template are one
- * entry; computing the set costs ~50 µs a pod, the key ~3 µs.
+ * entry; computing the set costs ~50 µs a pod, the key ~3 µs. Kept: the managedFields entry the
+ * first such create got, as JSON ('' for none).
  */
 const createdFields = new WeakMap<AnyResourceType, Map<string, string>>();
 const createdFieldsEntries = 256;
@@ -261,17 +262,17 @@ function trackCreate(rt: AnyResourceType, next: KubeObject, req: FieldManagerReq
   const key = createKey(next);
   let byKey = createdFields.get(rt);
   if (!byKey) createdFields.set(rt, (byKey = new Map()));
-  const fields = byKey.get(key);
-  if (fields === undefined) {
+  const entry = byKey.get(key);
+  if (entry === undefined) {
     trackUpdateEntries(rt, null, next, req, now);
     if (key.length > createdFieldsKeyChars) return;
     if (byKey.size >= createdFieldsEntries) byKey.delete(byKey.keys().next().value!);
-    byKey.set(key, m.managedFields?.length ? JSON.stringify(m.managedFields[0]!.fieldsV1) : '');
+    byKey.set(key, m.managedFields?.length ? JSON.stringify(m.managedFields[0]) : '');
     return;
   }
-  // What setManagedFields writes for the one entry of a create (encodeManaged's field order).
-  if (fields === '') delete m.managedFields;
-  else m.managedFields = [{ manager: req.manager || 'unknown', operation: 'Update', apiVersion: req.apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: JSON.parse(fields) as Record<string, unknown> }];
+  // The one entry of the create that computed it, under this request's manager and time.
+  if (entry === '') delete m.managedFields;
+  else m.managedFields = [{ ...(JSON.parse(entry) as NonNullable<KubeObject['metadata']['managedFields']>[number]), manager: req.manager || 'unknown', apiVersion: req.apiVersion, time: now }];
 }
 
 function trackUpdateEntries(rt: AnyResourceType, live: KubeObject | null, next: KubeObject, req: FieldManagerRequest, now: string): void {

@@ -449,15 +449,11 @@ export class Scheduler {
   }
 
   /**
-   * The pod stays pending: requeue it, tell the user (FailedScheduling event, PodScheduled=False
-   * condition) and record a nomination. `nominate`: a node name to nominate, '' to clear the
-   * nomination, undefined to leave it.
-   */
-  /**
-   * Requeues the pod and reports why it waits (FailedScheduling, PodScheduled=False, the
-   * nomination). With a preemption under way (`after`), the report waits until the victims are
-   * deleted, as upstream's scheduler writes the nomination only after its preemption deleted
-   * them; the nomination counts in memory at once.
+   * The pod stays pending: requeue it and report why it waits (FailedScheduling event,
+   * PodScheduled=False condition, the nomination). `nominate`: a node name to nominate, '' to
+   * clear the nomination, undefined to leave it. With a preemption under way (`after`), the
+   * report waits until the victims are deleted, as upstream's scheduler writes the nomination
+   * only after its preemption deleted them; the nomination counts in memory at once.
    */
   private handleFailure(q: QueuedPodInfo, cycle: number, message: string, reason: 'Unschedulable' | 'SchedulerError', rejectors: Iterable<string>, nominate?: string, after?: Promise<void>): void {
     const key = q.podInfo.key;
@@ -504,52 +500,15 @@ export class Scheduler {
     }
   }
 
-  /** Deletes the victims (gracefully), clears lower-priority nominations on the node. */
-  /** Marks and deletes the victims and clears lower nominations; settles when every victim is done with. */
+  /** Marks and deletes the victims (gracefully) and clears lower nominations on the node; settles when every victim is done with. */
   private executePreemption(pod: PodInfo, r: PreemptionResult): Promise<void> {
     const node = r.nominatedNodeName!;
     this.stats.preemptions++;
     this.o.metrics?.preemptionVictims.observe({}, r.victims.length);
     this.log.info({ pod: pod.key, node, victims: r.victims.map((v) => v.key) }, 'preempting pods');
     const pods = this.o.client.resource(Resources.pods);
-    const victims: Promise<void>[] = [];
-    for (const v of r.victims) {
-      const victim = v.pod;
-      const done = (async () => {
-          const ns = victim.metadata.namespace;
-          try {
-            await pods.inNamespace(ns).patch(
-              victim.metadata.name!,
-              'strategic',
-              {
-                status: {
-                  conditions: [
-                    {
-                      type: 'DisruptionTarget',
-                      status: 'True',
-                      reason: 'PreemptionByScheduler',
-                      message: `${this.schedulerName}: preempting to accommodate a higher priority pod`,
-                      lastTransitionTime: rfc3339(this.clock.now()),
-                    },
-                  ],
-                },
-              },
-              { subresource: 'status' },
-            );
-          } catch (err) {
-            if (isNotFound(err)) return;
-            this.log.info({ pod: v.key, err: (err as Error).message }, 'cannot mark the victim as a disruption target');
-          }
-          try {
-            await pods.inNamespace(ns).delete(victim.metadata.name!, victim.metadata.uid ? { preconditions: { uid: victim.metadata.uid } } : {});
-            this.o.recorder.eventf(podRef(victim), 'Normal', 'Preempted', 'Preempted by pod %s on node %s', pod.pod.metadata.uid ?? pod.key, node);
-          } catch (err) {
-            if (!isNotFound(err)) this.log.warn({ pod: v.key, err: (err as Error).message }, 'cannot delete the preemption victim');
-          }
-        })();
-      victims.push(done);
-      this.background(done);
-    }
+    const victims = r.victims.map((v) => this.preemptVictim(pod, v, node));
+    for (const done of victims) this.background(done);
     for (const p of r.lowerPriorityNominated) {
       this.queue.nominator.delete(p.key);
       this.background(
@@ -565,5 +524,41 @@ export class Scheduler {
       );
     }
     return Promise.allSettled(victims).then(() => undefined);
+  }
+
+  /** Marks a victim as a disruption target, then deletes it (gone already: nothing to do). */
+  private async preemptVictim(pod: PodInfo, v: PodInfo, node: string): Promise<void> {
+    const pods = this.o.client.resource(Resources.pods);
+    const victim = v.pod;
+    const ns = victim.metadata.namespace;
+    try {
+      await pods.inNamespace(ns).patch(
+        victim.metadata.name!,
+        'strategic',
+        {
+          status: {
+            conditions: [
+              {
+                type: 'DisruptionTarget',
+                status: 'True',
+                reason: 'PreemptionByScheduler',
+                message: `${this.schedulerName}: preempting to accommodate a higher priority pod`,
+                lastTransitionTime: rfc3339(this.clock.now()),
+              },
+            ],
+          },
+        },
+        { subresource: 'status' },
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      this.log.info({ pod: v.key, err: (err as Error).message }, 'cannot mark the victim as a disruption target');
+    }
+    try {
+      await pods.inNamespace(ns).delete(victim.metadata.name!, victim.metadata.uid ? { preconditions: { uid: victim.metadata.uid } } : {});
+      this.o.recorder.eventf(podRef(victim), 'Normal', 'Preempted', 'Preempted by pod %s on node %s', pod.pod.metadata.uid ?? pod.key, node);
+    } catch (err) {
+      if (!isNotFound(err)) this.log.warn({ pod: v.key, err: (err as Error).message }, 'cannot delete the preemption victim');
+    }
   }
 }
