@@ -54,8 +54,11 @@ describe('the launcher process', () => {
     const first = processLauncherPid()!;
     const running = runProcess('sleep', ['30']);
     await new Promise((r) => setTimeout(r, 100));
+    // The program outlives its launcher: stopped by hand after, so that the test leaves nothing behind.
+    const orphans = spawnSync('pgrep', ['-P', String(first)], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean).map(Number);
     process.kill(first, 'SIGKILL');
     await expect(running).rejects.toThrow('the process launcher was killed by SIGKILL before the program\'s result came back');
+    for (const pid of orphans) process.kill(pid, 'SIGKILL');
     const r = await runProcess('sh', ['-c', 'echo $PPID']);
     expect(r.exitCode).toBe(0);
     expect(processLauncherPid()).not.toBe(first);
