@@ -22,6 +22,7 @@ import { busyboxImage, pauseImage } from '../hack/images/images.js';
 import { loadClientConfig, Resources, RESTClient } from '../lib/client/index.js';
 import { kubectls } from '../test/support/kubectl.js';
 import { freeLabNetwork, labUnavailable, testLab } from '../test/support/lab.js';
+import { cpuRows, cpuSnapshot } from './cpu.js';
 import { percentile, progress, type Row } from './table.js';
 
 const replicas = 40;
@@ -57,9 +58,10 @@ spec:
  * is the kubelet's own step, measured by the kubelet bench) and no labels the kubelet knows, so
  * the lab's kubelets leave these containers alone.
  */
-async function dockerAlone(stateDir: string, hosts: string[], perNode: number): Promise<number[]> {
+async function dockerAlone(stateDir: string, hosts: string[], perNode: number): Promise<{ times: number[]; cpu: Row[] }> {
   const tag = `tkube-bench-${randomBytes(3).toString('hex')}`;
   const engines = hosts.map((h) => new Docker({ socketPath: path.join(stateDir, 'hosts', h, 'docker.sock') }));
+  const cpuBefore = cpuSnapshot();
   const t0 = performance.now();
   try {
     const times = await Promise.all(
@@ -78,7 +80,8 @@ async function dockerAlone(stateDir: string, hosts: string[], perNode: number): 
         }),
       ),
     );
-    return times.sort((a, b) => a - b);
+    const cpu = cpuRows(cpuBefore, cpuSnapshot(), 'Docker alone (start → the last app container started)');
+    return { times: times.sort((a, b) => a - b), cpu };
   } finally {
     for (const docker of engines) {
       const rows = await docker.listContainers({ all: true, filters: { label: [tag] } }).catch(() => []);
@@ -90,7 +93,7 @@ async function dockerAlone(stateDir: string, hosts: string[], perNode: number): 
 
 const ready = (p: Pod) => (p.status?.conditions ?? []).find((c) => c.type === 'Ready' && c.status === 'True');
 
-async function measure(kubeconfig: string, direct?: number[]): Promise<Row[]> {
+async function measure(kubeconfig: string, direct?: { times: number[]; cpu: Row[] }): Promise<Row[]> {
   const kubectl = kubectls()[0];
   if (!kubectl) throw new Error('the cluster bench needs a kubectl binary');
   const k = (args: string[], input?: string) => {
@@ -133,9 +136,13 @@ async function measure(kubeconfig: string, direct?: number[]): Promise<Row[]> {
       }
     })();
     progress(`kubectl apply: a ${replicas}-replica Deployment in ${ns} over ${nodes.length} Ready nodes`);
+    // The lab's units are found through its state folder, where its kubeconfig lives.
+    const stateDir = fs.existsSync(path.join(path.dirname(kubeconfig), 'run')) ? path.dirname(kubeconfig) : undefined;
+    const cpuBefore = cpuSnapshot(stateDir);
     const start = performance.now();
     k(['apply', '-f', '-'], manifest(ns));
     await until(`${replicas} pods Ready`, async () => readySeen.size >= replicas);
+    const cpuAfter = cpuSnapshot(stateDir);
     const total = Math.max(...readySeen.values()) - start;
     w.stop();
     await watching;
@@ -147,7 +154,7 @@ async function measure(kubeconfig: string, direct?: number[]): Promise<Row[]> {
     const watched = [...readySeen].map(([name, t]) => t - firstSeen.get(name)!).sort((a, b) => a - b);
     const bound = [...boundSeen].map(([name, t]) => t - firstSeen.get(name)!).sort((a, b) => a - b);
     const slo = (v: number) => ({ target: `p99 <= ${sloMs} ms (upstream SLO)`, ok: v <= sloMs });
-    const floor = (q: number) => (direct ? { baseline: percentile(direct, q), baselineName: 'Docker alone, same pods' } : {});
+    const floor = (q: number) => (direct ? { baseline: percentile(direct.times, q), baselineName: 'Docker alone, same pods' } : {});
     return [
       { name: `${replicas}-replica Deployment over ${byNode.size} nodes: kubectl apply → all ${replicas} pods Ready`, measured: total, unit: 'ms' },
       { name: 'pod startup, creationTimestamp → Ready condition (the pods\' own timestamps, 1 s resolution), p50', measured: percentile(own, 50), unit: 'ms' },
@@ -156,6 +163,8 @@ async function measure(kubeconfig: string, direct?: number[]): Promise<Row[]> {
       { name: 'pod startup, first seen → first seen Ready on a watch, p99', measured: percentile(watched, 99), unit: 'ms', ...floor(99), ...slo(percentile(watched, 99)) },
       { name: 'of which first seen → bound to a node (the scheduler), p50', measured: percentile(bound, 50), unit: 'ms' },
       { name: 'of which first seen → bound to a node (the scheduler), p99', measured: percentile(bound, 99), unit: 'ms' },
+      ...(direct?.cpu ?? []),
+      ...cpuRows(cpuBefore, cpuAfter, 'kubectl apply → all Ready'),
     ];
   } finally {
     spawnSync(kubectl.path, [`--kubeconfig=${kubeconfig}`, 'delete', 'namespace', ns, '--wait=false'], { stdio: 'ignore', timeout: 60_000 });
