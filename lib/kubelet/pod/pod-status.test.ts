@@ -108,6 +108,14 @@ describe('container status', () => {
     expect(containerStatusFor(c, inputs(pod({}), [i], { startup: () => false, readiness: () => true }), 'x')).toMatchObject({ ready: false, started: false });
   });
 
+  it('an instance with a probe but no probe result yet (just restarted) is neither ready nor started', () => {
+    const i = inst('app', 1, 'running');
+    const probed: Container = { ...c, readinessProbe: { tcpSocket: { port: 8080 } } };
+    expect(containerStatusFor(probed, inputs(pod({}), [i]), 'x')).toMatchObject({ ready: false, started: true });
+    const slow: Container = { ...c, startupProbe: { tcpSocket: { port: 8080 } } };
+    expect(containerStatusFor(slow, inputs(pod({}), [i]), 'x')).toMatchObject({ ready: false, started: false });
+  });
+
   it('restarted: restartCount from the newest instance, lastState from the one before', () => {
     const old = inst('app', 1, 'exited', { exitCode: 137, reason: 'OOMKilled' });
     const cur = inst('app', 2, 'running');

@@ -109,10 +109,12 @@ export function containerStatusFor(container: Container, inputs: PodStatusInputs
     status.imageID = inputs.imageID(cur.imageId);
     if (prev?.state === 'exited') status.lastState = terminatedState(prev, inputs);
     if (cur.state === 'running') {
-      const started = inputs.startup(cur.id) ?? true;
+      // No probe result yet for an instance whose container has a probe (one just started or
+      // restarted): not started / not ready until the probe passes, as upstream.
+      const started = inputs.startup(cur.id) ?? !container.startupProbe;
       status.state = { running: cur.startedAt ? { startedAt: iso(cur.startedAt)! } : {} };
       status.started = started;
-      status.ready = started && (inputs.readiness(cur.id) ?? true);
+      status.ready = started && (inputs.readiness(cur.id) ?? !container.readinessProbe);
     } else if (cur.state === 'exited') {
       status.started = false;
       if (waiting) {

@@ -175,8 +175,10 @@ export class PodSyncer {
       if (outcome === 'stop') break;
     }
     if (ctx.changed) ctx.state = await this.d.reader.readPod(uid);
-    const status = await this.computeStatus(pod, apiStatus, ctx.state, rec, ctx.failed);
+    // Probe results first: an instance adopted after a kubelet restart keeps the readiness its
+    // last status gave it, and one just (re)started starts not ready.
     this.updateProbes(pod, ctx, apiStatus);
+    const status = await this.computeStatus(pod, apiStatus, ctx.state, rec, ctx.failed);
     if (status.phase === 'Running' && !rec.runningSeen) {
       rec.runningSeen = true;
       this.d.onPodRunning?.(pod, rec.firstSeenAt);
