@@ -21,7 +21,8 @@ import { containerCreateOptions, sandboxCreateOptions } from '../lib/kubelet/run
 import { busyboxImage, pauseImage } from '../hack/images/images.js';
 import { loadClientConfig, Resources, RESTClient } from '../lib/client/index.js';
 import { kubectls } from '../test/support/kubectl.js';
-import { freeLabNetwork, labUnavailable, testLab } from '../test/support/lab.js';
+import { labStatus } from '../lib/lab/index.js';
+import { freeLabNetwork, labRoot, labUnavailable, testLab } from '../test/support/lab.js';
 import { cpuRows, cpuSnapshot } from './cpu.js';
 import { percentile, progress, type Row } from './table.js';
 
@@ -136,13 +137,13 @@ async function measure(kubeconfig: string, direct?: { times: number[]; cpu: Row[
       }
     })();
     progress(`kubectl apply: a ${replicas}-replica Deployment in ${ns} over ${nodes.length} Ready nodes`);
-    // The lab's units are found through its state folder, where its kubeconfig lives.
-    const stateDir = fs.existsSync(path.join(path.dirname(kubeconfig), 'run')) ? path.dirname(kubeconfig) : undefined;
-    const cpuBefore = cpuSnapshot(stateDir);
+    // The lab's units (each leads its process group), from its state folder, where its kubeconfig lives.
+    const units = new Map(labStatus(path.dirname(kubeconfig), labRoot).rows.flatMap((r) => (r.pid ? [[`${r.component} (${r.host})`, r.pid] as const] : [])));
+    const cpuBefore = cpuSnapshot(units);
     const start = performance.now();
     k(['apply', '-f', '-'], manifest(ns));
     await until(`${replicas} pods Ready`, async () => readySeen.size >= replicas);
-    const cpuAfter = cpuSnapshot(stateDir);
+    const cpuAfter = cpuSnapshot(units);
     const total = Math.max(...readySeen.values()) - start;
     w.stop();
     await watching;

@@ -6,7 +6,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Row } from './table.js';
 
 export interface CPUSnapshot {
@@ -51,42 +50,13 @@ function ticksByGroup(): Map<number, number> {
   return out;
 }
 
-/** The lab's units and their process groups, from the pid files under `<stateDir>/run/<host>/`. */
-function labGroups(stateDir: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const runRoot = path.join(stateDir, 'run');
-  let hosts: string[] = [];
-  try {
-    hosts = fs.readdirSync(runRoot);
-  } catch {
-    return out;
-  }
-  for (const host of hosts) {
-    let files: string[] = [];
-    try {
-      files = fs.readdirSync(path.join(runRoot, host)).filter((f) => f.endsWith('.pid'));
-    } catch {
-      continue;
-    }
-    for (const f of files) {
-      try {
-        const { pid } = JSON.parse(fs.readFileSync(path.join(runRoot, host, f), 'utf8')) as { pid: number };
-        const unit = f.slice(0, -4).replace(/\.service$/, '').replace(/^tkube-/, '');
-        out.set(`${unit} (${host})`, pid);
-      } catch {
-        /* a unit being restarted */
-      }
-    }
-  }
-  return out;
-}
-
-export function cpuSnapshot(stateDir?: string): CPUSnapshot {
+/** The machine's busy ticks, and those of each unit's process group (`unitGroups`: "unit (host)" → group id). */
+export function cpuSnapshot(unitGroups: Map<string, number> = new Map()): CPUSnapshot {
   const machine = machineBusyTicks();
   const units = new Map<string, number>();
-  if (stateDir) {
+  if (unitGroups.size > 0) {
     const groups = ticksByGroup();
-    for (const [unit, pgid] of labGroups(stateDir)) units.set(unit, groups.get(pgid) ?? 0);
+    for (const [unit, pgid] of unitGroups) units.set(unit, groups.get(pgid) ?? 0);
   }
   return { machine, units };
 }

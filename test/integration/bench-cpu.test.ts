@@ -3,14 +3,10 @@
  * and it is counted within the machine's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cpuRows, cpuSnapshot } from '../../bench/cpu.js';
 
 describe('bench CPU breakdown', () => {
-  let dir = '';
   let child: ChildProcess | undefined;
 
   afterEach(() => {
@@ -21,22 +17,18 @@ describe('bench CPU breakdown', () => {
         /* gone */
       }
     }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("counts a unit's process group, a busy grandchild included, within the machine's CPU", async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-bench-cpu-'));
-    fs.mkdirSync(path.join(dir, 'run', 'node1'), { recursive: true });
     // A "unit" like the lab's: a shell leading its own process group; a child of it burns CPU
     // for ~400 ms and exits, reaped by the shell, which then waits idle.
     const burn = 'const end = Date.now() + 400; while (Date.now() < end) {}';
     child = spawn('sh', ['-c', `"${process.execPath}" -e '${burn}'; sleep 30`], { detached: true, stdio: 'ignore' });
-    fs.writeFileSync(path.join(dir, 'run', 'node1', 'tkube-busy.service.pid'), JSON.stringify({ pid: child.pid }));
-    // A second unit that does nothing.
-    fs.writeFileSync(path.join(dir, 'run', 'node1', 'idle.service.pid'), JSON.stringify({ pid: 999_999_999 }));
-    const before = cpuSnapshot(dir);
+    // A second unit that does nothing (no such process group).
+    const units = new Map([['busy (node1)', child.pid!], ['idle (node1)', 999_999_999]]);
+    const before = cpuSnapshot(units);
     await new Promise((r) => setTimeout(r, 1200));
-    const after = cpuSnapshot(dir);
+    const after = cpuSnapshot(units);
 
     const rows = cpuRows(before, after, 'the test');
     const machine = rows[0]!;
