@@ -85,21 +85,39 @@ export class FakeKubelet {
       this.bindings.push(`${pod.metadata.name}→${target}`);
       return; // the update event brings the bound pod back here
     }
-    const want = this.behaviour(pod);
-    if (want === 'ignore' || want === 'pending') return;
-    const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') return;
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    if (want === 'ready' && phase === 'Running' && ready) return;
-    if (want === 'running' && phase === 'Running' && !ready) return;
+    if (!this.wantsWrite(pod)) return;
+    // The behaviour is asked again of the pod as it is now: a test may have changed both
+    // (set() below) since this event was seen, and a stale answer would undo its write.
     pod = await pods.get(pod.metadata.name!);
-    await pods.updateStatus(withStatus(pod, want));
+    const want = this.wantsWrite(pod);
+    if (want) await pods.updateStatus(withStatus(pod, want));
   }
 
-  /** Sets a pod's status by hand (e.g. to fail a job pod), with the same shapes the kubelet writes. */
+  /** The status this pod should be given, or undefined when it already has it (or is left alone). */
+  private wantsWrite(pod: Pod): Exclude<PodBehaviour, 'ignore' | 'pending'> | undefined {
+    const want = this.behaviour(pod);
+    if (want === 'ignore' || want === 'pending') return undefined;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    if (want === 'ready' && phase === 'Running' && ready) return undefined;
+    if (want === 'running' && phase === 'Running' && !ready) return undefined;
+    return want;
+  }
+
+  /**
+   * Sets a pod's status by hand (e.g. to fail a job pod), with the same shapes the kubelet
+   * writes; on a conflict (the stand-in kubelet wrote meanwhile) it reads the pod again.
+   */
   async set(namespace: string, name: string, want: Exclude<PodBehaviour, 'ignore'>, opts: { exitCode?: number; restartCount?: number } = {}): Promise<Pod> {
     const pods = this.o.client.resource(Resources.pods, namespace);
-    return pods.updateStatus(withStatus(await pods.get(name), want, opts));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pods.updateStatus(withStatus(await pods.get(name), want, opts));
+      } catch (err) {
+        if (!isConflict(err) || attempt === 5) throw err;
+      }
+    }
   }
 }
 

@@ -131,6 +131,39 @@ describe('Deployment controller', () => {
     ]);
   });
 
+  test('an old replica set whose status still counts the pods it is deleting is not scaled down past maxUnavailable', async () => {
+    // The deployment controller alone: the test plays the replica set controller, late.
+    h = newHarness();
+    await h.run(new DeploymentController({ client: h.client, informers: h.factory, recorder: h.recorder, clock: h.clock }));
+    await deployments().create(deployment('web', 4, { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }));
+    await eventually(async () => (await replicaSets().list()).items.length === 1, 'the first replica set');
+    const setStatus = async (name: string, replicas: number, available: number) => {
+      const rs = await replicaSets().get(name);
+      await replicaSets().updateStatus({ ...rs, status: { replicas, fullyLabeledReplicas: replicas, readyReplicas: available, availableReplicas: available, observedGeneration: rs.metadata.generation } });
+    };
+    const oldName = (await replicaSets().list()).items[0]!.metadata.name!;
+    await setStatus(oldName, 4, 4);
+    await settle(h);
+
+    // The rollout starts: 4 old + 1 new, then old 3 (one may be unavailable), new 2.
+    await setImage('web', 'nginx:2');
+    await eventually(async () => (await sizes()).join() === '3,2', 'old 3, new 2');
+    await settle(h);
+    const newName = (await replicaSets().list()).items.find((rs) => rs.metadata.name !== oldName)!.metadata.name!;
+    // Both new pods become available while the old replica set has not yet deleted its fourth
+    // pod: its status still says 4 available, of which its spec keeps 3.
+    await setStatus(newName, 2, 2);
+    await eventually(async () => (await sizes()).join() === '1,4', 'old 1, new 4');
+    await settle(h);
+    // 1 old + 2 new pods stay available: replicas 4 - maxUnavailable 1. Counting the old
+    // replica set's 4 would have scaled it to 0, leaving 2.
+    expect(await sizes()).toEqual([1, 4]);
+    expect(h.recorder.lines((e) => e.kind === 'Deployment').filter((l) => l.includes(`down replica set ${oldName}`))).toEqual([
+      `ScalingReplicaSet: Scaled down replica set ${oldName} to 3 from 4`,
+      `ScalingReplicaSet: Scaled down replica set ${oldName} to 1 from 3`,
+    ]);
+  });
+
   test('Recreate scales the old replica set to zero and waits for its pods to go before creating the new one', async () => {
     await start();
     await deployments().create(deployment('web', 2, { strategy: { type: 'Recreate' } }));

@@ -525,9 +525,11 @@ export class DeploymentController implements Runnable {
       updated.set(rs.metadata.uid!, r.rs);
       cleaned += down;
     }
-    // Then healthy pods, as far as availability allows.
+    // Then healthy pods, as far as availability allows. A replica set just scaled down still
+    // reports the pods it is about to delete (its status lags its spec): only as many as its
+    // spec keeps can count, or a second step would spend the first step's budget again.
     const allNow = [...olds, ...(newRS ? [newRS] : [])];
-    const available = u.sumAvailableReplicas(allNow);
+    const available = allNow.reduce((n, rs) => n + Math.min(rs.status?.availableReplicas ?? 0, u.specReplicas(rs)), 0);
     let scaledDown = 0;
     if (available > minAvailable) {
       const budget = available - minAvailable;
