@@ -6,6 +6,7 @@
  * binary from test/support. Program names are normalised in messages ("See 'kubectl get -h'").
  * Ages tick every second, so a comparison that differs is retried a few times.
  */
+import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -428,5 +429,19 @@ describe('commands tkubectl does not support yet say so', () => {
     const r = await tk([verb, 'web-1', '-n', ns]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^error: ${verb} is not supported by tkubectl yet`));
+  });
+});
+
+describe('commands that poll until a deadline', () => {
+  test.each([
+    [['wait', '--for=condition=Ready', 'pod/web-1', '--timeout=1500ms'], /timed out waiting for the condition on pods\/web-1/],
+    [['rollout', 'status', 'deployment/web', '--timeout=1500ms'], /timed out waiting for the condition/],
+  ])('%j times out and leaves no listener behind on the caller\'s signal', async (args, message) => {
+    // Nothing runs the pods here, so neither ever gets there: the command polls every 500 ms.
+    const ctl = new AbortController();
+    const r = await tk(['-n', ns, ...args], undefined, ctl.signal);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(getEventListeners(ctl.signal, 'abort')).toHaveLength(0);
   });
 });

@@ -6,6 +6,7 @@
 import type { Command, CommandContext } from '../cli/command.js';
 import { CommandError } from '../cli/errors.js';
 import { f } from '../cli/flags.js';
+import { sleep } from '../../base/clock.js';
 import { isNotFound } from '../../machinery/index.js';
 import { kindPrefix, type APIResource } from '../discovery.js';
 import { parseTargets, readManifests, resourcePath } from '../resource/builder.js';
@@ -32,16 +33,6 @@ export function cascadePolicy(v: string): 'Background' | 'Foreground' | 'Orphan'
       return 'Orphan';
   }
   throw new CommandError(`invalid cascade value (${v}). Must be "background", "foreground", or "orphan"`);
-}
-
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }
 
 /** Waits until each object is gone (or replaced by one with another uid). */

@@ -5,6 +5,7 @@
 import type { Command, CommandContext } from '../cli/command.js';
 import { CommandError, UsageError } from '../cli/errors.js';
 import { f, parseGoDuration } from '../cli/flags.js';
+import { sleep } from '../../base/clock.js';
 import { isNotFound } from '../../machinery/index.js';
 import type { APIResource } from '../discovery.js';
 import { findValues, relaxedJSONPath } from '../printers/index.js';
@@ -15,12 +16,6 @@ import { resolveObjects, type Target } from './label.js';
 import { describePodTemplate } from '../describe/describers.js';
 
 type Obj = Record<string, any>;
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 async function getObj(ctx: CommandContext, t: Target): Promise<Obj> {
   return ctx.f.client().request<Obj>({ path: resourcePath(t.resource, t.namespace, t.name) });
