@@ -109,18 +109,44 @@ test('a rolling update replaces pods from the highest ordinal down; kubectl roll
   const order: string[] = [];
   const inf = h.factory.informerFor(Resources.pods);
   const reg = inf.addEventHandler({ onAdd: (p) => p.spec!.containers[0]!.image === 'nginx:1.28' && order.push(p.metadata.name!) });
+  // New pods run but stay unready until released, so that kubectl, once it watches, sees
+  // each stage whatever the machine's speed.
+  const released = new Set<string>();
+  const behaviour = h.kubelet.behaviour;
+  h.kubelet.behaviour = (p) => (p.spec!.containers[0]!.image === 'nginx:1.28' ? (released.has(p.metadata.name!) ? 'ready' : 'running') : behaviour(p));
+  const release = async (name: string) => {
+    released.add(name);
+    await pods().patch(name, 'merge', { metadata: { annotations: { 'test/released': 'true' } } });
+  };
+  let out = '';
+  const printed = async (re: RegExp) => {
+    await until(() => re.test(out), `kubectl rollout status printing ${re}`).catch((err: Error) => {
+      throw new Error(`${err.message}; it printed:\n${out}`);
+    });
+  };
   try {
     const r = await runKubectl(k, s.kubeconfig, ['set', 'image', 'statefulset/web', 'nginx=nginx:1.28']);
     expect(r.code, r.stderr).toBe(0);
-    const st = await runKubectl(k, s.kubeconfig, ['rollout', 'status', 'statefulset/web', '--timeout=60s'], { timeoutMs: 90_000 });
+    await until(async () => (await pods().get('web-2').catch(() => undefined))?.spec!.containers[0]!.image === 'nginx:1.28', 'web-2 replaced');
+    const running = runKubectl(k, s.kubeconfig, ['rollout', 'status', 'statefulset/web', '--timeout=60s'], { timeoutMs: 90_000, onStdout: (o) => (out = o) });
+    // web-2 is new and not ready yet.
+    await printed(/Waiting for 1 pods to be ready\.\.\./);
+    // Ready: all 3 are, and 1 of 3 is updated, until web-1 goes.
+    await release('web-2');
+    await printed(/Waiting for partitioned roll out to finish: 1 out of 3 new pods have been updated\.\.\./);
+    for (const name of ['web-1', 'web-0']) {
+      await until(async () => (await pods().get(name).catch(() => undefined))?.spec!.containers[0]!.image === 'nginx:1.28', `${name} replaced`);
+      await release(name);
+    }
+    const st = await running;
     expect(st.code, st.stderr).toBe(0);
-    expect(st.stdout).toMatch(/Waiting for partitioned roll out to finish: [12] out of 3 new pods have been updated\.\.\./);
     expect(st.stdout).toContain('partitioned roll out complete: 3 new pods have been updated...');
     expect(order).toEqual(['web-2', 'web-1', 'web-0']);
     const status = (await sets().get('web')).status!;
     expect(status.currentRevision).toBe(status.updateRevision);
     expect(status.currentRevision).not.toBe(before);
   } finally {
+    h.kubelet.behaviour = behaviour;
     reg.remove();
   }
 });

@@ -70,8 +70,16 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs kubectl with a kubeconfig; never throws on a non-zero exit. */
-export function runKubectl(k: Kubectl, kubeconfig: string, args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+/**
+ * Runs kubectl with a kubeconfig; never throws on a non-zero exit. `onStdout` sees the output
+ * so far each time more comes (to act while a long-running command watches).
+ */
+export function runKubectl(
+  k: Kubectl,
+  kubeconfig: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; timeoutMs?: number; onStdout?: (soFar: string) => void } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(k.path, ['--kubeconfig', kubeconfig, ...args], {
       env: { ...process.env, KUBECONFIG: kubeconfig, HOME: os.tmpdir(), ...opts.env },
@@ -79,7 +87,10 @@ export function runKubectl(k: Kubectl, kubeconfig: string, args: string[], opts:
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout);
+    });
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     p.on('error', reject);
