@@ -145,6 +145,31 @@ describe('Kubelet (with fakes)', () => {
     expect(ev.source).toEqual({ component: 'kubelet', host: 'node-a' });
   });
 
+  it('reports a new pod Pending with its containers ContainerCreating while they are started, then Running', async () => {
+    // Hold the app container's start, as a slow Docker would.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const startContainer = rt.startContainer.bind(rt);
+    rt.startContainer = async (id) => {
+      await held;
+      return startContainer(id);
+    };
+    start();
+    // Released in any case, so that the kubelet can stop.
+    stop.signal.addEventListener('abort', () => release(), { once: true });
+    await readyNode();
+    await pods().create(pod('web'));
+    await until('ContainerCreating', async () => (await pods().get('web')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ContainerCreating');
+    const p = await pods().get('web');
+    expect(p.status).toMatchObject({ phase: 'Pending', hostIP: '192.0.2.10' });
+    expect(p.status?.startTime).toBeDefined();
+    expect(p.status?.containerStatuses).toEqual([expect.objectContaining({ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } })]);
+    expect(p.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    release();
+    await until('Running', async () => (await pods().get('web')).status?.phase === 'Running');
+    expect((await pods().get('web')).status?.startTime).toBe(p.status?.startTime);
+  });
+
   it('serves its HTTPS API from its own state, on the port the Node reports', async () => {
     const readOnlyPort = await new Promise<number>((resolve) => {
       const srv = net.createServer().listen(0, '127.0.0.1', () => {

@@ -683,6 +683,13 @@ export class Kubelet {
       this.terminated.add(uid);
       return { state: 'terminated' };
     }
+    if (!apiStatus?.containerStatuses?.length && !k.status.getPodStatus(uid)) {
+      // A pod no kubelet has reported on yet: as upstream's SyncPod, its status goes out
+      // before anything is started (Pending, each container waiting with ContainerCreating,
+      // startTime), so that `kubectl get pods` shows ContainerCreating while the sandbox,
+      // volumes and containers come up. A pod adopted after a restart already has statuses.
+      k.status.setPodStatus(uid, where, await k.syncer.currentStatus(pod, apiStatus, false));
+    }
     const r = await k.syncer.syncPod(pod, apiStatus);
     k.status.setPodStatus(uid, where, r.status);
     if (r.terminal) {
