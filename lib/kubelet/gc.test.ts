@@ -22,12 +22,16 @@ describe('container garbage collection', () => {
       c('a3', 'p', 'app', 3, 'running'),
       c('s0', 'p', 'side', 0, 'exited'),
       c('x0', 'gone', 'app', 0, 'exited', 'sb-gone'),
+      // Instances that could not start stay "created" in Docker's list.
+      c('b0', 'q', 'app', 0, 'created', 'sb-q'),
+      c('b1', 'q', 'app', 1, 'created', 'sb-q'),
     ],
   };
   const known = (uid: string) => uid !== 'gone';
 
   it('keeps the newest instance of each container (for logs --previous), removes older dead ones of known pods', () => {
-    expect(deadContainersToRemove(snap, known).sort()).toEqual(['a0', 'a1', 'a2']);
+    // b0: an older instance that never started is as dead as an exited one.
+    expect(deadContainersToRemove(snap, known).sort()).toEqual(['a0', 'a1', 'a2', 'b0']);
   });
 
   it('removes dead sandboxes that are not their pod newest and hold no containers', () => {

@@ -42,7 +42,7 @@ export interface GarbageCollectorOptions {
   imagePeriodMs?: number;
 }
 
-/** Dead container instances to remove from a snapshot: all but the newest of each (pod, container). */
+/** Dead container instances to remove from a snapshot: all but the newest of each (pod, container); running ones never. */
 export function deadContainersToRemove(snapshot: RelistSnapshot, knownPod: (uid: string) => boolean): string[] {
   const byKey = new Map<string, RelistSnapshot['containers']>();
   for (const c of snapshot.containers) {
@@ -53,7 +53,9 @@ export function deadContainersToRemove(snapshot: RelistSnapshot, knownPod: (uid:
   const out: string[] = [];
   for (const list of byKey.values()) {
     list.sort((a, b) => b.metadata.attempt - a.metadata.attempt || b.createdAt.getTime() - a.createdAt.getTime());
-    for (const c of list.slice(1)) if (c.state === 'exited') out.push(c.id);
+    // Older instances never run again: exited ones, and created ones (an instance whose start
+    // failed stays "created" in Docker's list; the kubelet only ever starts the newest).
+    for (const c of list.slice(1)) if (c.state === 'exited' || c.state === 'created') out.push(c.id);
   }
   return out;
 }

@@ -170,6 +170,28 @@ describe('Kubelet (with fakes)', () => {
     expect((await pods().get('web')).status?.startTime).toBe(p.status?.startTime);
   });
 
+  it('a container that cannot start is restarted as the next attempt under the crash back-off, not retried at once', async () => {
+    // Every start fails, as with a command that does not exist.
+    const error = 'exec: "/nonexistent": stat /nonexistent: no such file or directory';
+    for (let i = 0; i < 20; i++) rt.failNext('startContainer', new Error(error));
+    start();
+    await readyNode();
+    await pods().create(pod('web'));
+    // The first instance fails; the second is made at once (no back-off yet) and fails too.
+    await until('restartCount 1', async () => (await pods().get('web')).status?.containerStatuses?.[0]?.restartCount === 1);
+    await until('CrashLoopBackOff', async () => (await pods().get('web')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
+    const cs = (await pods().get('web')).status!.containerStatuses![0]!;
+    expect(cs.state?.waiting?.message).toMatch(/^back-off 10s restarting failed container=app pod=web_default/);
+    expect(cs.lastState?.terminated).toMatchObject({ reason: 'ContainerCannotRun', message: error, exitCode: 128 });
+    // Within the 10 s back-off nothing more is made: two instances, both kept (not removed and made again).
+    await new Promise((r) => setTimeout(r, 1500));
+    const made = rt.calls.filter((c) => c.method === 'createContainer').length;
+    expect(made).toBe(2);
+    expect([...rt.containers.values()].map((c) => c.config.metadata.attempt).sort()).toEqual([0, 1]);
+    const events = (await client.resource(Resources.events, 'default').list()).items;
+    expect(events.find((e) => e.reason === 'BackOff')?.message).toBe('Back-off restarting failed container app in pod web_default(' + (await pods().get('web')).metadata.uid + ')');
+  });
+
   it('serves its HTTPS API from its own state, on the port the Node reports', async () => {
     const readOnlyPort = await new Promise<number>((resolve) => {
       const srv = net.createServer().listen(0, '127.0.0.1', () => {

@@ -194,6 +194,26 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
     expect(backoff.type).toBe('Warning');
   });
 
+  it('a command that does not exist: RunContainerError, then restarts under CrashLoopBackOff, its failed instances counted', async () => {
+    await c.createPod('cannotrun', { containers: [{ name: 'app', image: busyboxImage, command: ['/nonexistent'] }] });
+    const p = await c.waitForPod('cannotrun', 'CrashLoopBackOff after a restart', (x) => status(x, 'app')?.state?.waiting?.reason === 'CrashLoopBackOff' && status(x, 'app')?.restartCount === 1, 30_000);
+    const s = status(p, 'app')!;
+    expect(s.ready).toBe(false);
+    expect(s.state?.waiting?.message).toMatch(/^back-off 10s restarting failed container=app pod=cannotrun_/);
+    // Docker's answer for a start that failed: exit code 127 and its error, as dockershim reported it.
+    expect(s.lastState?.terminated).toMatchObject({ reason: 'ContainerCannotRun', exitCode: 127 });
+    expect(s.lastState?.terminated?.message).toContain('/nonexistent');
+    // In the back-off nothing is made again (no new instance every second or so).
+    const apps = async () => (await c.node.containers()).filter((x) => x.Labels['io.kubernetes.pod.uid'] === p.metadata.uid && x.Labels['io.kubernetes.container.name'] === 'app').map((x) => x.Id);
+    const before = await apps();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await apps()).filter((id) => !before.includes(id))).toEqual([]);
+    expect(status(await c.pods.get('cannotrun'), 'app')?.restartCount).toBe(1);
+    const failed = await c.waitForEvent('cannotrun', 'Failed');
+    expect(failed.message).toMatch(/^Error: failed to start container "app": .*\/nonexistent/);
+    await c.pods.delete('cannotrun', { gracePeriodSeconds: 0 });
+  });
+
   it('a bad image reaches ImagePullBackOff while another pod runs unharmed', async () => {
     // ErrImagePull lasts until the next sync: watch for it rather than poll.
     const seen: string[] = [];

@@ -502,11 +502,13 @@ export class PodSyncer {
       ctx.changed = true;
       return true;
     } catch (err) {
-      // It cannot start: make room for a fresh instance.
-      await this.d.runtime.removeContainer(inst.id).catch(() => undefined);
-      ctx.rec.waiting.set(c.name, { reason: 'RunContainerError', message: (err as Error).message });
+      // It cannot start: it stays as an exited instance, and the next one comes after the
+      // crash back-off (restartIfDue).
+      const msg = (err as Error).message;
+      this.d.events.container(ctx.pod, c, 'Warning', Reason.Failed, `Error: failed to start container "${c.name}": ${msg}`);
+      ctx.rec.waiting.set(c.name, { reason: 'RunContainerError', message: msg });
       ctx.changed = true;
-      requeue(ctx, 2_000);
+      requeue(ctx, 1_000);
       return false;
     }
   }
@@ -587,7 +589,9 @@ export class PodSyncer {
       ev.container(pod, c, 'Warning', Reason.Failed, `Error: failed to start container "${c.name}": ${msg}`);
       rec.waiting.set(c.name, { reason: 'RunContainerError', message: msg });
       this.d.onContainerStarted?.(false);
-      requeue(ctx, 5_000);
+      // The instance that could not run is kept (exited, ContainerCannotRun): the next sync
+      // restarts it as the next attempt, under the crash back-off.
+      requeue(ctx, 1_000);
       return false;
     }
     ev.container(pod, c, 'Normal', Reason.Started, `Started container ${c.name}`);

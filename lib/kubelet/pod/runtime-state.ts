@@ -59,7 +59,10 @@ export class RuntimeReader {
     await Promise.all(
       summaries.map(async (s) => {
         const cached = this.inspected.get(s.id);
-        if (cached && cached.state === s.state && s.state !== 'unknown') {
+        // A container that could not run is listed as created and inspected as exited; it
+        // never changes again.
+        const same = cached && (cached.state === s.state || (s.state === 'created' && cached.reason === 'ContainerCannotRun'));
+        if (cached && same && s.state !== 'unknown') {
           containers.push(cached);
           return;
         }

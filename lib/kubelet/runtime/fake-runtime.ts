@@ -66,6 +66,8 @@ interface FakeContainer {
   finishedAt?: Date;
   exitCode?: number;
   oomKilled: boolean;
+  /** A start failed: the error the engine keeps (the container stays created, as with Docker). */
+  startError?: string;
   reason?: string;
   pid?: number;
   /** Exits on its stop signal (true) or ignores it and waits for SIGKILL (false). */
@@ -265,7 +267,14 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async startContainer(id: string): Promise<void> {
-    this.enter('startContainer', [id]);
+    try {
+      this.enter('startContainer', [id]);
+    } catch (err) {
+      // As Docker: the container stays created and remembers why it could not run.
+      const c = this.find(this.containers, id);
+      if (c && c.state === 'created') c.startError = (err as Error).message;
+      throw err;
+    }
     const c = this.container(id);
     if (c.state === 'running') return;
     const s = this.sandboxes.get(c.sandboxId);
@@ -311,6 +320,9 @@ export class FakeRuntime implements ContainerRuntime {
       st.finishedAt = c.finishedAt;
       st.exitCode = c.exitCode;
       st.reason = c.reason;
+    } else if (c.state === 'created' && c.startError) {
+      // The Docker runtime's reading of a container whose start failed.
+      Object.assign(st, { state: 'exited', reason: 'ContainerCannotRun', message: c.startError, exitCode: 128, finishedAt: c.createdAt });
     }
     return st;
   }

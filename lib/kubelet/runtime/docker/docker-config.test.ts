@@ -197,6 +197,15 @@ describe('containerStatusFrom', () => {
     expect(st.finishedAt?.toISOString()).toBe('2024-05-01T10:00:02.000Z');
   });
 
+  it('a container whose start failed (Docker leaves it created, with the error) is an exited instance that could not run', () => {
+    const error = 'failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory: unknown';
+    const st = containerStatusFrom(inspectInfo({ Status: 'created', ExitCode: 127, Error: error }));
+    expect(st).toMatchObject({ state: 'exited', reason: 'ContainerCannotRun', message: error, exitCode: 127 });
+    // Docker records no finish: the creation stands for it, so that back-off has a fixed start.
+    expect(st.finishedAt).toEqual(st.createdAt);
+    expect(st.startedAt).toBeUndefined();
+  });
+
   it('never reports a start after the finish (Docker can stamp it late for an instant exit)', () => {
     const st = containerStatusFrom(inspectInfo({ StartedAt: '2024-05-01T10:00:02.014Z', FinishedAt: '2024-05-01T10:00:02Z' }));
     expect(st.startedAt?.toISOString()).toBe('2024-05-01T10:00:02.000Z');

@@ -237,10 +237,15 @@ export function containerStatusFrom(info: Docker.ContainerInspectInfo): Containe
       st.message = info.State.Error;
     } else st.reason = info.State.ExitCode === 0 ? 'Completed' : 'Error';
   } else if (state === 'created' && info.State.Error) {
-    // A start that failed leaves the container created, with the engine's reason.
+    // A start that failed leaves the container "created" with the engine's error and exit
+    // code (127 for a command not found) and no finish time. It will never run: it is an
+    // exited instance (as CRI runtimes report it), finished when it was made, so that the
+    // kubelet counts a restart and backs off instead of retrying at once.
+    st.state = 'exited';
     st.reason = 'ContainerCannotRun';
     st.message = info.State.Error;
-    st.exitCode = info.State.ExitCode;
+    st.exitCode = info.State.ExitCode || 128;
+    st.finishedAt = st.createdAt;
   }
   return st;
 }
