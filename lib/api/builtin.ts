@@ -27,6 +27,8 @@ import { validateRuntimeClass } from './node/v1-behaviour.js';
 import { StorageClassSchema } from './storage/v1.js';
 import * as storageBehaviour from './storage/v1-behaviour.js';
 import { HorizontalPodAutoscalerSchema } from './autoscaling/v2.js';
+import { HorizontalPodAutoscalerV1Schema, type HorizontalPodAutoscalerV1 } from './autoscaling/v1.js';
+import { hpaFromV1, hpaToV1 } from './autoscaling/v1-conversion.js';
 import * as autoscalingBehaviour from './autoscaling/v2-behaviour.js';
 import { z } from 'zod';
 import { CustomResourceDefinitionSchema } from './apiextensions/v1.js';
@@ -222,6 +224,23 @@ export const builtinResources: AnyResourceType[] = [
     group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: all,
     schema: HorizontalPodAutoscalerSchema, subresources: ['status'], hasStatus: true,
     defaults: autoscalingBehaviour.defaultHorizontalPodAutoscaler, validate: autoscalingBehaviour.validateHorizontalPodAutoscaler,
+  }),
+  // autoscaling/v1 (what `kubectl autoscale` sends): the same objects, stored as v2.
+  defineResource({
+    group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: all,
+    schema: HorizontalPodAutoscalerV1Schema, subresources: ['status'], hasStatus: true, storageVersion: 'v2',
+    defaults: (hpa: HorizontalPodAutoscalerV1) => {
+      if (hpa.spec) hpa.spec.minReplicas ??= 1;
+    },
+    validate: autoscalingBehaviour.validateHorizontalPodAutoscaler as never,
+    convert: {
+      toStorage: (obj) => {
+        const hpa = hpaFromV1(obj);
+        autoscalingBehaviour.defaultHorizontalPodAutoscaler(hpa);
+        return hpa;
+      },
+      fromStorage: hpaToV1,
+    },
   }),
   // rbac.authorization.k8s.io/v1 (security: lib/api/rbac).
   ...rbacResources,

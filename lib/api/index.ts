@@ -21,6 +21,8 @@ export * from './scheduling/v1.js';
 export * from './node/v1.js';
 export * from './storage/v1.js';
 export * from './autoscaling/v2.js';
+export * from './autoscaling/v1.js';
+export * from './autoscaling/v1-conversion.js';
 export * from './field-types.js';
 export * from './rbac/v1.js';
 export * from './rbac/v1-behaviour.js';

@@ -61,6 +61,12 @@ export interface ResourceType<T extends KubeObject = KubeObject> {
    * resource name in different shapes must not share keys (events.k8s.io events).
    */
   storageResource?: string;
+  /**
+   * Built-in kinds served in a version whose shape differs from the stored one (autoscaling/v1
+   * HorizontalPodAutoscalers, stored as v2): converts objects between the two. With it,
+   * `validate` runs on the stored form, and `defaults` and `schema` on the served one.
+   */
+  convert?: { toStorage(obj: KubeObject): KubeObject; fromStorage(obj: KubeObject): KubeObject };
 }
 
 export type AnyResourceType = ResourceType<any>;

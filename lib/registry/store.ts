@@ -141,7 +141,13 @@ export class Store {
    */
   present(obj: KubeObject): KubeObject {
     if (this.storageAPIVersion === this.servedAPIVersion || obj.apiVersion === this.servedAPIVersion) return obj;
+    if (this.rt.convert) return this.rt.convert.fromStorage(obj);
     return { ...obj, apiVersion: this.servedAPIVersion };
+  }
+
+  /** A client's object in the stored shape (only built-ins with `convert` differ by more than apiVersion). */
+  private toStorage(obj: KubeObject): KubeObject {
+    return this.rt.convert && obj.apiVersion !== this.storageAPIVersion ? this.rt.convert.toStorage(obj) : obj;
   }
 
   private presentCached(c: CachedObject): CachedObject {
@@ -253,7 +259,8 @@ export class Store {
   // ---- create ---------------------------------------------------------------
 
   /** Creates a decoded, defaulted object. */
-  async create(ctx: RequestContext, obj: KubeObject, options?: unknown): Promise<KubeObject> {
+  async create(ctx: RequestContext, input: KubeObject, options?: unknown): Promise<KubeObject> {
+    const obj = this.toStorage(input);
     this.setTypeMeta(obj);
     this.setNamespace(obj, ctx);
     const m = obj.metadata;
@@ -464,6 +471,12 @@ export class Store {
     opts: { forceAllowCreate?: boolean; options?: unknown; applied?: boolean } = {},
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.keyFor(ctx.namespace, name);
+    // The caller works on the served shape; storage keeps the stored one.
+    const convert = this.rt.convert;
+    if (convert) {
+      const served = updated;
+      updated = async (current) => this.toStorage(await served(current && this.present(current)));
+    }
     let created = false;
     const pending: { undo?: (() => Promise<void>) | void } = {};
     let oldForAfter: KubeObject | undefined;

@@ -5,15 +5,20 @@ import { ObjectMetaSchema, LabelSelectorSchema } from '../meta/v1.js';
 const P = 'io.k8s.api.autoscaling.v2';
 const metricTypes = ['Object', 'Pods', 'Resource', 'ContainerResource', 'External'] as const;
 
-export const CrossVersionObjectReferenceSchema = named(
-  z.object({
-    kind: req(z.string(), 'Kind of the target, e.g. Deployment.'),
-    name: req(z.string(), 'Name of the target.'),
-    apiVersion: str('API version of the target, e.g. apps/v1.'),
-  }),
-  `${P}.CrossVersionObjectReference`,
-  'A reference to an object in the same namespace, by kind and name.',
-);
+/** A CrossVersionObjectReference, under the OpenAPI name of its version (v1 has the same shape). */
+export function crossVersionObjectReference(pkg: string) {
+  return named(
+    z.object({
+      kind: req(z.string(), 'Kind of the target, e.g. Deployment.'),
+      name: req(z.string(), 'Name of the target.'),
+      apiVersion: str('API version of the target, e.g. apps/v1.'),
+    }),
+    `${pkg}.CrossVersionObjectReference`,
+    'A reference to an object in the same namespace, by kind and name.',
+  );
+}
+
+export const CrossVersionObjectReferenceSchema = crossVersionObjectReference(P);
 
 export const MetricTargetSchema = named(
   z.object({

@@ -364,6 +364,7 @@ describe('the message table', () => {
       ['policy/v1', 'Eviction'],
       ['policy/v1', 'PodDisruptionBudget'],
       ['autoscaling/v1', 'Scale'],
+      ['autoscaling/v1', 'HorizontalPodAutoscaler'],
       ['authorization.k8s.io/v1', 'SelfSubjectAccessReview'],
       ['authorization.k8s.io/v1', 'SelfSubjectRulesReview'],
       ['authentication.k8s.io/v1', 'TokenRequest'],

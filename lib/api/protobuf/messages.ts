@@ -95,7 +95,12 @@ export const messageTable: Readonly<Record<string, string>> = {
   'authorization.SelfSubjectRulesReviewSpec': '1:namespace:s',
   'authorization.SubjectAccessReviewStatus': '1:allowed:b? 4:denied:b 2:reason:s 3:evaluationError:s',
   'authorization.SubjectRulesReviewStatus': '1:resourceRules:ResourceRule* 2:nonResourceRules:NonResourceRule* 3:incomplete:b? 4:evaluationError:s',
-  // autoscaling
+  // autoscaling (v1)
+  'autoscaling.CrossVersionObjectReference': '1:kind:s 2:name:s 3:apiVersion:s',
+  'autoscaling.HorizontalPodAutoscaler': '1:metadata:meta.ObjectMeta 2:spec:HorizontalPodAutoscalerSpec 3:status:HorizontalPodAutoscalerStatus',
+  'autoscaling.HorizontalPodAutoscalerSpec': '1:scaleTargetRef:CrossVersionObjectReference 2:minReplicas:i32? 3:maxReplicas:i32? 4:targetCPUUtilizationPercentage:i32?',
+  'autoscaling.HorizontalPodAutoscalerStatus':
+    '1:observedGeneration:i64? 2:lastScaleTime:Time 3:currentReplicas:i32? 4:desiredReplicas:i32? 5:currentCPUUtilizationPercentage:i32?',
   'autoscaling.Scale': '1:metadata:meta.ObjectMeta 2:spec:ScaleSpec 3:status:ScaleStatus',
   // Go omits a zero replicas from Scale's JSON (omitempty) and reads the absence as 0; tkube's
   // scale handler wants it stated, so a 0 on the wire is kept.
@@ -486,6 +491,7 @@ export const kindTable: Readonly<Record<string, string>> = {
   'policy/v1/Eviction': 'policy.Eviction',
   'policy/v1/PodDisruptionBudget': 'policy.PodDisruptionBudget',
   'autoscaling/v1/Scale': 'autoscaling.Scale',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'autoscaling.HorizontalPodAutoscaler',
   'coordination.k8s.io/v1/Lease': 'coordination.Lease',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery.EndpointSlice',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.SelfSubjectAccessReview',

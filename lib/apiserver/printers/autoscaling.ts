@@ -1,5 +1,5 @@
-/** Printer for autoscaling/v2 HorizontalPodAutoscalers. */
-import type { HorizontalPodAutoscaler } from '../../api/index.js';
+/** Printer for HorizontalPodAutoscalers (autoscaling/v2; v1 objects are read in their v2 form). */
+import { hpaFromV1, type HorizontalPodAutoscaler } from '../../api/index.js';
 import { age, ageColumn, nameColumn, registerPrinter } from './table.js';
 
 type Spec = NonNullable<HorizontalPodAutoscaler['spec']>;
@@ -56,7 +56,7 @@ registerPrinter('autoscaling', 'horizontalpodautoscalers', {
     ageColumn,
   ],
   row(o, now) {
-    const hpa = o as HorizontalPodAutoscaler;
+    const hpa = o.apiVersion === 'autoscaling/v1' ? hpaFromV1(o) : (o as HorizontalPodAutoscaler);
     const ref = hpa.spec?.scaleTargetRef;
     return [
       hpa.metadata.name,
