@@ -198,6 +198,12 @@ describe('metrics.k8s.io', () => {
     expect(nodes.body.items[0]).toMatchObject({ kind: 'NodeMetrics', metadata: { name: 'fake-node', labels: { zone: 'a' } }, window: '10s', usage: { cpu: expect.stringMatching(/^\d+n$/), memory: expect.stringMatching(/^\d+Ki$/) } });
     const one = await api(s.url, 'GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/single');
     expect(one.body).toMatchObject({ kind: 'PodMetrics', metadata: { name: 'single', namespace: 'default', labels: { tier: 'front' } }, containers: [{ name: 'app', usage: { cpu: '0n', memory: '32768Ki' } }] });
+    // Times as metrics-server writes them (metav1.Time: RFC 3339 to the second).
+    const second = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+    for (const m of [nodes.body.items[0], one.body]) {
+      expect(m.timestamp).toMatch(second);
+      expect(m.metadata.creationTimestamp).toMatch(second);
+    }
     const back = await api(s.url, 'GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=tier%3Dback');
     expect(back.body.items.map((p: Pod) => p.metadata.name)).toEqual(['double']);
     expect(back.body.items[0].containers.map((c: { name: string }) => c.name)).toEqual(['a', 'b']);

@@ -17,6 +17,13 @@ import { newContext, type Registry, type UserInfo } from '../../registry/index.j
 import type { RequestInfo } from '../request-info.js';
 import type { APIGroupHandler } from '../server.js';
 import type { KubeletClient } from './kubelet-client.js';
+import { rfc3339 } from '../../base/index.js';
+
+/** A metav1.Time as metrics-server writes it: RFC 3339 to the second (the kubelet's summary has nanoseconds). */
+function secondsOf(t: string | undefined): string {
+  const ms = t ? Date.parse(t) : NaN;
+  return rfc3339(Number.isNaN(ms) ? Date.now() : ms);
+}
 
 export const metricsGroup = 'metrics.k8s.io';
 export const metricsVersion = 'v1beta1';
@@ -114,8 +121,8 @@ export function metricsAPI(deps: MetricsAPIDeps): APIGroupHandler {
     for (const [n, s] of await Promise.all(all.map(async (n) => [n, await summaryOf(n)] as const))) {
       if (!s?.node) continue;
       items.push({
-        metadata: { name: n.metadata.name, creationTimestamp: new Date().toISOString(), labels: n.metadata.labels ?? {} },
-        timestamp: s.node.cpu?.time ?? new Date().toISOString(),
+        metadata: { name: n.metadata.name, creationTimestamp: rfc3339(), labels: n.metadata.labels ?? {} },
+        timestamp: secondsOf(s.node.cpu?.time),
         window,
         usage: usageOf(s.node.cpu?.usageNanoCores, s.node.memory?.workingSetBytes),
       });
@@ -146,8 +153,8 @@ export function metricsAPI(deps: MetricsAPIDeps): APIGroupHandler {
       items.push({
         kind: 'PodMetrics',
         apiVersion: `${metricsGroup}/${metricsVersion}`,
-        metadata: { name: p.metadata.name, namespace: p.metadata.namespace, creationTimestamp: new Date().toISOString(), labels: p.metadata.labels ?? {} },
-        timestamp: entry.containers[0]!.cpu?.time ?? new Date().toISOString(),
+        metadata: { name: p.metadata.name, namespace: p.metadata.namespace, creationTimestamp: rfc3339(), labels: p.metadata.labels ?? {} },
+        timestamp: secondsOf(entry.containers[0]!.cpu?.time),
         window,
         containers: entry.containers.map((c) => ({ name: c.name, usage: usageOf(c.cpu?.usageNanoCores, c.memory?.workingSetBytes) })),
       });
