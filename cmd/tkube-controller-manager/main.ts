@@ -55,6 +55,12 @@ const specs = {
   'concurrent-statefulset-syncs': flag('int', 5, 'StatefulSets synced at once.', positive),
   'concurrent-job-syncs': flag('int', 5, 'Jobs synced at once.', positive),
   'concurrent-cron-job-syncs': flag('int', 5, 'CronJobs synced at once.', positive),
+  'concurrent-horizontal-pod-autoscaler-syncs': flag('int', 5, 'HorizontalPodAutoscalers synced at once.', positive),
+  'horizontal-pod-autoscaler-sync-period': flag('duration', 15_000, 'How often each HorizontalPodAutoscaler reads its metrics and rescales its target.', positive),
+  'horizontal-pod-autoscaler-tolerance': flag('float', 0.1, 'How far the ratio of a metric to its target must move from 1.0 before the autoscaler rescales.', (v) => (v >= 0 ? undefined : 'must not be negative')),
+  'horizontal-pod-autoscaler-downscale-stabilization': flag('duration', 300_000, 'How far back the autoscaler looks when scaling down: the highest recommendation of this window wins (spec.behavior.scaleDown.stabilizationWindowSeconds overrides it).', (v) => (v >= 0 ? undefined : 'must not be negative')),
+  'horizontal-pod-autoscaler-cpu-initialization-period': flag('duration', 300_000, 'After a pod starts, its cpu samples count only once it is ready and measured over a whole window since.', (v) => (v >= 0 ? undefined : 'must not be negative')),
+  'horizontal-pod-autoscaler-initial-readiness-delay': flag('duration', 30_000, 'After a pod starts, readiness changes within this delay are taken as its first readiness (an unready pod that never was ready is left out of cpu samples).', (v) => (v >= 0 ? undefined : 'must not be negative')),
   v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
 };
 
@@ -122,6 +128,11 @@ const manager = new ControllerManager({
     terminatedPodGCThreshold: flags['terminated-pod-gc-threshold'],
     enableGarbageCollector: flags['enable-garbage-collector'],
     maxEndpointsPerSlice: flags['max-endpoints-per-slice'],
+    hpaSyncPeriodMs: flags['horizontal-pod-autoscaler-sync-period'],
+    hpaTolerance: flags['horizontal-pod-autoscaler-tolerance'],
+    hpaDownscaleStabilizationWindowMs: flags['horizontal-pod-autoscaler-downscale-stabilization'],
+    hpaCPUInitializationPeriodMs: flags['horizontal-pod-autoscaler-cpu-initialization-period'],
+    hpaInitialReadinessDelayMs: flags['horizontal-pod-autoscaler-initial-readiness-delay'],
     concurrentSyncsByController: {
       endpoint: flags['concurrent-endpoint-syncs'],
       endpointslice: flags['concurrent-service-endpoint-syncs'],
@@ -136,6 +147,7 @@ const manager = new ControllerManager({
       statefulset: flags['concurrent-statefulset-syncs'],
       job: flags['concurrent-job-syncs'],
       cronjob: flags['concurrent-cron-job-syncs'],
+      horizontalpodautoscaling: flags['concurrent-horizontal-pod-autoscaler-syncs'],
     },
   },
   leaderElection: {

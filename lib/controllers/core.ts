@@ -185,4 +185,5 @@ export const controllerAliases: Readonly<Record<string, string>> = Object.freeze
   'job-controller': 'job',
   'cronjob-controller': 'cronjob',
   'disruption-controller': 'disruption',
+  'horizontal-pod-autoscaler-controller': 'horizontalpodautoscaling',
 });

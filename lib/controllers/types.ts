@@ -55,6 +55,16 @@ export interface ControllerManagerOptions {
   podGCQuarantineMs?: number;
   /** How often the garbage collector and the namespace controller re-read discovery (default 30s). */
   discoveryPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-sync-period in ms: how often each autoscaler is synced (default 15s). */
+  hpaSyncPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-tolerance: the usage ratio's distance from 1 below which nothing is scaled (default 0.1). */
+  hpaTolerance?: number;
+  /** --horizontal-pod-autoscaler-downscale-stabilization in ms: the scale-down window without spec.behavior's own (default 5m). */
+  hpaDownscaleStabilizationWindowMs?: number;
+  /** --horizontal-pod-autoscaler-cpu-initialization-period in ms: after a pod starts, cpu samples count only from ready pods measured since (default 5m). */
+  hpaCPUInitializationPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-initial-readiness-delay in ms: how long after start a readiness change still counts as the first one (default 30s). */
+  hpaInitialReadinessDelayMs?: number;
 }
 
 /**

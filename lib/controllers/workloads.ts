@@ -5,12 +5,13 @@
  * of its events (upstream's component names, which `kubectl describe` shows under From),
  * and the manager's clock.
  */
-import type { ControllerContext, ControllerDescriptor } from './types.js';
+import { concurrentSyncsFor, type ControllerContext, type ControllerDescriptor } from './types.js';
 import { CronJobController } from './cronjob/index.js';
 import { DaemonSetController } from './daemonset/index.js';
 import { DeploymentController } from './deployment/index.js';
 import { DisruptionController } from './disruption/index.js';
 import { JobController } from './job/index.js';
+import { HorizontalController, type HorizontalControllerOptions } from './podautoscaler/index.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/index.js';
 import { StatefulSetController } from './statefulset/index.js';
 
@@ -23,6 +24,25 @@ function deps(ctx: ControllerContext, name: string, eventSource: string) {
     log: ctx.log.child({ controller: name }),
     clock: ctx.clock,
     workers: ctx.options.concurrentSyncs,
+  };
+}
+
+/**
+ * What the horizontal pod autoscaler controller takes from the context: its flags, its own
+ * worker count, discovery for custom scale targets, and (by default) the API server's
+ * metrics.k8s.io as its metrics source. Tests build it from here and swap the source.
+ */
+export function horizontalControllerOptions(ctx: ControllerContext): HorizontalControllerOptions {
+  const o = ctx.options;
+  return {
+    ...deps(ctx, 'horizontalpodautoscaling', 'horizontal-pod-autoscaler'),
+    workers: concurrentSyncsFor(o, 'horizontalpodautoscaling', 5),
+    discovery: ctx.discovery,
+    syncPeriodMs: o.hpaSyncPeriodMs,
+    tolerance: o.hpaTolerance,
+    downscaleStabilizationWindowMs: o.hpaDownscaleStabilizationWindowMs,
+    cpuInitializationPeriodMs: o.hpaCPUInitializationPeriodMs,
+    initialReadinessDelayMs: o.hpaInitialReadinessDelayMs,
   };
 }
 
@@ -67,5 +87,10 @@ export const workloadControllers: ControllerDescriptor[] = [
     enabledByDefault: true,
     // Upstream's disruption controller records its events as "controllermanager".
     create: (ctx) => new DisruptionController(deps(ctx, 'disruption', 'controllermanager')),
+  },
+  {
+    name: 'horizontalpodautoscaling',
+    enabledByDefault: true,
+    create: (ctx) => new HorizontalController(horizontalControllerOptions(ctx)),
   },
 ];

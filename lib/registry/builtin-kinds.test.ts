@@ -259,6 +259,9 @@ describe('horizontal pod autoscalers', () => {
       scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] },
       scaleDown: { stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
     });
+    // The scale-down window is left unset, so that the controller's flag applies (upstream's defaults).
+    const upOnly = await create('autoscaling', 'horizontalpodautoscalers', { metadata: { name: 'c' }, spec: { scaleTargetRef: target, maxReplicas: 5, behavior: { scaleUp: { selectPolicy: 'Min' } } } });
+    expect((upOnly.spec as { behavior: { scaleDown: unknown } }).behavior.scaleDown).toEqual({ selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] });
   });
 
   test.each<[string, Record<string, unknown>, [string, string][]]>([

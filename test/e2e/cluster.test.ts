@@ -401,6 +401,41 @@ describe.skipIf(!!unavailable)('the whole cluster (tkube-lab, real kubectl)', ()
     expect(k('-n', ns, 'logs', 'job/once').trim()).toBe('job-done-42');
   }, 240_000);
 
+  test('kubectl autoscale: a busy Deployment is scaled up from its pods\' measured CPU (metrics API → HPA controller)', async () => {
+    k('-n', ns, 'create', 'deployment', 'busy', `--image=${image}`, '--', 'sh', '-c', 'trap "exit 0" TERM; while :; do :; done');
+    try {
+      k('-n', ns, 'set', 'resources', 'deployment', 'busy', '--requests=cpu=50m');
+      k('-n', ns, 'rollout', 'status', 'deployment/busy', '--timeout=120s');
+      expect(k('-n', ns, 'autoscale', 'deployment', 'busy', '--min=1', '--max=3', '--cpu-percent=50')).toContain('horizontalpodautoscaler.autoscaling/busy autoscaled');
+      // One pod spinning uses far more than 50% of 50m: the first sync with metrics asks for the maximum.
+      const hpa = await until('the autoscaler to scale busy to 3', () => {
+        const h = JSON.parse(k('-n', ns, 'get', 'hpa', 'busy', '-o', 'json'));
+        return h.status?.desiredReplicas === 3 ? h : undefined;
+      }, 180_000);
+      const cpu = hpa.status.currentMetrics.find((m: { type: string }) => m.type === 'Resource').resource.current;
+      expect(cpu.averageUtilization).toBeGreaterThan(100);
+      expect(hpa.status.conditions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'AbleToScale', status: 'True' }),
+          expect.objectContaining({ type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound' }),
+        ]),
+      );
+      await until('3 busy replicas', () => (JSON.parse(k('-n', ns, 'get', 'deployment', 'busy', '-o', 'json')).spec.replicas === 3 ? true : undefined));
+      expect(k('-n', ns, 'get', 'hpa', 'busy', '--no-headers')).toMatch(/^busy\s+Deployment\/busy\s+cpu: \d+%\/50%\s+1\s+3\s+\d\s+/);
+      const events = k('-n', ns, 'get', 'events', '--field-selector=involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=busy', '-o', 'json');
+      expect(JSON.parse(events).items.map((e: { reason: string; message: string; source: { component: string } }) => [e.reason, e.message, e.source.component])).toContainEqual([
+        'SuccessfulRescale',
+        'New size: 3; reason: cpu resource utilization (percentage of request) above target',
+        'horizontal-pod-autoscaler',
+      ]);
+    } finally {
+      // Stop the spinning pods at once: the rest of the suite shares these two cores.
+      kubectl(['-n', ns, 'delete', 'hpa', 'busy', '--ignore-not-found']);
+      kubectl(['-n', ns, 'delete', 'deployment', 'busy', '--wait=false']);
+      kubectl(['-n', ns, 'delete', 'pods', '-l', 'app=busy', '--wait=false']);
+    }
+  }, 300_000);
+
   test('kubectl logs (and -f), exec with stdin and exit codes, port-forward: through the API server to each node\'s kubelet', async () => {
     for (const p of pods('app=ticker')) {
       expect(k('-n', ns, 'logs', p.name)).toMatch(/^tick 1$/m);

@@ -11,9 +11,9 @@ type MetricTarget = NonNullable<MetricSpec['resource']>['target'];
 /** Average CPU utilization targeted when an autoscaler names no metric. */
 export const defaultCPUUtilization = 80;
 
-function fillRules(rules: Rules | undefined, defaults: Required<Pick<Rules, 'stabilizationWindowSeconds' | 'selectPolicy' | 'policies'>>): Rules {
+function fillRules(rules: Rules | undefined, defaults: Pick<Rules, 'stabilizationWindowSeconds'> & Required<Pick<Rules, 'selectPolicy' | 'policies'>>): Rules {
   const r = rules ?? {};
-  r.stabilizationWindowSeconds ??= defaults.stabilizationWindowSeconds;
+  if (defaults.stabilizationWindowSeconds !== undefined) r.stabilizationWindowSeconds ??= defaults.stabilizationWindowSeconds;
   r.selectPolicy ??= defaults.selectPolicy;
   if (!r.policies || r.policies.length === 0) r.policies = defaults.policies.map((p) => ({ ...p }));
   return r;
@@ -35,8 +35,9 @@ export function defaultHorizontalPodAutoscaler(hpa: HorizontalPodAutoscaler) {
         { type: 'Percent', value: 100, periodSeconds: 15 },
       ],
     });
+    // As upstream, the scale-down window stays unset: the controller's
+    // --horizontal-pod-autoscaler-downscale-stabilization (5 minutes by default) applies.
     spec.behavior.scaleDown = fillRules(spec.behavior.scaleDown, {
-      stabilizationWindowSeconds: 300,
       selectPolicy: 'Max',
       policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
     });
