@@ -9,7 +9,7 @@ export * from './batch/v1.js';
 export * from './coordination/v1.js';
 export * from './discovery/v1.js';
 export * from './policy/v1.js';
-export { quantityToNumber, compareQuantity } from './core/v1-validation.js';
+export { quantityToNumber, compareQuantity, validatePodEphemeralContainersUpdate } from './core/v1-validation.js';
 export { defaultPullPolicy, defaultPodSpec } from './core/v1-defaults.js';
 export * from './schema-walk.js';
 export * from './protobuf/index.js';

@@ -62,6 +62,13 @@ import { routeUpgradeRequests } from './proxy/upgrade-routing.js';
 
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
 
+/**
+ * Subresources whose body is the whole object, read and written through the store with the
+ * subresource in the request context, so that the kind's strategy decides what may change:
+ * status, and pods/ephemeralcontainers (only spec.ephemeralContainers).
+ */
+const objectSubresources = new Set(['status', 'ephemeralcontainers']);
+
 /** Go's unicode.IsPrint, near enough: no control characters and no separators but the space. */
 function isPrintable(ch: string): boolean {
   return !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u.test(ch) && (ch === ' ' || !/\p{Zs}/u.test(ch));
@@ -642,7 +649,8 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     switch (info.verb) {
       case 'get': {
         if (sub === 'scale') return sendObject(reply, form, rt, toScale(await store.get(ctx, info.name), store));
-        if (sub && sub !== 'status') throw newMethodNotSupported(store.gr, 'get');
+        // Object-shaped subresources answer with the whole object (pods/ephemeralcontainers is a Pod).
+        if (sub && !objectSubresources.has(sub)) throw newMethodNotSupported(store.gr, 'get');
         const obj = await store.get(ctx, info.name, { resourceVersion: query.get('resourceVersion') ?? undefined });
         return sendObject(reply, form, rt, obj, 200, query);
       }
@@ -679,7 +687,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
           const body = decodeBody(req, store, query, ctx, { apiVersion: 'autoscaling/v1', kind: 'Scale' });
           return sendObject(reply, form, rt, await updateScale(store, ctx, info.name, () => body));
         }
-        if (sub && sub !== 'status' && sub !== 'finalize') throw newMethodNotSupported(store.gr, 'update');
+        if (sub && !objectSubresources.has(sub) && sub !== 'finalize') throw newMethodNotSupported(store.gr, 'update');
         if (!rt.verbs.includes('update')) throw newMethodNotSupported(store.gr, 'update');
         const raw = decodeBody(req, store, query, ctx);
         const obj = store.decode(raw);
@@ -706,7 +714,7 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
           const scaled = await updateScale(store, ctx, info.name, (cur) => applyPatch(cur as unknown as KubeObject, patch, type, undefined) as KubeObject);
           return sendObject(reply, form, rt, scaled);
         }
-        if (sub && sub !== 'status') throw newMethodNotSupported(store.gr, 'patch');
+        if (sub && !objectSubresources.has(sub)) throw newMethodNotSupported(store.gr, 'patch');
         const { object, created } = await store.update(ctx, info.name, (cur) => {
           if (!cur) throw newNotFound(store.gr, info.name);
           const patched = applyPatch(cur, patch, type, rt);

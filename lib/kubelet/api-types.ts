@@ -1,6 +1,8 @@
 /** Parts of the Pod type that lib/api does not name, derived from the types it does. */
 import type { Container, Pod, PodSpec, Volume } from '../api/index.js';
 
+/** A debugging container added to a running pod (pods/ephemeralcontainers): a Container with a target. */
+export type EphemeralContainer = NonNullable<PodSpec['ephemeralContainers']>[number];
 export type EnvVar = NonNullable<Container['env']>[number];
 export type ContainerPort = NonNullable<Container['ports']>[number];
 export type Probe = NonNullable<Container['livenessProbe']>;

@@ -39,9 +39,15 @@ export function isInitContainer(pod: Pod, c: Container): boolean {
   return (pod.spec?.initContainers ?? []).some((x) => x.name === c.name);
 }
 
-/** The reference of one container of a pod. */
+/** Whether `c` is one of the pod's ephemeral containers. */
+export function isEphemeralContainer(pod: Pod, c: Pick<Container, 'name'>): boolean {
+  return (pod.spec?.ephemeralContainers ?? []).some((x) => x.name === c.name);
+}
+
+/** The reference of one container of a pod (names are unique across app, init and ephemeral containers). */
 export function containerRef(pod: Pod, c: Container): ObjectReference {
-  return { ...podRef(pod), fieldPath: `spec.${isInitContainer(pod, c) ? 'initContainers' : 'containers'}{${c.name}}` };
+  const list = isInitContainer(pod, c) ? 'initContainers' : isEphemeralContainer(pod, c) ? 'ephemeralContainers' : 'containers';
+  return { ...podRef(pod), fieldPath: `spec.${list}{${c.name}}` };
 }
 
 /** Shorthands over an EventRecorder for pods and their containers. */

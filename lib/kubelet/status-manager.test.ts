@@ -29,6 +29,13 @@ describe('status diffing', () => {
     expect('nominatedNodeName' in p.status).toBe(false);
     expect(p.status.phase).toBe('Running');
   });
+
+  it('owns ephemeralContainerStatuses: a change is written, and they are patched in', () => {
+    const debug = { name: 'debugger', ready: false, restartCount: 0, image: 'img', imageID: '', state: { running: {} } };
+    const next: PodStatus = { ...running(true), ephemeralContainerStatuses: [debug] };
+    expect(statusEqual(running(true), next)).toBe(false);
+    expect(statusPatch('uid-1', running(true), next).status.ephemeralContainerStatuses).toEqual([debug]);
+  });
 });
 
 describe('StatusManager', () => {

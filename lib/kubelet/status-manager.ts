@@ -20,7 +20,7 @@ import { isConflict, isInvalid, isNotFound, jsonEqual } from '../machinery/index
 import type { PodStatus } from './api-types.js';
 
 /** The status fields the kubelet writes. */
-const ownedFields = ['phase', 'conditions', 'message', 'reason', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'qosClass'] as const;
+const ownedFields = ['phase', 'conditions', 'message', 'reason', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses', 'qosClass'] as const;
 
 export interface StatusManagerOptions {
   client: KubeClient;

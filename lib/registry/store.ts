@@ -223,8 +223,8 @@ export class Store {
   private validate(obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): void {
     const errs: FieldError[] = [...validateObjectMeta(this.rt, obj)];
     if (old) errs.push(...validateObjectMetaUpdate(obj, old));
-    // Status updates validate only what they may change.
-    if (ctx.subresource !== 'status' || !old) errs.push(...(this.rt.validate?.(obj, old) ?? []));
+    // Status updates validate only what they may change; so do subresources whose strategy says so.
+    if (!old || (ctx.subresource !== 'status' && !this.strategy.validatesUpdateAlone?.(ctx))) errs.push(...(this.rt.validate?.(obj, old) ?? []));
     errs.push(...(this.strategy.validate?.(obj, old, ctx) ?? []));
     if (errs.length) throw newInvalid(this.rt.group, this.rt.kind, obj.metadata.name ?? '', errs);
   }

@@ -20,6 +20,12 @@ export interface Strategy {
   /** Extra validation run after the kind's own (lib/api) validation. */
   validate?(obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): FieldError[];
   /**
+   * An update through this subresource is validated by `validate` alone, not by the kind's own
+   * update validation (pods/ephemeralcontainers: a regular pod update may not touch what it
+   * changes). Status updates never run the kind's validation.
+   */
+  validatesUpdateAlone?(ctx: RequestContext): boolean;
+  /**
    * The grace period for deleting this object, or undefined to remove it at once.
    * Called only for objects not yet being deleted.
    */
@@ -95,6 +101,8 @@ export function composeStrategies(...list: Strategy[]): Strategy {
   }
   const validators = list.map((s) => s.validate).filter((f): f is NonNullable<typeof f> => !!f);
   if (validators.length) out.validate = (o, old, ctx) => validators.flatMap((v) => v(o, old, ctx));
+  const alone = list.map((s) => s.validatesUpdateAlone).filter((f): f is NonNullable<typeof f> => !!f);
+  if (alone.length) out.validatesUpdateAlone = (ctx) => alone.some((f) => f(ctx));
   for (const s of list) {
     if (s.gracePeriod) out.gracePeriod = s.gracePeriod;
     if (s.allowCreateOnUpdate !== undefined) out.allowCreateOnUpdate = s.allowCreateOnUpdate;

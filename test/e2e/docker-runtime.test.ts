@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/base/index.js';
@@ -262,6 +262,15 @@ describe('DockerRuntime (real Docker)', () => {
     stdin.end('two\n');
     expect(await session.done).toEqual({ exitCode: 4 });
     expect(seen).toBe('got:one\ngot:two\n');
+    // Without stdinOnce the container's stdin stays open when one attach's input ends, and the
+    // output goes on until the process exits (as the CRI does; Docker alone would cut it).
+    const open = await startContainer(pod.id, { name: 'open', command: ['sh', '-c', 'read l; echo "got:$l"; sleep 0.5; echo after; exit 5'], stdin: true });
+    let more = '';
+    const out2 = new PassThrough();
+    out2.on('data', (d: Buffer) => (more += d.toString()));
+    const s2 = await rt.attach(open, { stdin: Readable.from(['x\n']), stdout: out2 });
+    expect(await s2.done).toEqual({ exitCode: 5 });
+    expect(more).toBe('got:x\nafter\n');
     const noStdin = await startContainer(pod.id, { name: 'plain', command: ['sleep', '3600'] });
     await expect(rt.attach(noStdin, { stdin: new PassThrough() })).rejects.toThrow(/created without stdin/);
   });

@@ -14,19 +14,18 @@
  * --authorization-mode=Webhook.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../../lib/api/index.js';
-import { Resources, RESTClient } from '../../lib/client/index.js';
-import { kubeconfigYAML } from '../../lib/pki/index.js';
-import { busyboxImage, ensureTestImages, pauseImage } from '../../hack/images/images.js';
+import { Resources, type RESTClient } from '../../lib/client/index.js';
+import { busyboxImage } from '../../hack/images/images.js';
 import { kubectls, runKubectl } from '../support/kubectl.js';
-import { randomHostLink, relayPort, TestKubeletNode } from '../support/kubelet-node.js';
+import { randomHostLink, type TestKubeletNode } from '../support/kubelet-node.js';
 import { randomSuffix, waitFor } from '../support/node-host.js';
-import { eventually, startSecureAPIServer, type Credentials, type SecureTestServer } from '../support/secure.js';
+import { eventually, type Credentials, type SecureTestServer } from '../support/secure.js';
+import { startSecuredKubeletNode } from '../support/secure-node.js';
 
 const k = kubectls().sort((a, b) => Number(b.version.split('.')[1]) - Number(a.version.split('.')[1]))[0]!;
 const nodeName = `node-${randomSuffix()}`;
@@ -54,38 +53,7 @@ function kubeletGet(p: string, creds: Credentials = {}): Promise<{ status: numbe
 }
 
 beforeAll(async () => {
-  await ensureTestImages([pauseImage, busyboxImage]);
-  api = await startSecureAPIServer({ nodes: [{ name: nodeName, addresses: [link.nodeIP] }], withKubeletClientCertificate: true, kubeletPreferredAddressTypes: ['InternalIP'] });
-  admin = new RESTClient({ config: { server: api.url, source: 'test', namespace: 'default' }, qps: 0 });
-  // The relay in the node's namespace carries TLS through to the secure port.
-  node = new TestKubeletNode(api.secureURL, nodeName, link);
-  await node.setUp();
-  const pki = (f: string) => path.join(api.pkiDir, f);
-  fs.writeFileSync(
-    node.kubeconfig,
-    kubeconfigYAML({ clusterName: 'tkube-test', server: `https://127.0.0.1:${relayPort}`, caPEM: api.caPEM, user: `system:node:${nodeName}`, certPEM: fs.readFileSync(pki(`kubelet-${nodeName}.crt`), 'utf8'), keyPEM: fs.readFileSync(pki(`kubelet-${nodeName}.key`), 'utf8') }),
-    { mode: 0o600 },
-  );
-  node.startKubelet({
-    args: [
-      '--cluster-dns=10.96.0.10',
-      `--client-ca-file=${pki('ca.crt')}`,
-      '--anonymous-auth=false',
-      '--authentication-token-webhook',
-      '--authorization-mode=Webhook',
-      `--tls-cert-file=${pki(`kubelet-${nodeName}-serving.crt`)}`,
-      `--tls-private-key-file=${pki(`kubelet-${nodeName}-serving.key`)}`,
-    ],
-  });
-  const nodes = admin.resource(Resources.nodes);
-  await waitFor('the node to register', async () => !!(await nodes.get(nodeName).catch(() => undefined)), 60_000, 200).catch((err) => {
-    throw new Error(`${(err as Error).message}\nkubelet: ${node.output.slice(-15).join('\n')}`);
-  });
-  await nodes.patch(nodeName, 'merge', { spec: { podCIDR: '10.244.7.0/24', podCIDRs: ['10.244.7.0/24'] } });
-  await waitFor('the node to be Ready', async () => (await nodes.get(nodeName)).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True', 60_000, 200);
-
-  await admin.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  await admin.resource(Resources.serviceAccounts, ns).create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+  ({ api, admin, node } = await startSecuredKubeletNode({ nodeName, link, podCIDR: '10.244.7.0/24', namespace: ns }));
   await admin.resource(Resources.pods, ns).create({
     apiVersion: 'v1',
     kind: 'Pod',

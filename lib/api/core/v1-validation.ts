@@ -152,6 +152,7 @@ export function validatePodSpec(spec: PodSpec | undefined, p: FieldPath): FieldE
     });
   check(spec.initContainers, 'initContainers', true);
   check(spec.containers, 'containers', false);
+  validateEphemeralContainers(spec, p.child('ephemeralContainers'), volumes, names, errs);
   if (spec.terminationGracePeriodSeconds !== undefined && spec.terminationGracePeriodSeconds < 0)
     errs.push(p.child('terminationGracePeriodSeconds').invalid(spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds <= 0)
@@ -174,9 +175,90 @@ export function validatePodSpec(spec: PodSpec | undefined, p: FieldPath): FieldE
   return errs;
 }
 
+type EphemeralContainer = NonNullable<PodSpec['ephemeralContainers']>[number];
+
+/**
+ * The fields an ephemeral container may not set (upstream's allowedEphemeralContainerFields, in
+ * the order of the Go struct, which is the order of its errors): it is a debugging aid, never
+ * part of what the pod serves, so nothing that would make it one (ports, probes, hooks,
+ * resources, restarts).
+ */
+const forbiddenEphemeralFields = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const;
+
+/** Set as Go's zero-value test sees it: defaults leave `resources: {}`, which is not set. */
+function isSet(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === false || v === 0) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.values(v as Record<string, unknown>).some(isSet);
+  return true;
+}
+
+/**
+ * spec.ephemeralContainers (upstream's validateEphemeralContainers): each is a valid container,
+ * named uniquely across every container of the pod, targeting an app or init container, and
+ * setting none of the forbidden fields nor a subPath.
+ */
+function validateEphemeralContainers(spec: PodSpec, p: FieldPath, volumes: Set<string>, names: Set<string>, errs: FieldError[]) {
+  const others = new Set([...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name));
+  (spec.ephemeralContainers ?? []).forEach((ec, i) => {
+    const cp = p.index(i);
+    // Probes and restartPolicy are refused below, once, as upstream does.
+    const common: Container = { ...(ec as Container) };
+    for (const f of forbiddenEphemeralFields) delete common[f];
+    delete (common as Record<string, unknown>).targetContainerName;
+    validateContainer(common, cp, volumes, errs, false);
+    if (ec.name) {
+      if (names.has(ec.name)) errs.push(cp.child('name').duplicate(ec.name));
+      names.add(ec.name);
+    }
+    if (ec.targetContainerName && !others.has(ec.targetContainerName)) errs.push(cp.child('targetContainerName').notFound(ec.targetContainerName));
+    for (const f of forbiddenEphemeralFields) if (isSet(ec[f])) errs.push(cp.child(f).forbidden('cannot be set for an Ephemeral Container'));
+    (ec.volumeMounts ?? []).forEach((m, j) => {
+      const mp = cp.child('volumeMounts').index(j);
+      if (m.subPath) errs.push(mp.child('subPath').forbidden('cannot be set for an Ephemeral Container'));
+      if (m.subPathExpr) errs.push(mp.child('subPathExpr').forbidden('cannot be set for an Ephemeral Container'));
+    });
+  });
+}
+
 export function validatePod(pod: Pod, old?: Pod): FieldError[] {
   const errs = validatePodSpec(pod.spec, fieldPath('spec'));
+  // Ephemeral containers are added to a running pod through its ephemeralcontainers subresource only.
+  if (!old && (pod.spec?.ephemeralContainers ?? []).length > 0) errs.push(fieldPath('spec.ephemeralContainers').forbidden('cannot be set on create'));
   if (old && old.spec && pod.spec) errs.push(...validatePodSpecUpdate(pod.spec, old.spec));
+  return errs;
+}
+
+/** A line per field that differs between two ephemeral containers (upstream prints a cmp.Diff). */
+function fieldDiff(a: EphemeralContainer, b: EphemeralContainer): string {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  const out: string[] = [];
+  for (const k of keys) {
+    const x = (a as Record<string, unknown>)[k];
+    const y = (b as Record<string, unknown>)[k];
+    if (jsonEqual(x, y)) continue;
+    if (x !== undefined) out.push(`- ${k}: ${JSON.stringify(x)}`);
+    if (y !== undefined) out.push(`+ ${k}: ${JSON.stringify(y)}`);
+  }
+  return out.join('\n');
+}
+
+/**
+ * A write through pods/ephemeralcontainers (upstream's ValidatePodEphemeralContainersUpdate):
+ * the pod's spec stays valid, static pods take none, and ephemeral containers may only be
+ * added, never changed or removed. The caller has already carried everything but
+ * spec.ephemeralContainers over from `old`.
+ */
+export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
+  const errs = validatePodSpec(pod.spec, fieldPath('spec'));
+  if (old.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return [fieldPath('').forbidden('static pods do not support ephemeral containers')];
+  const p = fieldPath('spec.ephemeralContainers');
+  const next = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const o of old.spec?.ephemeralContainers ?? []) {
+    const n = next.get(o.name);
+    if (!n) errs.push(p.forbidden(`existing ephemeral containers ${JSON.stringify(o.name)} may not be removed\n`));
+    else if (!jsonEqual(o, n)) errs.push(p.forbidden(`existing ephemeral containers ${JSON.stringify(o.name)} may not be changed\n${fieldDiff(o, n)}`));
+  }
   return errs;
 }
 
@@ -188,7 +270,6 @@ function validatePodSpecUpdate(spec: PodSpec, old: PodSpec): FieldError[] {
     delete c.activeDeadlineSeconds;
     delete c.tolerations;
     delete c.terminationGracePeriodSeconds;
-    delete c.ephemeralContainers;
     delete c.schedulingGates;
     return c;
   };

@@ -16,6 +16,10 @@
  * lastState is otherwise the termination of the instance before; restartCount is the newest
  * instance's restart count (kept in its labels, so it survives a kubelet restart).
  *
+ * Ephemeral containers get statuses the same way (ephemeralContainerStatuses), except that they
+ * are never ready, have no `started`, and an exited one stays terminated (never restarted); they
+ * count for neither the phase nor the conditions.
+ *
  * Pod phase (upstream's getPhase, with sidecars):
  *
  *   Pending ──(init done, every container started)──► Running ──(all exited, no restart)──► Succeeded | Failed
@@ -97,8 +101,8 @@ function terminatedState(c: ContainerStatus, inputs: PodStatusInputs): Container
   return { terminated: t };
 }
 
-/** The API status of one container of the spec. */
-export function containerStatusFor(container: Container, inputs: PodStatusInputs, defaultWaiting: string): ContainerStatusAPI {
+/** The API status of one container of the spec (`ephemeral`: of spec.ephemeralContainers). */
+export function containerStatusFor(container: Container, inputs: PodStatusInputs, defaultWaiting: string, ephemeral = false): ContainerStatusAPI {
   const instances = instancesOf(inputs.runtime, container.name);
   const [cur, prev] = instances;
   const status: ContainerStatusAPI = { name: container.name, state: { waiting: { reason: defaultWaiting } }, ready: false, restartCount: 0, image: container.image ?? '', imageID: '' };
@@ -131,6 +135,16 @@ export function containerStatusFor(container: Container, inputs: PodStatusInputs
     status.state = { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
   }
   if (!cur) status.started = false;
+  if (ephemeral) {
+    // Nothing probes it or restarts it: its own state is all there is.
+    if (cur?.state === 'exited') {
+      status.state = terminatedState(cur, inputs);
+      if (prev?.state === 'exited') status.lastState = terminatedState(prev, inputs);
+      else delete status.lastState;
+    }
+    status.ready = false;
+    delete status.started;
+  }
   return status;
 }
 
@@ -299,6 +313,8 @@ export function generatePodStatus(inputs: PodStatusInputs): PodStatus {
   status.startTime = old.startTime ?? new Date(Math.floor(inputs.now / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   if (init.length) status.initContainerStatuses = init;
   status.containerStatuses = app;
+  const ephemeral = (spec.ephemeralContainers ?? []).map((c) => containerStatusFor(c as Container, inputs, defaultWaiting, true));
+  if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral;
   if (old.nominatedNodeName) status.nominatedNodeName = old.nominatedNodeName;
   return status;
 }

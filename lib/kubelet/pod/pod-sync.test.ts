@@ -411,3 +411,107 @@ describe('PodSyncer: termination', () => {
     expect(probes.removed).toContain('uid-web');
   });
 });
+
+describe('PodSyncer: ephemeral containers', () => {
+  const es = (p: Pod, name: string) => p.status?.ephemeralContainerStatuses?.find((s) => s.name === name);
+  const debug = (more: Record<string, unknown> = {}) => ({ name: 'debugger', image, command: ['sh'], stdin: true, tty: true, targetContainerName: 'app', terminationMessagePolicy: 'File' as const, ...more });
+
+  it('starts one added to a running pod in its sandbox, in the PID namespace of its target; never ready; the pod stays Running and Ready', async () => {
+    const p = pod({ containers: [{ name: 'app', image }, { name: 'side', image }] });
+    await sync(p);
+    const app = running('app')!;
+    const sandbox = [...rt.sandboxes.values()][0]!;
+    recorder.events.length = 0;
+    p.spec!.ephemeralContainers = [debug()];
+    const r = await sync(p);
+    const dbg = running('debugger')!;
+    expect(dbg.sandboxId).toBe(sandbox.id);
+    expect(dbg.config).toMatchObject({ pidTargetContainerId: app.id, command: ['sh'], stdin: true, tty: true, metadata: { name: 'debugger', attempt: 0 } });
+    expect(dbg.config.hostsPath).toBe(app.config.hostsPath);
+    expect(dbg.config.resolvConfPath).toBe(app.config.resolvConfPath);
+    // Nothing else was touched.
+    expect(rt.sandboxes.size).toBe(1);
+    expect(instances('app')).toEqual([{ id: app.id, attempt: 0, state: 'running' }]);
+    expect(recorder.events.map((e) => `${e.reason} ${e.fieldPath}: ${e.message}`)).toEqual([
+      `Pulled spec.ephemeralContainers{debugger}: Container image "${image}" already present on machine`,
+      'Created spec.ephemeralContainers{debugger}: Created container debugger',
+      'Started spec.ephemeralContainers{debugger}: Started container debugger',
+    ]);
+    const st = es(p, 'debugger')!;
+    expect(st).toMatchObject({ name: 'debugger', image, ready: false, restartCount: 0, containerID: `docker://${dbg.id}`, state: { running: {} } });
+    expect(st.imageID).toBeTruthy();
+    expect('started' in st).toBe(false);
+    expect(r.status.phase).toBe('Running');
+    expect(r.status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(r.status.containerStatuses?.map((c) => c.name)).toEqual(['app', 'side']);
+  });
+
+  it('is never restarted: once it exited it stays terminated with its exit code, whatever the restart policy', async () => {
+    const p = pod({ restartPolicy: 'Always' });
+    await sync(p);
+    p.spec!.ephemeralContainers = [debug({ targetContainerName: undefined })];
+    await sync(p);
+    rt.exitContainer(running('debugger')!.id, 0);
+    await sync(p);
+    await clock.advance(600_000);
+    const r = await sync(p);
+    expect(instances('debugger')).toHaveLength(1);
+    expect(es(p, 'debugger')?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(es(p, 'debugger')?.lastState).toBeUndefined();
+    expect(r.status.phase).toBe('Running');
+    // One that failed is not retried either.
+    p.spec!.ephemeralContainers.push(debug({ name: 'second', targetContainerName: undefined }));
+    await sync(p);
+    rt.exitContainer(running('second')!.id, 3);
+    await sync(p);
+    await clock.advance(600_000);
+    await sync(p);
+    expect(instances('second')).toHaveLength(1);
+    expect(es(p, 'second')?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(p.status?.phase).toBe('Running');
+  });
+
+  it('an ephemeral container whose target is not running cannot run, and is left so', async () => {
+    const p = pod({ restartPolicy: 'Never' });
+    await sync(p);
+    rt.exitContainer(running('app')!.id, 0);
+    p.spec!.ephemeralContainers = [debug()];
+    await sync(p);
+    await sync(p);
+    expect(instances('debugger')).toHaveLength(1);
+    expect(es(p, 'debugger')?.state?.terminated).toMatchObject({ reason: 'ContainerCannotRun', message: expect.stringContaining('cannot join PID of a non running container') });
+  });
+
+  it('starts before init containers finish (debugging a pod stuck initializing); a target not created yet waits', async () => {
+    const p = pod({ initContainers: [{ name: 'wait', image, command: ['sleep', '3600'] }] });
+    await sync(p);
+    expect(running('wait')).toBeTruthy();
+    p.spec!.ephemeralContainers = [debug({ name: 'free', targetContainerName: undefined }), debug({ name: 'on-app' }), debug({ name: 'on-init', targetContainerName: 'wait' })];
+    const r = await sync(p);
+    expect(running('free')).toBeTruthy();
+    expect(running('on-init')?.config.pidTargetContainerId).toBe(running('wait')!.id);
+    expect(instances('on-app')).toEqual([]);
+    expect(es(p, 'on-app')?.state?.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'unable to find target container app' });
+    expect(recorder.events.find((e) => e.fieldPath === 'spec.ephemeralContainers{on-app}' && e.type === 'Warning')).toMatchObject({ type: 'Warning', reason: 'Failed', message: 'Error: unable to find target container app' });
+    expect(r.resyncAfterMs).toBeDefined();
+    expect(r.status.phase).toBe('Pending');
+    expect(running('app')).toBeUndefined();
+    // The init container completes, the app starts, and then the one waiting for it.
+    rt.exitContainer(running('wait')!.id, 0);
+    await sync(p);
+    await sync(p);
+    expect(running('on-app')?.config.pidTargetContainerId).toBe(running('app')!.id);
+    expect(p.status?.phase).toBe('Running');
+  });
+
+  it('is stopped with the pod', async () => {
+    const p = pod({});
+    await sync(p);
+    p.spec!.ephemeralContainers = [debug()];
+    await sync(p);
+    const dbg = running('debugger')!;
+    await syncer.terminatePod(p, 2, { remove: false });
+    expect(rt.containers.get(dbg.id)?.state).toBe('exited');
+    expect(recorder.events.filter((e) => e.reason === 'Killing').map((e) => e.fieldPath)).toEqual(['spec.containers{app}', 'spec.ephemeralContainers{debugger}']);
+  });
+});

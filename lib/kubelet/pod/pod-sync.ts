@@ -8,7 +8,11 @@
  * manner of Nomad's task-runner hooks). A step either lets the chain go on or stops it (the pod
  * waits for something: a volume's source, the network, an image backoff, an init container):
  *
- *   volumes → sandbox → network → pod-files → init-containers → containers
+ *   volumes → sandbox → network → pod-files → ephemeral-containers → init-containers → containers
+ *
+ * Ephemeral containers (added through pods/ephemeralcontainers) are started once each, before
+ * the init containers as upstream does (so that one can debug a pod stuck initializing), and
+ * never restarted; with targetContainerName they join that container's PID namespace.
  *
  * Termination (pod deleted, gone, or done) is another chain:
  *
@@ -23,7 +27,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfigMap, Container, Pod, Secret, Service } from '../../api/index.js';
 import { formatDuration, type Clock } from '../../base/index.js';
-import type { PodStatus } from '../api-types.js';
+import type { EphemeralContainer, PodStatus } from '../api-types.js';
 import type { KeyedBackoff } from '../backoff.js';
 import type { ObjectWatcher } from '../config-objects.js';
 import { formatResolvConf, hostsFileContent, podDNS, podKernelHostname, type DNSSettings } from '../dns.js';
@@ -146,6 +150,7 @@ export class PodSyncer {
       { name: 'sandbox', run: (c) => this.stepSandbox(c) },
       { name: 'network', run: (c) => this.stepNetwork(c) },
       { name: 'pod-files', run: (c) => this.stepPodFiles(c) },
+      { name: 'ephemeral-containers', run: (c) => this.stepEphemeralContainers(c) },
       { name: 'init-containers', run: (c) => this.stepInitContainers(c) },
       { name: 'containers', run: (c) => this.stepContainers(c) },
     ];
@@ -417,6 +422,20 @@ export class PodSyncer {
     return 'continue';
   }
 
+  /**
+   * Starts each ephemeral container that has no instance yet; one that ran (or could not) is
+   * left as it is: restartPolicy Never, whatever the pod's. A failure to start one holds back
+   * nothing else.
+   */
+  private async stepEphemeralContainers(ctx: SyncContext): Promise<StepOutcome> {
+    for (const ec of ctx.pod.spec?.ephemeralContainers ?? []) {
+      const cur = latestInstance(ctx.state, ec.name);
+      if (!cur) await this.startContainer(ctx, ec as Container, 0, ec);
+      else if (cur.state === 'created' && cur.sandboxId === ctx.sandboxId && cur.reason !== 'ContainerCannotRun') await this.startCreated(ctx, ec as Container, cur);
+    }
+    return 'continue';
+  }
+
   private async stepContainers(ctx: SyncContext): Promise<StepOutcome> {
     // In spec order, one after the other, as upstream: a postStart hook holds the next container back.
     for (const c of ctx.pod.spec?.containers ?? []) await this.keepRunning(ctx, c);
@@ -514,10 +533,11 @@ export class PodSyncer {
   }
 
   /**
-   * Starts a new instance of a container, one named step after another: image, config,
-   * create, start, postStart. A failed step records the container's waiting reason.
+   * Starts a new instance of a container, one named step after another: image, (an ephemeral
+   * container's target), config, create, start, postStart. A failed step records the
+   * container's waiting reason.
    */
-  private async startContainer(ctx: SyncContext, c: Container, attempt: number): Promise<boolean> {
+  private async startContainer(ctx: SyncContext, c: Container, attempt: number, ephemeral?: EphemeralContainer): Promise<boolean> {
     const { pod, rec } = ctx;
     const ev = this.d.events;
     // image
@@ -531,6 +551,18 @@ export class PodSyncer {
       rec.waiting.set(c.name, { reason: err.reason, message: err.message });
       if (err.retryAfterMs !== undefined) requeue(ctx, err.retryAfterMs);
       return false;
+    }
+    // target: the PID namespace of the newest instance of the container an ephemeral one debugs
+    let pidTarget: string | undefined;
+    if (ephemeral?.targetContainerName) {
+      pidTarget = latestInstance(ctx.state, ephemeral.targetContainerName)?.id;
+      if (!pidTarget) {
+        const msg = `unable to find target container ${ephemeral.targetContainerName}`;
+        ev.container(pod, c, 'Warning', Reason.Failed, `Error: ${msg}`);
+        rec.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: msg });
+        requeue(ctx, 2_000);
+        return false;
+      }
     }
     // config
     let config;
@@ -558,6 +590,7 @@ export class PodSyncer {
         seccomp: this.d.seccomp,
       });
       config = generated.config;
+      if (pidTarget) config.pidTargetContainerId = pidTarget;
       for (const w of generated.warnings) ev.container(pod, c, 'Warning', Reason.InvalidEnvironmentVariableNames, w);
     } catch (err) {
       if (!(err instanceof ContainerConfigFailure)) throw err;

@@ -279,6 +279,12 @@ export class FakeRuntime implements ContainerRuntime {
     if (c.state === 'running') return;
     const s = this.sandboxes.get(c.sandboxId);
     if (!s?.pid) throw new RuntimeError('Conflict', `starting container ${id.slice(0, 12)}: its sandbox is not running`);
+    const target = c.config.pidTargetContainerId;
+    if (target && this.find(this.containers, target)?.state !== 'running') {
+      // As Docker: a PID namespace can only be joined while its first process lives.
+      c.startError = `cannot join PID of a non running container: ${target}`;
+      throw new RuntimeError('Internal', `starting container ${id.slice(0, 12)}: ${c.startError}`);
+    }
     c.state = 'running';
     c.startedAt = new Date(this.clock.now());
     c.finishedAt = undefined;

@@ -165,6 +165,13 @@ export interface ContainerConfig {
   stdin?: boolean;
   stdinOnce?: boolean;
   tty?: boolean;
+  /**
+   * Join this container's PID namespace (CRI's NamespaceMode TARGET: an ephemeral container's
+   * targetContainerName) instead of a namespace of its own. Ignored when the sandbox's PID
+   * namespace is shared (shareProcessNamespace) or the host's (hostPID), as upstream. The
+   * target must be running when this container starts.
+   */
+  pidTargetContainerId?: string;
   /** Signal that stopContainer sends first when the caller names none; default the image's, else SIGTERM. */
   stopSignal?: string;
   labels?: Record<string, string>;

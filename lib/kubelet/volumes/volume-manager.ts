@@ -93,7 +93,7 @@ export function podObjectReferences(pod: Pod): { configMaps: Set<string>; secret
       sec(s.secret?.name);
     }
   }
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
     for (const e of c.envFrom ?? []) {
       cm(e.configMapRef?.name);
       sec(e.secretRef?.name);

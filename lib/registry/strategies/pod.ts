@@ -1,6 +1,9 @@
-/** Pods: status starts Pending with a QoS class; deletion of a bound pod is graceful. */
+/**
+ * Pods: status starts Pending with a QoS class; deletion of a bound pod is graceful; the
+ * ephemeralcontainers subresource changes spec.ephemeralContainers and nothing else.
+ */
 import type { KubeObject, Pod, PodSpec, DeleteOptions } from '../../api/index.js';
-import { quantityToNumber } from '../../api/index.js';
+import { quantityToNumber, validatePodEphemeralContainersUpdate } from '../../api/index.js';
 import { jsonEqual } from '../../machinery/index.js';
 import type { Strategy } from '../strategy.js';
 
@@ -31,6 +34,20 @@ export const podStrategy: Strategy = {
     const pod = obj as Pod;
     const prev = old as Pod;
     if (ctx.subresource === 'binding') return; // sets spec.nodeName and the PodScheduled condition together
+    if (ctx.subresource === 'ephemeralcontainers') {
+      // Upstream's dropNonEphemeralContainerUpdates: the live pod, with the body's ephemeral
+      // containers (and the identity a precondition or validation looks at). Generation stays
+      // as it was: 1.32 keeps none for pods, and tkube's counts the changes of a pod update.
+      const ephemeral = pod.spec?.ephemeralContainers;
+      const { name, namespace, uid, resourceVersion } = pod.metadata;
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, structuredClone(prev));
+      for (const [k, v] of Object.entries({ name, namespace, uid, resourceVersion })) if (v !== undefined) (pod.metadata as Record<string, unknown>)[k] = v;
+      pod.spec ??= { containers: [] };
+      if (ephemeral?.length) pod.spec.ephemeralContainers = ephemeral;
+      else delete pod.spec.ephemeralContainers;
+      return;
+    }
     if (ctx.subresource === 'status') {
       pod.spec = prev.spec;
       pod.metadata.ownerReferences = prev.metadata.ownerReferences;
@@ -42,6 +59,11 @@ export const podStrategy: Strategy = {
     pod.status = prev.status;
     pod.metadata.generation = prev.metadata.generation ?? 1;
     if (!jsonEqual(pod.spec, prev.spec)) pod.metadata.generation = (prev.metadata.generation ?? 1) + 1;
+  },
+  validatesUpdateAlone: (ctx) => ctx.subresource === 'ephemeralcontainers',
+  validate(obj, old, ctx) {
+    if (ctx.subresource !== 'ephemeralcontainers' || !old) return [];
+    return validatePodEphemeralContainersUpdate(obj as Pod, old as Pod);
   },
   gracePeriod(obj: KubeObject, options: DeleteOptions): number | undefined {
     const pod = obj as Pod;

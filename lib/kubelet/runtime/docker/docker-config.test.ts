@@ -55,6 +55,14 @@ describe('containerCreateOptions', () => {
     expect(containerCreateOptions({ ...sandbox, hostPID: true }, { metadata: { name: 'a', attempt: 0 }, image: 'x' }).HostConfig?.PidMode).toBe('host');
   });
 
+  it("joins an ephemeral container's target PID namespace, unless the pod's is shared", () => {
+    const debug = { metadata: { name: 'debugger', attempt: 0 }, image: 'x', pidTargetContainerId: 'app456' };
+    const o = containerCreateOptions(sandbox, debug);
+    expect(o.HostConfig).toMatchObject({ PidMode: 'container:app456', NetworkMode: 'container:sb123', IpcMode: 'container:sb123' });
+    expect(containerCreateOptions({ ...sandbox, shareProcessNamespace: true }, debug).HostConfig?.PidMode).toBe('container:sb123');
+    expect(containerCreateOptions({ ...sandbox, hostPID: true }, debug).HostConfig?.PidMode).toBe('host');
+  });
+
   it('maps command to Entrypoint and args to Cmd, env in order, user and group', () => {
     const o = containerCreateOptions(sandbox, {
       metadata: { name: 'a', attempt: 0 },

@@ -127,6 +127,7 @@ export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerC
   };
   if (sandbox.shareProcessNamespace) hc.PidMode = join;
   else if (sandbox.hostPID) hc.PidMode = 'host';
+  else if (config.pidTargetContainerId) hc.PidMode = `container:${config.pidTargetContainerId}`;
   const binds = (config.mounts ?? []).map(bind);
   if (config.hostsPath) binds.push(bind({ hostPath: config.hostsPath, containerPath: '/etc/hosts' }));
   if (config.resolvConfPath) binds.push(bind({ hostPath: config.resolvConfPath, containerPath: '/etc/resolv.conf' }));

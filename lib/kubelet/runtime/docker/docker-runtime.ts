@@ -506,10 +506,21 @@ export class DockerRuntime implements ContainerRuntime {
       throw wrap(err, `attaching to container ${short(info.Id)}`);
     }
     const tty = !!info.Config.Tty;
-    return this.session(sock, { ...opts, tty }, (size) => c.resize({ h: size.height, w: size.width }), async () => {
-      const after = await c.inspect().catch(() => undefined);
-      return after && !after.State.Running ? { exitCode: after.State.ExitCode } : {};
-    });
+    // Docker closes an attach's output when its input ends, unless the container's stdin closes
+    // with it (StdinOnce). The CRI keeps the output flowing until the container exits (kubectl
+    // debug -i with piped input reads what the command prints after its input ended): so the
+    // end of the caller's input is passed on only where it closes the container's stdin.
+    const halfClose = !!info.Config.StdinOnce;
+    return this.session(
+      sock,
+      { ...opts, tty },
+      (size) => c.resize({ h: size.height, w: size.width }),
+      async () => {
+        const after = await c.inspect().catch(() => undefined);
+        return after && !after.State.Running ? { exitCode: after.State.ExitCode } : {};
+      },
+      halfClose,
+    );
   }
 
   async portForward(sandboxId: string, port: number, stream: Duplex): Promise<void> {
@@ -611,7 +622,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** Wires a hijacked connection to the caller's streams. */
-  private session(sock: Duplex, opts: StreamOptions, resize: (s: TerminalSize) => Promise<unknown>, finish: () => Promise<StreamResult>): StreamSession {
+  /** `halfClose`: the end of the caller's input half-closes the connection (exec; attach with StdinOnce). */
+  private session(sock: Duplex, opts: StreamOptions, resize: (s: TerminalSize) => Promise<unknown>, finish: () => Promise<StreamResult>, halfClose = true): StreamSession {
     let demux: DockerDemuxer | undefined;
     if (opts.tty) {
       if (opts.stdout) sock.pipe(opts.stdout, { end: false });
@@ -625,7 +637,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (opts.stdin) {
       opts.stdin.pipe(sock, { end: false });
       // End of the caller's input: half-close, so the process sees EOF and can still answer.
-      opts.stdin.on('end', () => sock.end());
+      opts.stdin.on('end', () => (halfClose ? sock.end() : opts.stdin?.unpipe(sock)));
     }
     let closed = false;
     let sockEnded = false;
