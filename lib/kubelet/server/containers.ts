@@ -58,6 +58,10 @@ export async function logContainer(ref: KubeletPodRef, name: string, previous: b
   checkName(ref, name);
   const current = ref.containerIds[name];
   if (previous) {
+    // Upstream's rule: the instance the status names as the last terminated one. While a
+    // container waits out its crash back-off, that is the newest instance, not the one before.
+    const last = containerStatus(ref.pod, name)?.lastState?.terminated?.containerID;
+    if (last) return last.replace(/^[a-z0-9-]+:\/\//, '');
     const known = ref.previousContainerIds?.[name];
     if (known) return known;
     if (current) {

@@ -98,6 +98,18 @@ describe('kubelet API (FakeRuntime)', () => {
     expect((await get(port, '/containerLogs/default/web/app?timestamps=true')).body).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z one\n/);
   });
 
+  it('--previous in a crash back-off reads the instance the status names as last terminated (the newest), as upstream', async () => {
+    const looping = pod('looping', {
+      phase: 'Running',
+      containerStatuses: [
+        { name: 'app', ready: false, restartCount: 1, image: 'busybox', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, containerID: `docker://${appId}` } } },
+      ],
+    });
+    host.set({ pod: looping, sandboxId, containerIds: { app: appId }, previousContainerIds: { app: firstId } });
+    expect((await get(port, '/containerLogs/default/looping/app?previous=true')).body).toBe('one\ntwo\nthree\n');
+    expect((await get(port, '/containerLogs/default/looping/app')).body).toBe('one\ntwo\nthree\n');
+  });
+
   it('follows logs: a line written later arrives', async () => {
     const lines: string[] = [];
     const req = https.get({ host: '127.0.0.1', port, path: '/containerLogs/default/web/app?follow=true&tailLines=0', rejectUnauthorized: false });
