@@ -166,7 +166,9 @@ describe.each(versions)('kubectl $version', (k: Kubectl) => {
     expect(r.stdout).toContain('GROUP:      apps');
     expect(r.stdout).toContain('KIND:       Deployment');
     expect(r.stdout).toContain('FIELD: strategy <DeploymentStrategy>');
-    expect(r.stdout).toContain('How old pods are replaced by new ones.');
+    // The field's description, then its type's, each once.
+    expect(r.stdout).toContain('DESCRIPTION:\n    How old pods are replaced by new ones.\n    A replacement strategy: Recreate');
+    expect(r.stdout.split('How old pods are replaced by new ones.')).toHaveLength(2);
     expect(r.stdout).toMatch(/^ {2}rollingUpdate\t<RollingUpdateDeployment>/m);
     expect(r.stdout).toMatch(/^ {2}type\t<string>\n {2}enum: Recreate, RollingUpdate\n {4}RollingUpdate \(default\): replace pods gradually/m);
   });

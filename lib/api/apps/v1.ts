@@ -44,7 +44,7 @@ export const DeploymentStrategySchema = named(
     rollingUpdate: opt(RollingUpdateDeploymentSchema, 'Parameters of a rolling update; only with type RollingUpdate.'),
   }),
   `${P}.DeploymentStrategy`,
-  'How old pods are replaced by new ones.',
+  'A replacement strategy: Recreate (all old pods go first) or RollingUpdate (a few at a time).',
 );
 
 export const DeploymentSpecSchema = named(
@@ -288,7 +288,7 @@ export const ScaleSchema = named(
   z.object({
     ...objectBase,
     spec: opt(
-      named(z.object({ replicas: i32('Desired number of replicas.') }), 'io.k8s.api.autoscaling.v1.ScaleSpec', 'The desired scale.'),
+      named(z.object({ replicas: i32('Desired number of replicas.') }), 'io.k8s.api.autoscaling.v1.ScaleSpec', 'The replica count asked for.'),
       'The desired scale.',
     ),
     status: opt(
@@ -298,7 +298,7 @@ export const ScaleSchema = named(
           selector: str('Label selector of the pods, in string form (as for kubectl -l).'),
         }),
         'io.k8s.api.autoscaling.v1.ScaleStatus',
-        'The current scale.',
+        'The replica count observed, with the selector of the pods counted.',
       ),
       'The current scale.',
     ),

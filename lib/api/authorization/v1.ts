@@ -39,7 +39,7 @@ export const SubjectAccessReviewStatusSchema = named(
     evaluationError: str('An error met while deciding; the answer may be incomplete.'),
   }),
   'io.k8s.api.authorization.v1.SubjectAccessReviewStatus',
-  'The decision.',
+  'An access review\'s answer: allowed or denied, and why.',
 );
 
 const accessSpec = {

@@ -92,7 +92,7 @@ export const NFSVolumeSourceSchema = named(
     readOnly: readOnly('the export'),
   }),
   `${P}.NFSVolumeSource`,
-  'An NFS export.',
+  'An NFS export mounted into the pod: server, path and read-only flag.',
 );
 
 const iscsiShape = {
@@ -194,7 +194,7 @@ export const FlockerVolumeSourceSchema = named(
     datasetUUID: str('UUID of the Flocker dataset.'),
   }),
   `${P}.FlockerVolumeSource`,
-  'A Flocker dataset (deprecated).',
+  'A dataset of the Flocker control service, by name or UUID (deprecated).',
 );
 
 export const DownwardAPIVolumeFileSchema = named(

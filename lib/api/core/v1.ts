@@ -80,7 +80,7 @@ export const ClientIPConfigSchema = named(
 export const SessionAffinityConfigSchema = named(
   z.object({ clientIP: opt(ClientIPConfigSchema, 'Settings of ClientIP affinity.') }),
   `${P}.SessionAffinityConfig`,
-  'Settings of session affinity.',
+  'Session affinity settings: how long a client sticks to one endpoint.',
 );
 
 export const ServiceSpecSchema = named(
@@ -411,7 +411,7 @@ export const NodeRuntimeHandlerSchema = named(
 export const NodeFeaturesSchema = named(
   z.object({ supplementalGroupsPolicy: bool('Whether the node supports the pod supplementalGroupsPolicy field.') }),
   `${P}.NodeFeatures`,
-  'Features the node implements.',
+  'Optional features a node reports, by name.',
 );
 
 export const NodeSpecSchema = named(

@@ -34,6 +34,21 @@ const gen = new OpenAPIGenerator({ title: 'tkube', version: 'test' });
 const docs = gen.documents(builtinResources);
 
 describe('v3 documents', () => {
+  test('no field repeats its type\'s description (kubectl explain prints both, one after the other)', () => {
+    const repeated: string[] = [];
+    for (const gv of docs.groupVersions()) {
+      const schemas = JSON.parse(docs.v3(gv)!.json).components.schemas as Obj;
+      for (const [name, schema] of Object.entries(schemas)) {
+        for (const [field, prop] of Object.entries((schema as Obj).properties ?? {}) as [string, Obj][]) {
+          const ref: string | undefined = prop.allOf?.[0]?.$ref ?? prop.$ref ?? prop.items?.allOf?.[0]?.$ref ?? prop.items?.$ref;
+          const type = ref ? (schemas[ref.split('/').pop()!] as Obj | undefined) : undefined;
+          if (type?.description && type.description === prop.description) repeated.push(`${name}.${field}: ${prop.description}`);
+        }
+      }
+    }
+    expect([...new Set(repeated)]).toEqual([]);
+  });
+
   test('one document per served group-version, listed in the index with the SHA-512 of its JSON', () => {
     const served = [...new Set(builtinResources.map((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`)))].sort();
     expect(docs.groupVersions()).toEqual(served);
