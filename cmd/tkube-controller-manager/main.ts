@@ -28,6 +28,9 @@ const specs = {
   'secure-port': flag('int', 10257, 'Port serving /healthz, /livez, /readyz and /metrics (plain HTTP in tkube for now); 0 disables it.'),
   'root-ca-file': flag('string', '', 'CA bundle published to every namespace as the kube-root-ca.crt ConfigMap (default: the CA of --kubeconfig).'),
   'service-account-private-key-file': flag('string', '', 'PEM private key (RSA or EC) that signs the tokens of service account token Secrets; without it the serviceaccount-token controller does not run.'),
+  'cluster-signing-cert-file': flag('string', '', 'PEM CA certificate the csrsigning controller issues cluster-scoped certificates with (the kubernetes.io/kube-apiserver-client, kube-apiserver-client-kubelet and kubelet-serving signers); without it and --cluster-signing-key-file csrsigning does not run.'),
+  'cluster-signing-key-file': flag('string', '', 'PEM private key of --cluster-signing-cert-file.'),
+  'cluster-signing-duration': flag('duration', 8760 * 3600_000, 'The longest validity of certificates csrsigning issues; spec.expirationSeconds may ask for less.', positive),
   'concurrent-serviceaccount-token-syncs': flag('int', 5, 'Service account token Secrets filled in at once.', positive),
   'cluster-cidr': flag('string', '', 'CIDR range of pod IPs in the cluster; node podCIDRs are carved from it (needs --allocate-node-cidrs).'),
   'allocate-node-cidrs': flag('bool', false, 'Allocate a podCIDR to every node from --cluster-cidr.'),
@@ -81,6 +84,19 @@ try {
   throw err;
 }
 
+if (!flags['cluster-signing-cert-file'] !== !flags['cluster-signing-key-file']) fail('--cluster-signing-cert-file and --cluster-signing-key-file must be given together');
+let clusterSigning: { certPEM: string; keyPEM: string; durationMs: number } | undefined;
+try {
+  if (flags['cluster-signing-cert-file']) {
+    const certPEM = fs.readFileSync(flags['cluster-signing-cert-file'], 'utf8');
+    const keyPEM = fs.readFileSync(flags['cluster-signing-key-file'], 'utf8');
+    if (!new crypto.X509Certificate(certPEM).checkPrivateKey(crypto.createPrivateKey(keyPEM))) throw new Error('the key does not match the certificate');
+    clusterSigning = { certPEM, keyPEM, durationMs: flags['cluster-signing-duration'] };
+  }
+} catch (err) {
+  fail(`--cluster-signing-cert-file/--cluster-signing-key-file: ${(err as Error).message}`);
+}
+
 const log = createLogger({ component: program, level: levelForVerbosity(flags.v) });
 let client: RESTClient;
 let rootCA = '';
@@ -114,6 +130,7 @@ const manager = new ControllerManager({
   options: {
     rootCA,
     serviceAccountPrivateKey,
+    clusterSigning,
     clusterCIDR: flags['cluster-cidr'],
     allocateNodeCIDRs: flags['allocate-node-cidrs'],
     nodeCIDRMaskSize: flags['node-cidr-mask-size'],

@@ -14,6 +14,8 @@ import * as batchBehaviour from './batch/v1-behaviour.js';
 import { LeaseSchema } from './coordination/v1.js';
 import { EndpointSliceSchema } from './discovery/v1.js';
 import { PodDisruptionBudgetSchema } from './policy/v1.js';
+import { CertificateSigningRequestSchema } from './certificates/v1.js';
+import { defaultCertificateSigningRequest } from './certificates/v1-behaviour.js';
 import * as coreQuota from './core/v1-quota-validation.js';
 import * as coreStorage from './core/v1-storage-validation.js';
 import { EventsV1EventSchema } from './events/v1.js';
@@ -184,6 +186,11 @@ export const builtinResources: AnyResourceType[] = [
   defineResource({
     group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'],
     schema: PodDisruptionBudgetSchema, subresources: ['status'], hasStatus: true,
+  }),
+  // Validation depends on the subresource (approval, status): the registry's strategy runs it.
+  defineResource({
+    group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', resource: 'certificatesigningrequests', namespaced: false, shortNames: ['csr'],
+    schema: CertificateSigningRequestSchema, subresources: ['status', 'approval'], hasStatus: true, nameFormat: 'path-segment', defaults: defaultCertificateSigningRequest,
   }),
   defineResource({
     group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', resource: 'customresourcedefinitions', namespaced: false,

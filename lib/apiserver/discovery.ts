@@ -40,7 +40,8 @@ function subresourceInfo(rt: AnyResourceType, sub: string): SubresourceInfo {
     case 'token':
       return { name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] };
     case 'ephemeralcontainers':
-      return { name: 'ephemeralcontainers', kind: rt.kind, verbs: ['get', 'patch', 'update'] };
+    case 'approval':
+      return { name: sub, kind: rt.kind, verbs: ['get', 'patch', 'update'] };
     default:
       return { name: sub, kind: rt.kind, verbs: ['get'] };
   }

@@ -71,7 +71,7 @@ export class Security {
     private readonly log: Logger,
   ) {
     this.authorization = buildAuthorization(o.authorizationMode, registry);
-    const plugins = selectPlugins(allAdmissionPlugins({ registry, log: log.child({ part: 'admission' }), quota: this.quota }), defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins);
+    const plugins = selectPlugins(allAdmissionPlugins({ registry, log: log.child({ part: 'admission' }), quota: this.quota, authorizer: this.authorization.authorizer }), defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins);
     // Escalation prevention is part of RBAC's storage upstream: always on, whatever the flags.
     this.admission = new AdmissionChain([...plugins, escalationGuard(this.authorization.rbac, this.authorization.authorizer)], {
       canonicalize: (a, paths) => {

@@ -65,9 +65,10 @@ export const maxRequestBodyBytes = 3 * 1024 * 1024;
 /**
  * Subresources whose body is the whole object, read and written through the store with the
  * subresource in the request context, so that the kind's strategy decides what may change:
- * status, and pods/ephemeralcontainers (only spec.ephemeralContainers).
+ * status, pods/ephemeralcontainers (only spec.ephemeralContainers) and
+ * certificatesigningrequests/approval (only Approved/Denied conditions).
  */
-const objectSubresources = new Set(['status', 'ephemeralcontainers']);
+const objectSubresources = new Set(['status', 'ephemeralcontainers', 'approval']);
 
 /** Go's unicode.IsPrint, near enough: no control characters and no separators but the space. */
 function isPrintable(ch: string): boolean {

@@ -5,6 +5,7 @@
  */
 import {
   builtinResources,
+  type CertificateSigningRequest,
   type ConfigMap,
   type ControllerRevision,
   type CronJob,
@@ -99,6 +100,7 @@ export const Resources = Object.freeze({
   leases: builtin<Lease>('coordination.k8s.io', 'leases'),
   endpointSlices: builtin<EndpointSlice>('discovery.k8s.io', 'endpointslices'),
   podDisruptionBudgets: builtin<PodDisruptionBudget>('policy', 'poddisruptionbudgets'),
+  certificateSigningRequests: builtin<CertificateSigningRequest>('certificates.k8s.io', 'certificatesigningrequests'),
 });
 
 /**

@@ -186,4 +186,7 @@ export const controllerAliases: Readonly<Record<string, string>> = Object.freeze
   'cronjob-controller': 'cronjob',
   'disruption-controller': 'disruption',
   'horizontal-pod-autoscaler-controller': 'horizontalpodautoscaling',
+  'certificatesigningrequest-signing-controller': 'csrsigning',
+  'certificatesigningrequest-approving-controller': 'csrapproving',
+  'certificatesigningrequest-cleaner-controller': 'csrcleaner',
 });

@@ -22,13 +22,14 @@ import type { Logger } from 'pino';
 import { Gauge, MetricsRegistry, realClock, silentLogger, type Clock, type Runnable } from '../base/index.js';
 import { EventBroadcaster, LeaderElector, RESTClient, SharedInformerFactory, type KubeClient, type SharedInformerFactoryOptions } from '../client/index.js';
 import { controllerAliases, coreControllers } from './core.js';
+import { certificateControllers } from './certificates/index.js';
 import { APIDiscovery, builtinDiscovery } from './garbagecollector/index.js';
 import { defaultControllerManagerOptions, type ControllerContext, type ControllerDescriptor, type ControllerManagerOptions, type ResourceDiscovery } from './types.js';
 import { workloadControllers } from './workloads.js';
 
 /** Every controller tkube-controller-manager knows: the cluster-level ones and the workload ones. */
 export function allControllers(): ControllerDescriptor[] {
-  return [...coreControllers, ...workloadControllers];
+  return [...coreControllers, ...workloadControllers, ...certificateControllers];
 }
 
 export class ControllerSelectionError extends Error {

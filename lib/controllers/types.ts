@@ -13,6 +13,8 @@ export interface ControllerManagerOptions {
   rootCA?: string;
   /** --service-account-private-key-file's PEM: signs the tokens of service account token Secrets (serviceaccount-token runs only with it). */
   serviceAccountPrivateKey?: string;
+  /** --cluster-signing-cert-file/--cluster-signing-key-file's PEM and --cluster-signing-duration: csrsigning runs only with them. */
+  clusterSigning?: { certPEM: string; keyPEM: string; durationMs: number };
   /** --cluster-cidr, for node IPAM (default 10.244.0.0/16). */
   clusterCIDR: string;
   /** --allocate-node-cidrs */

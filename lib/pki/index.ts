@@ -288,3 +288,5 @@ export function ensurePKI(o: PKIOptions, progress: Progress = () => {}): PKIResu
   }
   return { files, kubeconfigs };
 }
+
+export { signCertificateRequest, type CSRSigningSpec } from './openssl.js';

@@ -440,6 +440,13 @@ export const messageTable: Readonly<Record<string, string>> = {
   'networking.IngressStatus': '1:loadBalancer:IngressLoadBalancerStatus',
   'networking.IngressTLS': '1:hosts:s* 2:secretName:s',
   'networking.ServiceBackendPort': '1:name:s 2:number:i32',
+  // certificates
+  'certificates.CertificateSigningRequest': '1:metadata:meta.ObjectMeta 2:spec:CertificateSigningRequestSpec 3:status:CertificateSigningRequestStatus',
+  'certificates.CertificateSigningRequestCondition': '1:type:s? 6:status:s? 2:reason:s 3:message:s 4:lastUpdateTime:Time 5:lastTransitionTime:Time',
+  'certificates.CertificateSigningRequestSpec': `
+    1:request:y? 7:signerName:s? 8:expirationSeconds:i32? 5:usages:s* 2:username:s 3:uid:s 4:groups:s* 6:extra:{ExtraValue}`,
+  'certificates.CertificateSigningRequestStatus': '1:conditions:CertificateSigningRequestCondition* 2:certificate:y',
+  'certificates.ExtraValue': 'list 1:items:s*',
   // policy
   'policy.Eviction': '1:metadata:meta.ObjectMeta 2:deleteOptions:meta.DeleteOptions',
   'policy.PodDisruptionBudget': '1:metadata:meta.ObjectMeta 2:spec:PodDisruptionBudgetSpec 3:status:PodDisruptionBudgetStatus',
@@ -488,6 +495,7 @@ export const kindTable: Readonly<Record<string, string>> = {
   'apps/v1/ControllerRevision': 'apps.ControllerRevision',
   'batch/v1/Job': 'batch.Job',
   'batch/v1/CronJob': 'batch.CronJob',
+  'certificates.k8s.io/v1/CertificateSigningRequest': 'certificates.CertificateSigningRequest',
   'policy/v1/Eviction': 'policy.Eviction',
   'policy/v1/PodDisruptionBudget': 'policy.PodDisruptionBudget',
   'autoscaling/v1/Scale': 'autoscaling.Scale',

@@ -6,6 +6,8 @@
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/index.js';
 import type { AdmissionPlugin } from './chain.js';
+import type { Authorizer } from '../auth.js';
+import { certificateApproval, certificateSigning, certificateSubjectRestriction } from './certificates.js';
 import { defaultTolerationSeconds } from './default-toleration-seconds.js';
 import { limitRanger } from './limit-ranger.js';
 import { namespaceLifecycle } from './namespace-lifecycle.js';
@@ -16,13 +18,15 @@ import { resourceQuota, type QuotaTracker } from './resource-quota.js';
 import { serviceAccount } from './service-account.js';
 import { taintNodesByCondition } from './taint-nodes-by-condition.js';
 
-export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'ResourceQuota'];
+export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'ResourceQuota'];
 
 export interface PluginDeps {
   registry: Registry;
   log: Logger;
   quota: QuotaTracker;
   podSecurity?: PodSecurityDefaults;
+  /** Certificate approval and signing check the signers verbs with it. */
+  authorizer: Authorizer;
 }
 
 export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
@@ -35,6 +39,9 @@ export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
     podSecurity(d.registry, d.log.child({ plugin: 'PodSecurity' }), d.podSecurity),
     priority(d.registry),
     defaultTolerationSeconds(),
+    certificateApproval(d.authorizer),
+    certificateSigning(d.authorizer),
+    certificateSubjectRestriction(),
     resourceQuota(d.registry, d.quota),
   ];
 }

@@ -186,6 +186,13 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       rule(['get', 'list', 'watch', 'proxy'], [legacy], ['nodes']),
       rule(['*'], [legacy], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats', 'nodes/configz', 'nodes/healthz', 'nodes/pods', 'nodes/checkpoint']),
     ]),
+    // Certificate requests, as upstream: what csrapproving checks before approving a kubelet's
+    // client certificate, and who may approve for each built-in signer (bind them to use them).
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])]),
+    ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) =>
+      clusterRole(`system:certificates.k8s.io:${signer}-approver`, [rule(['approve'], ['certificates.k8s.io'], ['signers'], [`kubernetes.io/${signer}`])]),
+    ),
   ];
 }
 

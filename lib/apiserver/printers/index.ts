@@ -5,6 +5,7 @@ export * from './batch.js';
 export * from './coordination.js';
 export * from './discovery.js';
 export * from './policy.js';
+export * from './certificates.js';
 export * from './events.js';
 export * from './networking.js';
 export * from './scheduling.js';

@@ -4,6 +4,7 @@ import { composeStrategies, statusStrategy, type Strategy } from '../strategy.js
 import { podStrategy } from './pod.js';
 import { namespaceStrategy } from './namespace.js';
 import { jobStrategy } from './job.js';
+import { certificateSigningRequestStrategy } from './certificatesigningrequest.js';
 import { crdCleanupFinalizer } from '../../api/index.js';
 
 /** A definition keeps a finalizer until the API server has deleted every object of it. */
@@ -48,6 +49,8 @@ export function strategyFor(rt: AnyResourceType, deps: StrategyDeps): Strategy {
       return createOnUpdate;
     case 'apiextensions.k8s.io/customresourcedefinitions':
       return composeStrategies(statusStrategy(rt), crdStrategy);
+    case 'certificates.k8s.io/certificatesigningrequests':
+      return certificateSigningRequestStrategy;
     case 'batch/jobs':
       return composeStrategies(statusStrategy(rt), jobStrategy);
     default:
