@@ -14,6 +14,7 @@ import {
   type EndpointSlice,
   type Endpoints,
   type Event,
+  type HorizontalPodAutoscaler,
   type Job,
   type KubeObject,
   type Lease,
@@ -101,6 +102,8 @@ export const Resources = Object.freeze({
   endpointSlices: builtin<EndpointSlice>('discovery.k8s.io', 'endpointslices'),
   podDisruptionBudgets: builtin<PodDisruptionBudget>('policy', 'poddisruptionbudgets'),
   certificateSigningRequests: builtin<CertificateSigningRequest>('certificates.k8s.io', 'certificatesigningrequests'),
+  /** autoscaling/v2, the preferred version (lib/api lists it before v1). */
+  horizontalPodAutoscalers: builtin<HorizontalPodAutoscaler>('autoscaling', 'horizontalpodautoscalers'),
 });
 
 /**

@@ -28,7 +28,19 @@ export async function startSecuredKubeletNode(o: { nodeName: string; link: HostL
   const admin = new RESTClient({ config: { server: api.url, source: 'test', namespace: 'default' }, qps: 0 });
   // The relay in the node's namespace carries TLS through to the secure port.
   const node = new TestKubeletNode(api.secureURL, o.nodeName, o.link);
-  await node.setUp();
+  try {
+    await node.setUp();
+    await startAndRegister(api, admin, node, o);
+  } catch (err) {
+    // The caller never gets these to clean up: leave no namespace, engine or server behind.
+    await node.cleanup().catch(() => {});
+    await api.stop().catch(() => {});
+    throw err;
+  }
+  return { api, admin, node };
+}
+
+async function startAndRegister(api: SecureTestServer, admin: RESTClient, node: TestKubeletNode, o: { nodeName: string; podCIDR: string; namespace: string }): Promise<void> {
   const pki = (f: string) => path.join(api.pkiDir, f);
   fs.writeFileSync(
     node.kubeconfig,
@@ -61,5 +73,4 @@ export async function startSecuredKubeletNode(o: { nodeName: string; link: HostL
   await waitFor('the node to be Ready', async () => (await nodes.get(o.nodeName)).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True', 60_000, 200);
   await admin.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } });
   await admin.resource(Resources.serviceAccounts, o.namespace).create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
-  return { api, admin, node };
 }

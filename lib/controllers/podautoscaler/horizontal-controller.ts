@@ -24,7 +24,6 @@ import { realClock, rfc3339, silentLogger, type Clock, type Runnable } from '../
 import {
   Resources,
   deepCopy,
-  defineResourceDescriptor,
   deletedObject,
   splitMetaNamespaceKey,
   type EventRecorder,
@@ -57,7 +56,7 @@ const kind = 'HorizontalPodAutoscaler';
 const apiVersion = 'autoscaling/v2';
 
 /** autoscaling/v2 HorizontalPodAutoscalers, the version the controller reads and writes. */
-export const horizontalPodAutoscalers = defineResourceDescriptor<HPA>({ group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', kind, namespaced: true });
+export const horizontalPodAutoscalers = Resources.horizontalPodAutoscalers;
 
 /** Upstream's flag defaults. */
 export const hpaDefaults = Object.freeze({

@@ -232,6 +232,11 @@ function replicasChangePerPeriod(periodSeconds: number, events: TimestampedScale
   return n;
 }
 
+/** The replica count at the start of a policy's period: the current one, less what was added and plus what was removed since. */
+function replicasAtPeriodStart(currentReplicas: number, periodSeconds: number, scaleUpEvents: TimestampedScaleEvent[], scaleDownEvents: TimestampedScaleEvent[], now: number): number {
+  return currentReplicas - replicasChangePerPeriod(periodSeconds, scaleUpEvents, now) + replicasChangePerPeriod(periodSeconds, scaleDownEvents, now);
+}
+
 function longestPolicyPeriod(policies: ScalingRules['policies']): number {
   let longest = 0;
   for (const p of policies ?? []) if (p.periodSeconds > longest) longest = p.periodSeconds;
@@ -245,9 +250,7 @@ export function calculateScaleUpLimitWithScalingRules(currentReplicas: number, s
   const pick = rules.selectPolicy === 'Min' ? Math.min : Math.max;
   let result = rules.selectPolicy === 'Min' ? int32Max : int32Min;
   for (const policy of rules.policies) {
-    const added = replicasChangePerPeriod(policy.periodSeconds, scaleUpEvents, now);
-    const removed = replicasChangePerPeriod(policy.periodSeconds, scaleDownEvents, now);
-    const periodStartReplicas = currentReplicas - added + removed;
+    const periodStartReplicas = replicasAtPeriodStart(currentReplicas, policy.periodSeconds, scaleUpEvents, scaleDownEvents, now);
     let proposed = periodStartReplicas;
     if (policy.type === 'Pods') proposed = periodStartReplicas + policy.value;
     // Rounded up, or a small count could never grow.
@@ -264,9 +267,7 @@ export function calculateScaleDownLimitWithBehaviors(currentReplicas: number, sc
   const pick = rules.selectPolicy === 'Min' ? Math.max : Math.min;
   let result = rules.selectPolicy === 'Min' ? int32Min : int32Max;
   for (const policy of rules.policies) {
-    const added = replicasChangePerPeriod(policy.periodSeconds, scaleUpEvents, now);
-    const removed = replicasChangePerPeriod(policy.periodSeconds, scaleDownEvents, now);
-    const periodStartReplicas = currentReplicas - added + removed;
+    const periodStartReplicas = replicasAtPeriodStart(currentReplicas, policy.periodSeconds, scaleUpEvents, scaleDownEvents, now);
     let proposed = periodStartReplicas;
     if (policy.type === 'Pods') proposed = periodStartReplicas - policy.value;
     else if (policy.type === 'Percent') proposed = Math.trunc(periodStartReplicas * (1 - policy.value / 100));
