@@ -14,6 +14,9 @@ import {
   Kubelet,
   kubeletAlwaysAllow,
   kubeletVersion,
+  oomScoreAdjMin,
+  applyOwnOOMScoreAdj,
+  probeOOMScoreAdjFloor,
   parseTaint,
   SubjectAccessReviewAuthorizer,
   TokenReviewAuthenticator,
@@ -73,6 +76,7 @@ const specs = {
   'kube-api-burst': flag('int', 100, 'Burst of requests to the API server.'),
   'event-qps': flag('int', 50, 'Events written per second at most (a rate limit of their own).'),
   'event-burst': flag('int', 100, 'Burst of event writes.'),
+  'oom-score-adj': flag('int', -999, "The kubelet's own OOM score adjustment, in [-1000, 1000].", (v) => (v < -1000 || v > 1000 ? 'must be within [-1000, 1000]' : undefined)),
   v: flag('int', 0, 'Log verbosity: 4 logs debug, 6 trace.'),
 };
 
@@ -112,6 +116,14 @@ const authorizer =
     ? new SubjectAccessReviewAuthorizer({ client, allowedTTLMs: flags['authorization-webhook-cache-authorized-ttl'], deniedTTLMs: flags['authorization-webhook-cache-unauthorized-ttl'] })
     : kubeletAlwaysAllow;
 
+// As upstream, the kubelet lowers its own OOM score, and lives on (with a warning) where the
+// kernel refuses. Containers never ask for less than the kernel takes: a kernel that refuses
+// negative scores would fail every Guaranteed container (-997) at start.
+const ownOOMError = applyOwnOOMScoreAdj(flags['oom-score-adj']);
+if (ownOOMError) log.warn({ oomScoreAdj: flags['oom-score-adj'], err: ownOOMError }, 'could not set the OOM score adjustment of the kubelet');
+const oomScoreAdjFloor = await probeOOMScoreAdjFloor();
+if (oomScoreAdjFloor > oomScoreAdjMin) log.warn({ floor: oomScoreAdjFloor }, "this kernel refuses negative OOM score adjustments: Guaranteed pods' containers get 0 instead of -997");
+
 const kubelet = new Kubelet({
   client,
   eventClient,
@@ -124,6 +136,7 @@ const kubelet = new Kubelet({
   podManifestPath: flags['pod-manifest-path'] || undefined,
   podInfraContainerImage: flags['pod-infra-container-image'],
   seccompDefault: flags['seccomp-default'],
+  oomScoreAdjFloor,
   clusterDNS: flags['cluster-dns'],
   clusterDomain: flags['cluster-domain'],
   clusterCIDR: flags['cluster-cidr'] || undefined,

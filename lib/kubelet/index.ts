@@ -3,7 +3,7 @@
  *
  *   runtime/              the ContainerRuntime interface, DockerRuntime, FakeRuntime
  *   network/              the node's pod network: bridge, veth pairs, host-local IPAM, routes, iptables
- *   runtime-config.ts     pod spec → runtime settings
+ *   runtime-config.ts     pod spec → runtime settings; oom.ts what OOM scores the kernel takes
  *   pod/                  pod workers, the pod sync (named steps), status computation, the pod manager
  *   volumes/              pod volumes, the atomic writer, safe subPath, tmpfs mounts, tokens
  *   images/               pull policy, pull backoff, registry credentials
@@ -16,6 +16,7 @@
 export * from './runtime/index.js';
 export * from './network/index.js';
 export * from './runtime-config.js';
+export * from './oom.js';
 export * from './api-types.js';
 export * from './backoff.js';
 export * from './dns.js';

@@ -94,6 +94,11 @@ export interface KubeletOptions {
    * from <root-dir>/seccomp.
    */
   seccompDefault?: boolean;
+  /**
+   * The lowest OOM score adjustment this node's kernel takes (probeOOMScoreAdjFloor): container
+   * adjustments below it are raised to it. Default: no limit.
+   */
+  oomScoreAdjFloor?: number;
   clusterDNS: string[];
   clusterDomain: string;
   /** --cluster-cidr: pod traffic leaving it is masqueraded. */
@@ -286,6 +291,7 @@ export class Kubelet {
       runtimeLabels: this.runtimeLabels,
       nodeAllocatable: () => allocatable,
       nodeMemoryBytes: machine.memoryBytes,
+      oomScoreAdjFloor: o.oomScoreAdjFloor,
       crashBackoff: new KeyedBackoff({ initialMs: o.crashBackoffInitialMs ?? defaultBackoffInitialMs, maxMs: o.crashBackoffMaxMs ?? defaultBackoffMaxMs, clock }),
       clock,
       log: log.child({ part: 'sync' }),

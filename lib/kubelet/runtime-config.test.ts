@@ -38,6 +38,14 @@ describe('oomScoreAdjFor', () => {
     expect(oomScoreAdjFor('Burstable', node, node)).toBe(2);
     expect(oomScoreAdjFor('Burstable', 0, node)).toBe(999);
   });
+
+  it('never goes below the floor the kernel sets', () => {
+    const node = 8 * 1024 ** 3;
+    expect(oomScoreAdjFor('Guaranteed', undefined, node, 0)).toBe(0);
+    expect(oomScoreAdjFor('Burstable', node, node, 0)).toBe(2);
+    expect(oomScoreAdjFor('Burstable', node, node, 10)).toBe(10);
+    expect(oomScoreAdjFor('BestEffort', undefined, node, 0)).toBe(1000);
+  });
 });
 
 describe('containerSecurityFor', () => {

@@ -7,6 +7,7 @@
 import { quantityToNumber, type Container, type Pod, type PodSpec } from '../api/index.js';
 import path from 'node:path';
 import type { ContainerSecurity, LinuxResources, SandboxConfig, SeccompProfile } from './runtime/index.js';
+import { oomScoreAdjMin } from './oom.js';
 
 /** How the kubelet picks seccomp profiles (upstream's --seccomp-default and <root-dir>/seccomp). */
 export interface SeccompSettings {
@@ -43,13 +44,16 @@ export function bytesOf(q: string | number | undefined): number | undefined {
   return Number.isFinite(n) ? Math.ceil(n) : undefined;
 }
 
-/** The kernel's OOM score adjustment for a container, from the pod's QoS class (upstream's policy). */
-export function oomScoreAdjFor(qosClass: 'Guaranteed' | 'Burstable' | 'BestEffort', memoryRequestBytes: number | undefined, nodeMemoryBytes: number): number {
-  if (qosClass === 'Guaranteed') return -997;
+/**
+ * The kernel's OOM score adjustment for a container, from the pod's QoS class (upstream's
+ * policy), never below `floor`: the lowest value this node's kernel takes (see ./oom.ts).
+ */
+export function oomScoreAdjFor(qosClass: 'Guaranteed' | 'Burstable' | 'BestEffort', memoryRequestBytes: number | undefined, nodeMemoryBytes: number, floor = oomScoreAdjMin): number {
+  if (qosClass === 'Guaranteed') return Math.max(floor, -997);
   if (qosClass === 'BestEffort') return 1000;
   // Burstable: the more memory a container asked for, the less likely it is killed first.
   const adj = 1000 - Math.floor((1000 * (memoryRequestBytes ?? 0)) / nodeMemoryBytes);
-  return Math.min(999, Math.max(2, adj));
+  return Math.max(floor, Math.min(999, Math.max(2, adj)));
 }
 
 /** CPU and memory settings of a container (requests default to limits, as API defaulting does). */

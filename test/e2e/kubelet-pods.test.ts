@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../lib/api/index.js';
 import { silentLogger } from '../../lib/base/index.js';
 import { Resources } from '../../lib/client/index.js';
-import { DockerRuntime } from '../../lib/kubelet/index.js';
+import { DockerRuntime, probeOOMScoreAdjFloor } from '../../lib/kubelet/index.js';
 import { busyboxImage, KubeletTestCluster } from '../support/kubelet-cluster.js';
 import { readAll, waitFor } from '../support/node-host.js';
 
@@ -240,6 +240,24 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
     await c.waitForEvent('badimage', 'Failed', /^Failed to pull image "registry.invalid\/tkube\/nothing:1.0": /);
     await c.waitForEvent('badimage', 'BackOff', /^Back-off pulling image/);
     await c.waitRunning('goodneighbour');
+  });
+
+  it('runs a Guaranteed pod (requests = limits), its container at -997 or the lowest OOM score adjustment the kernel takes', async () => {
+    // Some kernels refuse negative scores even to root; a container created with -997 never
+    // started there (runc: "can't get final child's PID from pipe").
+    await c.createPod('guaranteed', {
+      containers: [{ name: 'app', image: busyboxImage, command: ['sleep', '3600'], resources: { limits: { cpu: '100m', memory: '64Mi' } } }],
+    });
+    const p = await c.waitRunning('guaranteed');
+    expect(p.status?.qosClass).toBe('Guaranteed');
+    expect(status(p, 'app')).toMatchObject({ ready: true, restartCount: 0 });
+    const floor = await probeOOMScoreAdjFloor();
+    const want = Math.max(floor, -997);
+    const id = c.containerID(p, 'app');
+    const info = await docker.getContainer(id).inspect();
+    expect(info.HostConfig.OomScoreAdj).toBe(want);
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect((await exec(id, ['cat', '/proc/1/oom_score_adj'])).trim()).toBe(String(want));
   });
 
   it('readiness flips the Ready condition', async () => {

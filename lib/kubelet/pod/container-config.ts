@@ -52,6 +52,8 @@ export interface ContainerConfigInputs {
   resolvConfPath?: string;
   hostnamePath?: string;
   nodeMemoryBytes: number;
+  /** The lowest OOM score adjustment the kernel takes (default: no limit). */
+  oomScoreAdjFloor?: number;
   /** Labels every runtime object of this node carries. */
   labels: Record<string, string>;
   /** How seccomp profiles are chosen; unset: the runtime's default for every container. */
@@ -105,7 +107,7 @@ export async function generateContainerConfig(i: ContainerConfigInputs): Promise
 
   const resources = linuxResourcesFor(c);
   const qos = pod.status?.qosClass ?? podQOSClass(pod.spec);
-  resources.oomScoreAdj = oomScoreAdjFor(qos, bytesOf(c.resources?.requests?.memory), i.nodeMemoryBytes);
+  resources.oomScoreAdj = oomScoreAdjFor(qos, bytesOf(c.resources?.requests?.memory), i.nodeMemoryBytes, i.oomScoreAdjFloor);
   const cmd = commandFor(c, envMap);
   const config: ContainerConfig = {
     metadata: { name: c.name, attempt: i.attempt },

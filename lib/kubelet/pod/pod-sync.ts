@@ -71,6 +71,8 @@ export interface PodSyncerDeps {
   runtimeLabels: Record<string, string>;
   nodeAllocatable(): Record<string, string>;
   nodeMemoryBytes: number;
+  /** The lowest OOM score adjustment this node's kernel takes (default: no limit). */
+  oomScoreAdjFloor?: number;
   crashBackoff: KeyedBackoff;
   clock: Clock;
   log: Logger;
@@ -586,6 +588,7 @@ export class PodSyncer {
         resolvConfPath: rec.resolvConfPath,
         hostnamePath: rec.hostnamePath,
         nodeMemoryBytes: this.d.nodeMemoryBytes,
+        oomScoreAdjFloor: this.d.oomScoreAdjFloor,
         labels: this.d.runtimeLabels,
         seccomp: this.d.seccomp,
       });
