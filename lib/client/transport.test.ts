@@ -1,6 +1,9 @@
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
+import { generateKey, selfSignedCA, signedCertificate } from '../pki/openssl.js';
 import { isNotFound, isTooManyRequests, StatusError } from '../machinery/index.js';
 import type { WatchEvent } from './interface.js';
 import { RESTClient, type RESTClientOptions } from './rest-client.js';
@@ -289,5 +292,50 @@ describe('watch', () => {
     expect(ls.push(buf.subarray(0, 7))).toEqual([]);
     expect(ls.push(buf.subarray(7))).toEqual(['{"a":"é"}']);
     expect(ls.end()).toBe('{"b":1}');
+  });
+});
+
+describe('TLS', () => {
+  // A CA, a serving certificate for 127.0.0.1 and a client certificate, as a kubeconfig names them.
+  const caKey = generateKey('ecdsa');
+  const ca = selfSignedCA(caKey, { commonName: 'test-ca' }, 1);
+  const serverKey = generateKey('ecdsa');
+  const serverCert = signedCertificate(serverKey, { subject: { commonName: 'apiserver' }, ipAddresses: ['127.0.0.1'], usages: ['server'], days: 1 }, ca, caKey);
+  const clientKey = generateKey('ecdsa');
+  const clientCert = signedCertificate(clientKey, { subject: { commonName: 'alice', organizations: ['devs'] }, usages: ['client'], days: 1 }, ca, caKey);
+
+  async function tlsServer(): Promise<{ url: string; peers: string[] }> {
+    const peers: string[] = [];
+    const srv = https.createServer({ cert: serverCert, key: serverKey, ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const s = req.socket as TLSSocket;
+      peers.push(s.authorized ? String(s.getPeerCertificate().subject.CN) : 'anonymous');
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'default' } }));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => (srv.closeAllConnections(), srv.close(() => r()))));
+    return { url: `https://127.0.0.1:${(srv.address() as AddressInfo).port}`, peers };
+  }
+
+  test('the kubeconfig CA verifies the server on every connection, and each connection presents the client certificate', async () => {
+    const s = await tlsServer();
+    const c = client(s.url, { config: { server: s.url, source: 'test', namespace: 'default', caData: Buffer.from(ca), certData: Buffer.from(clientCert), keyData: Buffer.from(clientKey) } });
+    // Concurrent requests open several connections of the pool.
+    const got = await Promise.all(Array.from({ length: 6 }, () => c.resource(Resources.namespaces).get('default')));
+    expect(got.map((n) => n.metadata.name)).toEqual(Array(6).fill('default'));
+    expect(s.peers).toEqual(Array(6).fill('alice'));
+  });
+
+  test('a server whose certificate the kubeconfig CA did not sign is refused; insecure-skip-tls-verify lets it in', async () => {
+    const s = await tlsServer();
+    const otherKey = generateKey('ecdsa');
+    const otherCA = selfSignedCA(otherKey, { commonName: 'other-ca' }, 1);
+    const refused = client(s.url, { config: { server: s.url, source: 'test', namespace: 'default', caData: Buffer.from(otherCA) }, maxRetries: 0 });
+    const err = await refused.resource(Resources.namespaces).get('default').catch((e: unknown) => e);
+    expect(isTransportError(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/certificate/i);
+    const insecure = client(s.url, { config: { server: s.url, source: 'test', namespace: 'default', insecureSkipTLSVerify: true } });
+    expect((await insecure.resource(Resources.namespaces).get('default')).metadata.name).toBe('default');
+    expect(s.peers).toEqual(['anonymous']);
   });
 });

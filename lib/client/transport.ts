@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { Backoff, realClock, silentLogger, type Clock } from '../base/index.js';
@@ -127,9 +128,10 @@ function newAgent(base: URL, config: ClientConfig): http.Agent {
   return base.protocol === 'https:'
     ? new https.Agent({
         ...agentOpts,
-        ca: config.caData,
-        cert: config.certData,
-        key: config.keyData,
+        // One TLS context for every connection of the pool: given ca/cert/key instead, Node
+        // parses them again for each new connection (about 1.3 ms of CPU each, and a burst of
+        // concurrent requests opens dozens).
+        secureContext: tls.createSecureContext({ ca: config.caData, cert: config.certData, key: config.keyData }),
         rejectUnauthorized: !config.insecureSkipTLSVerify,
         servername: config.tlsServerName,
       })
