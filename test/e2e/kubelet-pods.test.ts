@@ -260,6 +260,32 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
     expect((await exec(id, ['cat', '/proc/1/oom_score_adj'])).trim()).toBe(String(want));
   });
 
+  it('forwards a hostPort from the node address to the pod: from the node, from another pod, from the pod itself; gone with the pod', async () => {
+    const get = "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ";
+    await c.createPod('hostport', {
+      containers: [{ name: 'web', image: busyboxImage, command: sh('mkdir -p /www && echo hello-from-hostport > /www/index.html && exec httpd -f -p 8080 -h /www'), ports: [{ containerPort: 8080, hostPort: 18080 }] }],
+    });
+    await c.createPod('hostport-client', { containers: [{ name: 'c', image: busyboxImage, command: ['sleep', '3600'] }] });
+    const server = await c.waitRunning('hostport');
+    const client = await c.waitRunning('hostport-client');
+    const node = c.node.nodeIP;
+    const fromNode = async () => (await c.node.netns.runner.run(['sh', '-c', `${get.replace('| nc', '| busybox nc')}${node} 18080`], { okExitCodes: [1] })).stdout;
+    await waitFor('the host port to answer from the node', async () => (await fromNode()).includes('hello-from-hostport'), 15_000, 300);
+    // Another pod reaches the node address (PREROUTING); the pod reaches itself (hairpin, masqueraded).
+    expect(await exec(c.containerID(client, 'c'), sh(`${get}${node} 18080`))).toContain('hello-from-hostport');
+    expect(await exec(c.containerID(server, 'web'), sh(`${get}${node} 18080`))).toContain('hello-from-hostport');
+    const rules = (await c.node.netns.runner.run(['iptables-save', '-t', 'nat'])).stdout;
+    expect(rules).toMatch(new RegExp(`-A TKUBE-HOSTPORTS -p tcp -m tcp --dport 18080 -m comment --comment "${c.namespace}/hostport: hostPort 18080/tcp" -j TKUBE-HP-[0-9A-F]{16}`));
+    expect(rules).toContain(`-j DNAT --to-destination ${server.status!.podIP}:8080`);
+
+    await c.pods.delete('hostport');
+    await waitFor('the pod to be gone', async () => !(await c.pods.get('hostport').catch(() => undefined)), 30_000, 300);
+    const after = (await c.node.netns.runner.run(['iptables-save', '-t', 'nat'])).stdout;
+    expect(after).not.toContain('TKUBE-HP-');
+    expect(after).not.toContain('hostPort 18080');
+    expect(await fromNode()).not.toContain('hello-from-hostport');
+  });
+
   it('readiness flips the Ready condition', async () => {
     await c.createPod('ready', {
       containers: [{ name: 'app', image: busyboxImage, command: ['sleep', '3600'], readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 } }],

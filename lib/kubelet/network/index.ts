@@ -6,4 +6,5 @@ export * from './bridge.js';
 export * from './veth.js';
 export * from './routes.js';
 export * from './iptables.js';
+export * from './hostports.js';
 export * from './pod-network.js';

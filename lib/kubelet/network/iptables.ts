@@ -4,7 +4,8 @@
  *   filter FORWARD ──► TKUBE-FORWARD   ACCEPT from and to the cluster CIDR
  *                                      (Docker sets FORWARD's policy to DROP)
  *   nat POSTROUTING ─► TKUBE-POSTROUTING  MASQUERADE pod traffic leaving the cluster CIDR,
- *                                         so that replies to the outside find their way back
+ *                                         so that replies to the outside find their way back,
+ *                                         and packets marked by the host port rules (./hostports.ts)
  *
  * Our chains are rewritten whole with one `iptables-restore --noflush` (declaring a chain in
  * the input flushes it, other chains are left alone), which makes installing them idempotent
@@ -12,6 +13,7 @@
  */
 import type { Logger } from '../../base/index.js';
 import { isMissingError, type CommandRunner } from './command-runner.js';
+import { masqueradeMark } from './hostports.js';
 import { parseCIDR } from './ipv4.js';
 
 export const forwardChain = 'TKUBE-FORWARD';
@@ -40,6 +42,7 @@ export function renderPodNetworkRules(clusterCIDR: string): string {
     '*nat',
     `:${postroutingChain} - [0:0]`,
     `-A ${postroutingChain} -s ${c} ! -d ${c} -m comment --comment "tkube: masquerade pod traffic leaving the cluster" -j MASQUERADE`,
+    `-A ${postroutingChain} -m mark --mark ${masqueradeMark} -m comment --comment "tkube: masquerade a pod reaching itself through its host port" -j MASQUERADE`,
     'COMMIT',
     '',
   ].join('\n');

@@ -203,6 +203,7 @@ describe('iptables rules', () => {
         '*nat',
         ':TKUBE-POSTROUTING - [0:0]',
         '-A TKUBE-POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment "tkube: masquerade pod traffic leaving the cluster" -j MASQUERADE',
+        '-A TKUBE-POSTROUTING -m mark --mark 0x4000/0x4000 -m comment --comment "tkube: masquerade a pod reaching itself through its host port" -j MASQUERADE',
         'COMMIT',
         '',
       ].join('\n'),

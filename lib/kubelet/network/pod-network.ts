@@ -2,8 +2,8 @@
  * PodNetwork: the node's pod network as the kubelet uses it. One instance per node.
  *
  *   ensureNode()        once at start and then now and then: bridge, forwarding, iptables
- *   setUpPod()          after the sandbox (pause container) started: IP + veth + eth0
- *   tearDownPod()       before or after the sandbox is removed: veth gone, IP released
+ *   setUpPod()          after the sandbox (pause container) started: IP + veth + eth0 (+ host ports)
+ *   tearDownPod()       before or after the sandbox is removed: veth gone, host ports gone, IP released
  *   garbageCollect()    release IPs of pods that no longer exist (after a crash, say)
  *   syncRoutes()        when nodes come, go or change address: routes to their pod ranges
  *
@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Logger } from '../../base/index.js';
 import { deleteBridge, ensureBridge } from './bridge.js';
 import type { CommandRunner } from './command-runner.js';
+import { HostPortManager, type HostPortMapping } from './hostports.js';
 import { HostLocalIPAM, type Allocation } from './ipam.js';
 import { ensurePodNetworkRules, removePodNetworkRules } from './iptables.js';
 import { cidrContains, gatewayAddress, parseCIDR, type IPv4CIDR } from './ipv4.js';
@@ -69,6 +70,7 @@ export class PodNetwork {
   readonly podCIDR: IPv4CIDR;
   readonly clusterCIDR?: IPv4CIDR;
   readonly ipam: HostLocalIPAM;
+  readonly hostPorts: HostPortManager;
   private readonly runner: CommandRunner;
   private readonly log: Logger;
   private readonly opts: PodNetworkOptions;
@@ -86,6 +88,7 @@ export class PodNetwork {
         throw new Error(`podCIDR ${this.podCIDR.cidr} is outside the cluster CIDR ${this.clusterCIDR.cidr}; pod traffic would be masqueraded`);
       }
     }
+    this.hostPorts = new HostPortManager({ runner: this.runner, log: this.log });
     this.ipam = new HostLocalIPAM({
       dir: opts.ipamDir ?? path.join('/var/lib/tkube/kubelet/networks', this.bridgeName),
       podCIDR: opts.podCIDR,
@@ -114,9 +117,10 @@ export class PodNetwork {
   /**
    * Gives the pod its address and eth0 in the sandbox's namespace. Idempotent for one pod and
    * sandbox: a second call returns the same address. When wiring fails, the address is
-   * released again unless it was held before this call.
+   * released again unless it was held before this call. `hostPorts` are forwarded to the pod's
+   * address from the node's (./hostports.ts).
    */
-  async setUpPod(pod: PodRef, sandbox: SandboxRef): Promise<PodNetworkStatus> {
+  async setUpPod(pod: PodRef, sandbox: SandboxRef, hostPorts: readonly HostPortMapping[] = []): Promise<PodNetworkStatus> {
     const heldBefore = await this.ipam.get(pod.uid);
     const alloc = await this.ipam.allocate({ podUID: pod.uid, sandboxId: sandbox.id, namespace: pod.namespace, name: pod.name });
     try {
@@ -132,7 +136,8 @@ export class PodNetwork {
         fresh: sandbox.fresh,
         log: this.log,
       });
-      this.log.info({ pod: `${pod.namespace}/${pod.name}`, podUID: pod.uid, ip: alloc.ip, hostVeth: iface.hostVeth }, 'pod network set up');
+      await this.hostPorts.set(pod.uid, { namespace: pod.namespace, name: pod.name, ip: alloc.ip, mappings: [...hostPorts] });
+      this.log.info({ pod: `${pod.namespace}/${pod.name}`, podUID: pod.uid, ip: alloc.ip, hostVeth: iface.hostVeth, ...(hostPorts.length ? { hostPorts: hostPorts.map((m) => m.hostPort) } : {}) }, 'pod network set up');
       return { ...iface, podUID: pod.uid };
     } catch (err) {
       if (!heldBefore) await this.ipam.release(pod.uid).catch(() => undefined);
@@ -145,6 +150,7 @@ export class PodNetwork {
    * sandbox still runs (a dead sandbox took its end of the pair along already).
    */
   async tearDownPod(podUID: string, sandboxId: string): Promise<void> {
+    await this.hostPorts.remove(podUID);
     await detachPodInterface(this.runner, sandboxId);
     const ip = await this.ipam.release(podUID);
     this.log.info({ podUID, sandboxId: sandboxId.slice(0, 12), ip }, 'pod network torn down');
@@ -168,6 +174,7 @@ export class PodNetwork {
   /** Undoes ensureNode and the routes: for tests and for taking a node apart. */
   async removeNode(): Promise<void> {
     await syncPodRoutes(this.runner, [], this.podCIDR.cidr, this.log);
+    await this.hostPorts.removeAll();
     if (this.clusterCIDR) await removePodNetworkRules(this.runner);
     await deleteBridge(this.runner, this.bridgeName);
   }

@@ -34,7 +34,7 @@ import { formatResolvConf, hostsFileContent, podDNS, podKernelHostname, type DNS
 import { PodEvents, Reason } from '../events.js';
 import { ImagePullError, type ImageManager } from '../images/image-manager.js';
 import type { HookRunner } from '../lifecycle.js';
-import type { PodNetwork } from '../network/index.js';
+import { hostPortMappings, type PodNetwork } from '../network/index.js';
 import type { ProbeManager, RunningInstance } from '../probes/probe-manager.js';
 import { isRuntimeAlreadyExists, isRuntimeNotFound, type ContainerRuntime, type ContainerStatus } from '../runtime/index.js';
 import { sandboxConfigFor, type SeccompSettings } from '../runtime-config.js';
@@ -339,7 +339,7 @@ export class PodSyncer {
     try {
       const sb = await this.d.runtime.inspectSandbox(sandboxId);
       if (!sb.pid) throw new Error(`sandbox ${sandboxId.slice(0, 12)} is not running`);
-      const st = await net.setUpPod({ uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, { id: sandboxId, pid: sb.pid, fresh: ctx.newSandbox });
+      const st = await net.setUpPod({ uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, { id: sandboxId, pid: sb.pid, fresh: ctx.newSandbox }, hostPortMappings(pod.spec));
       rec.podIPs = [st.ip];
       rec.networkFor = sandboxId;
       return 'continue';
