@@ -286,6 +286,20 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
     expect(await fromNode()).not.toContain('hello-from-hostport');
   });
 
+  it('runs a privileged container: every capability the node can grant, no seccomp, the host devices', async () => {
+    // Docker's privileged mode asks for every capability the kernel knows; on a node whose
+    // bounding set lacks one, runc refused ("unable to apply caps") and the pod never ran.
+    await c.createPod('privileged', { containers: [{ name: 'app', image: busyboxImage, command: ['sleep', '3600'], securityContext: { privileged: true } }] });
+    const p = await c.waitRunning('privileged');
+    const id = c.containerID(p, 'app');
+    const st = await exec(id, ['cat', '/proc/self/status']);
+    const eff = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(st)![1]}`);
+    for (const bit of [12, 21, 16]) expect((eff >> BigInt(bit)) & 1n).toBe(1n); // NET_ADMIN, SYS_ADMIN, SYS_MODULE
+    expect(st).toMatch(/Seccomp:\s*0/);
+    expect(await exec(id, sh('ip link add tkp0 type veth peer name tkp1 && ip link del tkp0 && echo net-admin-ok'))).toContain('net-admin-ok');
+    expect(await exec(id, sh('test -c /dev/kmsg && echo host-devices'))).toContain('host-devices');
+  });
+
   it('readiness flips the Ready condition', async () => {
     await c.createPod('ready', {
       containers: [{ name: 'app', image: busyboxImage, command: ['sleep', '3600'], readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 } }],

@@ -145,6 +145,26 @@ describe('seccomp security options (as dockershim passed them)', () => {
   });
   it('leaves a privileged container to the engine (no seccomp option)', () => {
     expect(app({ privileged: true, seccomp: { type: 'Unconfined' } }).HostConfig?.SecurityOpt).toBeUndefined();
+    expect(app({ privileged: true }).HostConfig?.Privileged).toBe(true);
+  });
+  it("on a node that cannot grant every capability, asks for privileged's parts with the ones it can", () => {
+    const restricted = { capabilities: ['CAP_CHOWN', 'CAP_SYS_ADMIN'], devices: ['/dev/kmsg', '/dev/sda'] };
+    const o = containerCreateOptions(sandbox, { metadata: { name: 'a', attempt: 0 }, image: 'x', security: { privileged: true, capabilities: { drop: ['ALL'] }, noNewPrivileges: true } }, undefined, restricted);
+    expect(o.HostConfig?.Privileged).toBeUndefined();
+    expect(o.HostConfig).toMatchObject({
+      CapAdd: ['CAP_CHOWN', 'CAP_SYS_ADMIN'],
+      Devices: [
+        { PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' },
+        { PathOnHost: '/dev/sda', PathInContainer: '/dev/sda', CgroupPermissions: 'rwm' },
+      ],
+      DeviceCgroupRules: ['a *:* rwm'],
+      SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'label=disable'],
+      MaskedPaths: [],
+      ReadonlyPaths: [],
+    });
+    expect(o.HostConfig?.CapDrop).toBeUndefined();
+    // Containers that are not privileged are as before.
+    expect(containerCreateOptions(sandbox, { metadata: { name: 'a', attempt: 0 }, image: 'x', security: { capabilities: { add: ['NET_ADMIN'] } } }, undefined, restricted).HostConfig).toMatchObject({ CapAdd: ['CAP_NET_ADMIN'] });
   });
   it('gives the pause container the pod-level profile', () => {
     expect(sandboxCreateOptions({ metadata: pod, seccomp: { type: 'Unconfined' } }, 'p').HostConfig?.SecurityOpt).toEqual(['seccomp=unconfined']);

@@ -115,8 +115,17 @@ export interface SandboxFacts {
   shareProcessNamespace: boolean;
 }
 
+/**
+ * What this node can give a privileged container when Docker's own privileged mode cannot
+ * work on it (see ./capabilities.ts): the capabilities it can grant and the host's devices.
+ */
+export interface RestrictedPrivilege {
+  capabilities: string[];
+  devices: string[];
+}
+
 /** The body of POST /containers/create for an app container joining the sandbox. */
-export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerConfig, localhostJSON?: string): Docker.ContainerCreateOptions {
+export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerConfig, localhostJSON?: string, restricted?: RestrictedPrivilege): Docker.ContainerCreateOptions {
   const join = `container:${sandbox.id}`;
   const sec = config.security ?? {};
   const hc: Docker.HostConfig = {
@@ -133,14 +142,24 @@ export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerC
   if (config.resolvConfPath) binds.push(bind({ hostPath: config.resolvConfPath, containerPath: '/etc/resolv.conf' }));
   if (config.hostnamePath) binds.push(bind({ hostPath: config.hostnamePath, containerPath: '/etc/hostname' }));
   if (binds.length) hc.Binds = binds;
-  if (sec.privileged) hc.Privileged = true;
+  if (sec.privileged && !restricted) hc.Privileged = true;
   if (sec.readOnlyRootFilesystem) hc.ReadonlyRootfs = true;
-  if (sec.capabilities?.add?.length) hc.CapAdd = sec.capabilities.add.map(dockerCapability);
-  if (sec.capabilities?.drop?.length) hc.CapDrop = sec.capabilities.drop.map(dockerCapability);
+  if (sec.privileged && restricted) {
+    // Privileged's parts, asked for one by one: every capability the node can grant, every
+    // host device, no seccomp, AppArmor or SELinux confinement, no masked or read-only paths.
+    hc.CapAdd = restricted.capabilities;
+    hc.Devices = restricted.devices.map((d) => ({ PathOnHost: d, PathInContainer: d, CgroupPermissions: 'rwm' }));
+    hc.DeviceCgroupRules = ['a *:* rwm'];
+    hc.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined', 'label=disable'];
+    hc.MaskedPaths = [];
+    hc.ReadonlyPaths = [];
+  } else if (!sec.privileged) {
+    if (sec.capabilities?.add?.length) hc.CapAdd = sec.capabilities.add.map(dockerCapability);
+    if (sec.capabilities?.drop?.length) hc.CapDrop = sec.capabilities.drop.map(dockerCapability);
+    const secOpts = [...(sec.noNewPrivileges ? ['no-new-privileges'] : []), ...seccompSecurityOpt(sec.seccomp, localhostJSON)];
+    if (secOpts.length) hc.SecurityOpt = secOpts;
+  }
   if (sec.supplementalGroups?.length) hc.GroupAdd = sec.supplementalGroups.map(String);
-  // A privileged container gets neither (the engine ignores both for it).
-  const secOpts = sec.privileged ? [] : [...(sec.noNewPrivileges ? ['no-new-privileges'] : []), ...seccompSecurityOpt(sec.seccomp, localhostJSON)];
-  if (secOpts.length) hc.SecurityOpt = secOpts;
   if (config.cgroupParent) hc.CgroupParent = config.cgroupParent;
 
   const opts: Docker.ContainerCreateOptions = {

@@ -52,7 +52,8 @@ import type {
   TerminalSize,
 } from '../runtime.js';
 import { cgroupStats } from './cgroup-stats.js';
-import { checkMount, containerCreateOptions, containerStateOf, containerStatusFrom, sandboxCreateOptions, sandboxStatusFrom, shareProcessNamespaceLabel } from './docker-config.js';
+import { capabilityLimits, hostDevices } from './capabilities.js';
+import { checkMount, type RestrictedPrivilege, containerCreateOptions, containerStateOf, containerStatusFrom, sandboxCreateOptions, sandboxStatusFrom, shareProcessNamespaceLabel } from './docker-config.js';
 import { ByteLimit, DockerDemuxer, DockerMergedDemux } from './streams.js';
 
 export const defaultPodInfraContainerImage = 'tkube/pause:3.10';
@@ -67,6 +68,11 @@ export interface DockerRuntimeOptions {
   podInfraContainerImage?: string;
   /** Program used to enter a sandbox's network namespace for port forwarding; default nsenter. */
   nsenterPath?: string;
+  /**
+   * Privileged containers: null for Docker's own privileged mode; default: that mode where this
+   * node can grant every capability, else privileged's parts with what it can (./capabilities.ts).
+   */
+  restrictedPrivilege?: RestrictedPrivilege | null;
 }
 
 interface DockerError {
@@ -146,12 +152,21 @@ export class DockerRuntime implements ContainerRuntime {
   readonly podInfraContainerImage: string;
   private readonly log: Logger;
   private readonly nsenter: string;
+  private readonly restrictedPrivilege?: RestrictedPrivilege;
 
   constructor(opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? new Docker({ socketPath: opts.socketPath ?? '/var/run/docker.sock' });
     this.podInfraContainerImage = opts.podInfraContainerImage ?? defaultPodInfraContainerImage;
     this.log = opts.log;
     this.nsenter = opts.nsenterPath ?? 'nsenter';
+    if (opts.restrictedPrivilege !== undefined) this.restrictedPrivilege = opts.restrictedPrivilege ?? undefined;
+    else {
+      const limits = capabilityLimits();
+      if (limits) {
+        this.restrictedPrivilege = { capabilities: limits.grantable, devices: hostDevices() };
+        this.log.warn({ missing: limits.missing }, "this node cannot grant every capability: privileged containers get the ones it can, the host's devices and no confinement, instead of Docker's privileged mode");
+      }
+    }
   }
 
   async version(): Promise<RuntimeVersion> {
@@ -174,6 +189,27 @@ export class DockerRuntime implements ContainerRuntime {
   // ---- Sandboxes -------------------------------------------------------------------------------
 
   /** A Localhost seccomp profile's text (the engine takes the profile, not its path). */
+  /**
+   * Creates the container; a restricted privileged one whose engine does not know one of the
+   * capabilities it was given (Docker 20.10 knows none past CAP_AUDIT_READ, the kernel may)
+   * goes again without it, and later ones are created without it from the start.
+   */
+  private async createDroppingUnknownCapabilities(body: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    for (;;) {
+      try {
+        return await this.docker.createContainer(body);
+      } catch (err) {
+        const unknown = /unknown capability: "?(CAP_[A-Z_]+)/.exec(engineMessage(err))?.[1];
+        const r = this.restrictedPrivilege;
+        const caps = body.HostConfig?.CapAdd;
+        if (!unknown || !r || !caps?.includes(unknown)) throw err;
+        r.capabilities = r.capabilities.filter((c) => c !== unknown);
+        body.HostConfig!.CapAdd = caps.filter((c: string) => c !== unknown);
+        this.log.info({ capability: unknown }, 'the engine does not know this capability; privileged containers go without it');
+      }
+    }
+  }
+
   private async localhostProfile(profile: SeccompProfile | undefined, privileged = false): Promise<string | undefined> {
     if (profile?.type !== 'Localhost' || privileged) return undefined;
     try {
@@ -266,9 +302,10 @@ export class DockerRuntime implements ContainerRuntime {
       },
       config,
       await this.localhostProfile(config.security?.seccomp, config.security?.privileged),
+      this.restrictedPrivilege,
     );
     try {
-      const c = await this.docker.createContainer(body);
+      const c = await this.createDroppingUnknownCapabilities(body);
       this.log.debug({ containerId: short(c.id), container: config.metadata.name, sandboxId: short(sb.Id) }, 'container created');
       return c.id;
     } catch (err) {
