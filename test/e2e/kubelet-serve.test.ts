@@ -21,13 +21,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../../lib/api/index.js';
 import { Resources, type RESTClient } from '../../lib/client/index.js';
 import { busyboxImage } from '../../hack/images/images.js';
-import { kubectls, runKubectl } from '../support/kubectl.js';
+import { newestKubectl, runKubectl } from '../support/kubectl.js';
 import { randomHostLink, type TestKubeletNode } from '../support/kubelet-node.js';
 import { randomSuffix, waitFor } from '../support/node-host.js';
 import { eventually, type Credentials, type SecureTestServer } from '../support/secure.js';
 import { startSecuredKubeletNode } from '../support/secure-node.js';
 
-const k = kubectls().sort((a, b) => Number(b.version.split('.')[1]) - Number(a.version.split('.')[1]))[0]!;
+const k = newestKubectl()!;
 const nodeName = `node-${randomSuffix()}`;
 const link = randomHostLink();
 const ns = `serve-${randomSuffix()}`;

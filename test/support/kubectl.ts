@@ -42,6 +42,12 @@ export function kubectls(): Kubectl[] {
   return found;
 }
 
+/** The newest kubectl available (the list itself is left in its order). */
+export function newestKubectl(): Kubectl | undefined {
+  const minor = (k: Kubectl) => Number(k.version.split('.')[1]);
+  return kubectls().reduce<Kubectl | undefined>((best, k) => (!best || minor(k) > minor(best) ? k : best), undefined);
+}
+
 function kubectl131(): Kubectl | undefined {
   const dest = path.join(os.tmpdir(), 'tkube-kubectl-1.31', 'kubectl');
   if (!fs.existsSync(dest)) {

@@ -5,7 +5,8 @@
  *
  *   nat PREROUTING ─┐ (to a local address)
  *   nat OUTPUT ─────┴► TKUBE-HOSTPORTS   one rule per host port, by protocol and port
- *                         └► TKUBE-HP-<hash>   mark a pod reaching itself for masquerade,
+ *                         └► TKUBE-HP-<hash>   mark a pod reaching itself for masquerade
+ *                                              (TKUBE-POSTROUTING, ./iptables.ts),
  *                                              DNAT to <pod IP>:<container port>
  *
  * The chains are rewritten whole from what the manager holds (every pod of this node with a
@@ -16,11 +17,10 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../base/index.js';
 import type { CommandRunner } from './command-runner.js';
+import { ensureJumps, masqueradeMark, removeJumps, type Jump } from './iptables.js';
 
 export const hostPortsChain = 'TKUBE-HOSTPORTS';
 const perPortPrefix = 'TKUBE-HP-';
-/** The mark that TKUBE-POSTROUTING masquerades (the same bit kube-proxy uses for it). */
-export const masqueradeMark = '0x4000/0x4000';
 
 export interface HostPortMapping {
   hostPort: number;
@@ -77,9 +77,9 @@ export function renderHostPortRules(pods: ReadonlyMap<string, PodHostPorts>, exi
   return ['*nat', `:${hostPortsChain} - [0:0]`, ...[...chains, ...stale].map((c) => `:${c} - [0:0]`), ...rules, ...stale.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
 }
 
-const jumps = [
-  { from: 'PREROUTING', rule: ['-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'comment', '--comment', 'tkube pod host ports', '-j', hostPortsChain] },
-  { from: 'OUTPUT', rule: ['!', '-d', '127.0.0.0/8', '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'comment', '--comment', 'tkube pod host ports', '-j', hostPortsChain] },
+const jumps: Jump[] = [
+  { table: 'nat', from: 'PREROUTING', rule: ['-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'comment', '--comment', 'tkube pod host ports', '-j', hostPortsChain] },
+  { table: 'nat', from: 'OUTPUT', rule: ['!', '-d', '127.0.0.0/8', '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'comment', '--comment', 'tkube pod host ports', '-j', hostPortsChain] },
 ];
 
 /**
@@ -112,16 +112,9 @@ export class HostPortManager {
     const { runner } = this.o;
     this.pods.clear();
     await this.queue;
-    for (const j of jumps) {
-      for (let i = 0; i < 10; i++) {
-        const check = await runner.run(['iptables', '-w', '-t', 'nat', '-C', j.from, ...j.rule], { okExitCodes: [1, 2] });
-        if (check.exitCode !== 0) break;
-        await runner.run(['iptables', '-w', '-t', 'nat', '-D', j.from, ...j.rule]);
-      }
-    }
+    await removeJumps(runner, jumps);
     this.jumpsChecked = false;
-    const saved = await runner.run(['iptables-save', '-t', 'nat']);
-    const ours = [...saved.stdout.matchAll(/^:(\S+)/gm)].map((m) => m[1]!).filter((c) => c === hostPortsChain || c.startsWith(perPortPrefix));
+    const ours = (await this.natChains()).filter((c) => c === hostPortsChain || c.startsWith(perPortPrefix));
     if (ours.length) await runner.run(['iptables-restore', '-w', '--noflush'], { input: ['*nat', ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n') });
   }
 
@@ -138,18 +131,17 @@ export class HostPortManager {
 
   private async write(): Promise<void> {
     const { runner, log } = this.o;
-    const saved = await runner.run(['iptables-save', '-t', 'nat']);
-    const existing = [...saved.stdout.matchAll(/^:(\S+)/gm)].map((m) => m[1]!);
-    await runner.run(['iptables-restore', '-w', '--noflush'], { input: renderHostPortRules(this.pods, existing) });
+    await runner.run(['iptables-restore', '-w', '--noflush'], { input: renderHostPortRules(this.pods, await this.natChains()) });
     if (!this.jumpsChecked) {
-      for (const j of jumps) {
-        const check = await runner.run(['iptables', '-w', '-t', 'nat', '-C', j.from, ...j.rule], { okExitCodes: [1] });
-        if (check.exitCode === 0) continue;
-        await runner.run(['iptables', '-w', '-t', 'nat', '-I', j.from, '1', ...j.rule]);
-        log.info({ chain: j.from }, 'iptables jump to the host port rules installed');
-      }
+      await ensureJumps(runner, jumps, log);
       this.jumpsChecked = true;
     }
     log.debug({ pods: this.pods.size }, 'host port rules written');
+  }
+
+  /** The chains of the nat table now (stale per-port chains are found among them). */
+  private async natChains(): Promise<string[]> {
+    const saved = await this.o.runner.run(['iptables-save', '-t', 'nat']);
+    return [...saved.stdout.matchAll(/^:(\S+)/gm)].map((m) => m[1]!);
   }
 }

@@ -13,13 +13,16 @@
  */
 import type { Logger } from '../../base/index.js';
 import { isMissingError, type CommandRunner } from './command-runner.js';
-import { masqueradeMark } from './hostports.js';
 import { parseCIDR } from './ipv4.js';
 
 export const forwardChain = 'TKUBE-FORWARD';
 export const postroutingChain = 'TKUBE-POSTROUTING';
 
-interface Jump {
+/** The mark TKUBE-POSTROUTING masquerades (the same bit kube-proxy uses for it); the host port rules set it. */
+export const masqueradeMark = '0x4000/0x4000';
+
+/** A rule in a built-in chain that jumps to one of ours. */
+export interface Jump {
   table: 'filter' | 'nat';
   from: string;
   rule: string[];
@@ -55,7 +58,12 @@ export function renderPodNetworkRules(clusterCIDR: string): string {
  */
 export async function ensurePodNetworkRules(runner: CommandRunner, clusterCIDR: string, log?: Logger): Promise<void> {
   await runner.run(['iptables-restore', '-w', '--noflush'], { input: renderPodNetworkRules(clusterCIDR) });
-  for (const j of jumps) {
+  await ensureJumps(runner, jumps, log);
+}
+
+/** Inserts each jump first in its chain, unless it is there already (checked with -C). */
+export async function ensureJumps(runner: CommandRunner, list: readonly Jump[], log?: Logger): Promise<void> {
+  for (const j of list) {
     const check = await runner.run(['iptables', '-w', '-t', j.table, '-C', j.from, ...j.rule], { okExitCodes: [1] });
     if (check.exitCode === 0) continue;
     await runner.run(['iptables', '-w', '-t', j.table, '-I', j.from, '1', ...j.rule]);
@@ -63,16 +71,20 @@ export async function ensurePodNetworkRules(runner: CommandRunner, clusterCIDR: 
   }
 }
 
-/** Removes the jumps and tkube's chains. No error for what is already gone. */
-export async function removePodNetworkRules(runner: CommandRunner): Promise<void> {
-  for (const j of jumps) {
-    // A jump inserted twice (by hand or an old version) is removed as often as it is found.
+/** Removes each jump, as often as it is found (inserted twice by hand or an old version). No error when gone. */
+export async function removeJumps(runner: CommandRunner, list: readonly Jump[]): Promise<void> {
+  for (const j of list) {
     for (let i = 0; i < 10; i++) {
       const check = await runner.run(['iptables', '-w', '-t', j.table, '-C', j.from, ...j.rule], { okExitCodes: [1, 2] });
       if (check.exitCode !== 0) break;
       await runner.run(['iptables', '-w', '-t', j.table, '-D', j.from, ...j.rule]);
     }
   }
+}
+
+/** Removes the jumps and tkube's chains. No error for what is already gone. */
+export async function removePodNetworkRules(runner: CommandRunner): Promise<void> {
+  await removeJumps(runner, jumps);
   for (const [table, chain] of [['filter', forwardChain], ['nat', postroutingChain]] as const) {
     for (const op of ['-F', '-X']) {
       try {
