@@ -85,6 +85,8 @@ export interface PodSyncerDeps {
 export interface PodRecord {
   uid: string;
   firstSeenAt: number;
+  /** The startTime this process first reported: kept until the API's copy of the status has it. */
+  startTime?: string;
   /** Waiting reasons of containers, by name, from the last sync. */
   waiting: Map<string, WaitingReason>;
   /** The sandbox whose network this process has set up (or checked), and the pod's IPs. */
@@ -211,8 +213,10 @@ export class PodSyncer {
     const wasReady = apiStatus?.conditions?.some((c) => c.type === 'PodReadyToStartContainers' && c.status === 'True') ?? false;
     const networkOK = !!pod.spec?.hostNetwork || rec.networkFor === sandbox?.id || (rec.networkFor === undefined && wasReady);
     const sandboxReady = !!sandbox && sandbox.state === 'ready' && networkOK;
-    const current = { ...pod, status: apiStatus };
-    return generatePodStatus({
+    // startTime is set once: a status computed before the API's copy shows the first one (the
+    // early ContainerCreating status, then the sync right after it) keeps it too.
+    const current = { ...pod, status: { ...apiStatus, startTime: apiStatus?.startTime ?? rec.startTime } };
+    const status = generatePodStatus({
       pod: current,
       runtime: state,
       podIPs: pod.spec?.hostNetwork ? this.d.hostIPs() : rec.podIPs,
@@ -227,6 +231,8 @@ export class PodSyncer {
       terminationMessage: (id) => rec.messages.get(id),
       now: this.d.clock.now(),
     });
+    rec.startTime ??= status.startTime;
+    return status;
   }
 
   private async terminationMessage(c: ContainerStatus): Promise<string> {
