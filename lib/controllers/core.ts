@@ -6,6 +6,7 @@
 import { waitForAbort, type Runnable } from '../base/index.js';
 import { EndpointsController } from './endpoints/index.js';
 import { EndpointSliceController } from './endpointslice/index.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/index.js';
 import { GarbageCollector, builtinDiscovery } from './garbagecollector/index.js';
 import { NamespaceController } from './namespace/index.js';
 import { NodeIpamController } from './nodeipam/index.js';
@@ -40,6 +41,20 @@ export const coreControllers: ControllerDescriptor[] = [
         informers: ctx.informers,
         workers: concurrentSyncsFor(ctx.options, 'endpointslice', 5),
         maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice ?? 100,
+        log: ctx.log,
+        clock: ctx.clock,
+      }),
+  },
+  {
+    name: 'endpointslicemirroring',
+    enabledByDefault: true,
+    create: (ctx) =>
+      new EndpointSliceMirroringController({
+        client: ctx.client,
+        informers: ctx.informers,
+        recorder: ctx.recorder('endpoint-slice-mirroring-controller'),
+        workers: concurrentSyncsFor(ctx.options, 'endpointslicemirroring', 5),
+        maxEndpointsPerSubset: ctx.options.mirroringMaxEndpointsPerSubset ?? 1000,
         log: ctx.log,
         clock: ctx.clock,
       }),
@@ -167,6 +182,7 @@ export const coreControllers: ControllerDescriptor[] = [
 export const controllerAliases: Readonly<Record<string, string>> = Object.freeze({
   'endpoints-controller': 'endpoint',
   'endpointslice-controller': 'endpointslice',
+  'endpointslice-mirroring-controller': 'endpointslicemirroring',
   'garbage-collector-controller': 'garbagecollector',
   'namespace-controller': 'namespace',
   'node-ipam-controller': 'nodeipam',

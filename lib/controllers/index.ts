@@ -4,6 +4,7 @@ export * from './workloads.js';
 export * from './manager.js';
 export * from './endpoints/index.js';
 export * from './endpointslice/index.js';
+export * from './endpointslicemirroring/index.js';
 export * from './garbagecollector/index.js';
 export * from './namespace/index.js';
 export * from './nodeipam/index.js';

@@ -49,6 +49,8 @@ export interface ControllerManagerOptions {
   unhealthyZoneThreshold?: number;
   /** --max-endpoints-per-slice (default 100). */
   maxEndpointsPerSlice?: number;
+  /** --mirroring-max-endpoints-per-subset: addresses of one Endpoints subset mirrored into a slice at most (default 1000). */
+  mirroringMaxEndpointsPerSubset?: number;
   /** --enable-garbage-collector (default true). */
   enableGarbageCollector?: boolean;
   /** How often PodGC looks for garbage (upstream's fixed 20s; tests shorten it). */

@@ -326,6 +326,61 @@ describe.skipIf(!!unavailable)('the whole cluster (tkube-lab, real kubectl)', ()
     expect(sh(c.name, 'ping -c 1 -W 1 web 2>&1 | head -n 1; true')).toContain(`PING web (${clusterIP})`);
   });
 
+  test('a Service without a selector and Endpoints written by hand: mirrored into an EndpointSlice, reached by its ClusterIP and, headless, by DNS', async () => {
+    const [a, b] = web;
+    const manifest = `apiVersion: v1
+kind: Service
+metadata: {name: manual, namespace: ${ns}}
+spec:
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: manual, namespace: ${ns}, labels: {team: e2e}}
+subsets:
+- addresses: [{ip: "${a!.ip}"}]
+  ports: [{port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: manual-hl, namespace: ${ns}}
+spec:
+  clusterIP: None
+  ports: [{port: 8080}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: manual-hl, namespace: ${ns}}
+subsets:
+- addresses: [{ip: "${a!.ip}"}, {ip: "${b!.ip}"}]
+  ports: [{port: 8080}]
+`;
+    const applied = kubectl(['apply', '-f', '-'], manifest);
+    expect(applied.ok, applied.err).toBe(true);
+    const slice = await until('the mirrored EndpointSlice', () => {
+      const items = JSON.parse(k('-n', ns, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=manual', '-o', 'json')).items;
+      return items.length === 1 ? items[0] : undefined;
+    }, 30_000);
+    expect(slice.metadata.labels).toMatchObject({ team: 'e2e', 'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io' });
+    expect(slice.metadata.ownerReferences[0]).toMatchObject({ kind: 'Endpoints', name: 'manual' });
+    expect(slice.endpoints.map((e: { addresses: string[] }) => e.addresses[0])).toEqual([a!.ip]);
+
+    const manualIP = k('-n', ns, 'get', 'service', 'manual', '-o', 'jsonpath={.spec.clusterIP}').trim();
+    const c = pods('app=client')[0]!;
+    const line = await until(`${manualIP}:80 answering from ${c.name}`, () => sh(c.name, `${who(manualIP, 80)} || true`).trim() || undefined, 30_000);
+    expect(line.split(' ')[0]).toBe(a!.name);
+    const hl = await until('manual-hl resolving to both addresses', () => {
+      const out = sh(c.name, `nslookup manual-hl.${ns}.svc.cluster.local || true`);
+      return out.includes(`Address: ${a!.ip}`) && out.includes(`Address: ${b!.ip}`) ? out : undefined;
+    }, 30_000);
+    expect(hl).toMatch(/Server:\s+10\.96\.0\.10/);
+
+    // Without their Service, the Endpoints are not mirrored any more: the slices go.
+    k('-n', ns, 'delete', 'service', 'manual', 'manual-hl');
+    await until('mirrored slices removed', () => (k('-n', ns, 'get', 'endpointslices', '-l', 'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io', '-o', 'name').trim() === '' ? true : undefined), 30_000);
+    k('-n', ns, 'delete', 'endpoints', 'manual', 'manual-hl', '--ignore-not-found');
+  }, 120_000);
+
   test('the NodePort answers on both node addresses from this machine', async () => {
     for (const i of [0, 1]) {
       const seen = new Set<string>();

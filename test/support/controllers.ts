@@ -2,7 +2,7 @@
  * Helpers for controller tests: a FakeClient with a running informer factory, polling until a
  * condition holds, and builders for the objects controllers read.
  */
-import type { Namespace, Node, Pod, Service } from '../../lib/api/index.js';
+import type { EndpointSlice, Endpoints, Namespace, Node, Pod, Service } from '../../lib/api/index.js';
 import { silentLogger, createLogger, type Clock } from '../../lib/base/index.js';
 import { FakeClient, SharedInformerFactory, type KubeClient } from '../../lib/client/index.js';
 import type { Logger } from 'pino';
@@ -118,10 +118,20 @@ export function makeNamespace(name: string): Namespace {
 }
 
 /** Creates objects through a client, in order. */
-export async function createAll(client: KubeClient, objs: (Pod | Service | Node | Namespace)[]): Promise<void> {
+export async function createAll(client: KubeClient, objs: (Pod | Service | Node | Namespace | Endpoints)[]): Promise<void> {
   const { Resources } = await import('../../lib/client/index.js');
+  const byKind = { Pod: Resources.pods, Service: Resources.services, Node: Resources.nodes, Namespace: Resources.namespaces, Endpoints: Resources.endpoints };
   for (const o of objs) {
-    const d = o.kind === 'Pod' ? Resources.pods : o.kind === 'Service' ? Resources.services : o.kind === 'Node' ? Resources.nodes : Resources.namespaces;
+    const d = byKind[o.kind as keyof typeof byKind];
+    if (!d) throw new Error(`createAll: no resource for kind ${o.kind}`);
     await client.resource(d as never, o.metadata.namespace).create(o as never);
   }
+}
+
+/** Applies an EndpointSlice plan as the API server would, naming created slices `<prefix>-<n>`. */
+export function applySlicePlan(existing: EndpointSlice[], plan: { create: EndpointSlice[]; update: EndpointSlice[]; delete: EndpointSlice[] }, prefix: string): EndpointSlice[] {
+  let n = existing.length;
+  const del = new Set(plan.delete.map((s) => s.metadata.name));
+  const upd = new Map(plan.update.map((s) => [s.metadata.name, s]));
+  return [...existing.filter((s) => !del.has(s.metadata.name)).map((s) => upd.get(s.metadata.name) ?? s), ...plan.create.map((s) => ({ ...s, metadata: { ...s.metadata, name: `${prefix}-${n++}` } }))];
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { EndpointSlice, Pod } from '../../api/index.js';
 import { Resources } from '../../client/index.js';
-import { createAll, eventually, fakeEnv, makeNode, makePod, makeService, type FakeEnv } from '../../../test/support/controllers.js';
+import { applySlicePlan, createAll, eventually, fakeEnv, makeNode, makePod, makeService, type FakeEnv } from '../../../test/support/controllers.js';
 import { EndpointSliceController } from './endpointslice-controller.js';
 import { desiredEndpointFor, planSlices, type DesiredEndpoint } from './reconcile.js';
 
@@ -27,13 +27,7 @@ function desired(ps: Pod[]): DesiredEndpoint[] {
   return ps.map((p) => desiredEndpointFor(svc, p, () => undefined)!).filter(Boolean);
 }
 
-/** Applies a plan to a list of slices, as the API server would. */
-function apply(existing: EndpointSlice[], plan: ReturnType<typeof planSlices>): EndpointSlice[] {
-  let n = existing.length;
-  const del = new Set(plan.delete.map((s) => s.metadata.name));
-  const upd = new Map(plan.update.map((s) => [s.metadata.name, s]));
-  return [...existing.filter((s) => !del.has(s.metadata.name)).map((s) => upd.get(s.metadata.name) ?? s), ...plan.create.map((s) => ({ ...s, metadata: { ...s.metadata, name: `web-${n++}` } }))];
-}
+const apply = (existing: EndpointSlice[], plan: ReturnType<typeof planSlices>) => applySlicePlan(existing, plan, 'web');
 
 describe('planSlices', () => {
   test('250 endpoints fill three slices of at most 100; adding one touches one slice only', () => {

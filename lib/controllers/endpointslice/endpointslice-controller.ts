@@ -23,8 +23,8 @@ import {
   type SharedInformerFactory,
 } from '../../client/index.js';
 import { RateLimitingQueue, runWorkers, type ReconcileResult } from '../../controller/index.js';
-import { isNotFound } from '../../machinery/index.js';
 import { isManagedService, podChangeMatters, podsForService, servicesSelecting } from '../endpoints/index.js';
+import { SliceTracker, writeSlicePlan } from './tracker.js';
 import { controllerName, desiredEndpointFor, managedByLabel, planSlices, serviceNameLabel, zoneLabel, type DesiredEndpoint } from './reconcile.js';
 
 export interface EndpointSliceControllerOptions {
@@ -34,55 +34,6 @@ export interface EndpointSliceControllerOptions {
   maxEndpointsPerSlice?: number;
   log?: Logger;
   clock?: Clock;
-}
-
-/** How long to wait for the cache to show our own writes before syncing anyway. */
-const staleWriteTimeoutMs = 30_000;
-
-function newerOrEqual(seen: string | undefined, expected: string): boolean {
-  if (seen === undefined) return false;
-  if (/^\d+$/.test(seen) && /^\d+$/.test(expected)) return BigInt(seen) >= BigInt(expected);
-  return seen === expected;
-}
-
-/** Our writes the cache has not shown yet, per service. */
-class SliceTracker {
-  private pending = new Map<string, Map<string, { rv?: string; deleted: boolean; at: number }>>();
-  constructor(private readonly clock: Clock) {}
-
-  expect(svcKey: string, slice: string, what: { rv?: string; deleted: boolean }): void {
-    let m = this.pending.get(svcKey);
-    if (!m) this.pending.set(svcKey, (m = new Map()));
-    m.set(slice, { ...what, at: this.clock.now() });
-  }
-
-  observed(svcKey: string, slice: EndpointSlice, deleted: boolean): void {
-    const m = this.pending.get(svcKey);
-    const e = m?.get(slice.metadata.name!);
-    if (!m || !e) return;
-    if (deleted || (!e.deleted && e.rv !== undefined && newerOrEqual(slice.metadata.resourceVersion, e.rv))) m.delete(slice.metadata.name!);
-    if (m.size === 0) this.pending.delete(svcKey);
-  }
-
-  /**
-   * True when every write for the service shows in the cache (or waited too long to matter).
-   * The cache is looked at too: its event may have come before our write's answer.
-   */
-  caughtUp(svcKey: string, cached: (name: string) => EndpointSlice | undefined): boolean {
-    const m = this.pending.get(svcKey);
-    if (!m) return true;
-    const now = this.clock.now();
-    for (const [k, e] of m) {
-      const seen = cached(k);
-      if (now - e.at > staleWriteTimeoutMs || (e.deleted ? !seen : e.rv !== undefined && newerOrEqual(seen?.metadata.resourceVersion, e.rv))) m.delete(k);
-    }
-    if (m.size === 0) this.pending.delete(svcKey);
-    return m.size === 0;
-  }
-
-  forget(svcKey: string): void {
-    this.pending.delete(svcKey);
-  }
 }
 
 export class EndpointSliceController implements Runnable {
@@ -176,7 +127,7 @@ export class EndpointSliceController implements Runnable {
     if (!svc || !isManagedService(svc)) {
       // The garbage collector would remove them through their owner reference; doing it here
       // covers a selector removed from a live service and clusters running without the collector.
-      for (const s of existing) await this.deleteSlice(key, client, s);
+      await writeSlicePlan(this.tracker, key, client, { create: [], update: [], delete: existing });
       return;
     }
     if (svc.metadata.deletionTimestamp) return;
@@ -188,27 +139,9 @@ export class EndpointSliceController implements Runnable {
       if (d) desired.push(d);
     }
     const plan = planSlices(svc, desired, existing, this.o.maxEndpointsPerSlice ?? 100);
-    // Creates and updates first, deletes last: consumers never see the endpoints vanish in between.
-    for (const s of plan.create) {
-      const created = await client.create(s);
-      this.tracker.expect(key, created.metadata.name!, { rv: created.metadata.resourceVersion, deleted: false });
-    }
-    for (const s of plan.update) {
-      const updated = await client.update(s);
-      this.tracker.expect(key, updated.metadata.name!, { rv: updated.metadata.resourceVersion, deleted: false });
-    }
-    for (const s of plan.delete) await this.deleteSlice(key, client, s);
+    await writeSlicePlan(this.tracker, key, client, plan);
     if (plan.create.length + plan.update.length + plan.delete.length > 0) {
       this.log.debug({ service: key, created: plan.create.length, updated: plan.update.length, deleted: plan.delete.length }, 'endpoint slices written');
-    }
-  }
-
-  private async deleteSlice(key: string, client: ReturnType<KubeClient['resource']>, s: EndpointSlice): Promise<void> {
-    try {
-      await client.delete(s.metadata.name!, { preconditions: { uid: s.metadata.uid } });
-      this.tracker.expect(key, s.metadata.name!, { deleted: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
     }
   }
 }
