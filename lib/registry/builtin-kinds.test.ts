@@ -27,9 +27,9 @@ async function create(group: string, resource: string, body: Record<string, unkn
   return store.create(ctx, store.decode(structuredClone(body)));
 }
 
-async function update(group: string, resource: string, name: string, change: (o: KubeObject) => void, namespace = 'default'): Promise<KubeObject> {
+async function update(group: string, resource: string, name: string, change: (o: KubeObject) => void, namespace = 'default', subresource?: string): Promise<KubeObject> {
   const store = storeOf(group, resource);
-  const ctx = newContext({ namespace: store.rt.namespaced ? namespace : '' });
+  const ctx = newContext({ namespace: store.rt.namespaced ? namespace : '', ...(subresource ? { subresource } : {}) });
   const r = await store.update(ctx, name, (cur) => {
     if (!cur) throw new Error(`${resource}/${name} does not exist`);
     const next = structuredClone(cur);
@@ -99,6 +99,20 @@ describe('persistent volumes and claims', () => {
     await expectInvalid(
       update('', 'persistentvolumeclaims', 'data', (o) => void ((o.spec as { storageClassName: string }).storageClassName = 'fast')),
       [['spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims']],
+    );
+  });
+
+  test('a bound claim smaller than its volume can be labelled; its request may shrink, but not to the volume\'s size', async () => {
+    await create('', 'persistentvolumeclaims', { ...pvc({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '500Mi' } } }), metadata: { name: 'small' } });
+    await update('', 'persistentvolumeclaims', 'small', (o) => void (o.status = { phase: 'Bound', capacity: { storage: '1Gi' } }), 'default', 'status');
+    const labelled = await update('', 'persistentvolumeclaims', 'small', (o) => void (o.metadata.labels = { app: 'db' }));
+    expect(labelled.metadata.labels).toEqual({ app: 'db' });
+    const grown = await update('', 'persistentvolumeclaims', 'small', (o) => void ((o.spec as { resources: { requests: Record<string, string> } }).resources.requests.storage = '2Gi'));
+    expect((grown.spec as { resources: { requests: Record<string, string> } }).resources.requests.storage).toBe('2Gi');
+    await update('', 'persistentvolumeclaims', 'small', (o) => void ((o.spec as { resources: { requests: Record<string, string> } }).resources.requests.storage = '1500Mi'));
+    await expectInvalid(
+      update('', 'persistentvolumeclaims', 'small', (o) => void ((o.spec as { resources: { requests: Record<string, string> } }).resources.requests.storage = '1Gi')),
+      [['spec.resources.requests.storage', 'field can not be less than status.capacity']],
     );
   });
 

@@ -114,9 +114,12 @@ export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim, old?: 
     };
     if (!jsonEqual(strip(pvc.spec), strip(old.spec)))
       errs.push(fieldPath('spec').forbidden('spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
-    const capacity = old.status?.capacity?.storage;
+    // A request may shrink (to recover from a failed expansion), but not to the volume's size or
+    // below; a claim bound to a volume bigger than its request is not affected otherwise.
+    const before = old.spec.resources?.requests?.storage;
     const after = pvc.spec.resources?.requests?.storage;
-    if (bound && capacity !== undefined && after !== undefined && quantityToNumber(after) < quantityToNumber(capacity))
+    const capacity = old.status?.capacity?.storage ?? 0;
+    if (bound && before !== undefined && after !== undefined && quantityToNumber(after) < quantityToNumber(before) && quantityToNumber(after) <= quantityToNumber(capacity))
       errs.push(fieldPath('spec.resources.requests.storage').forbidden('field can not be less than status.capacity'));
   }
   return errs;
