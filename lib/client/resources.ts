@@ -20,6 +20,8 @@ import {
   type Lease,
   type Namespace,
   type Node,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
   type Pod,
   type PodDisruptionBudget,
   type ReplicaSet,
@@ -28,6 +30,7 @@ import {
   type Service,
   type ServiceAccount,
   type StatefulSet,
+  type StorageClass,
 } from '../api/index.js';
 
 /** Enough to build URLs for a resource; `T` is the type of its objects. */
@@ -91,6 +94,8 @@ export const Resources = Object.freeze({
   nodes: builtin<Node>('', 'nodes'),
   replicationControllers: builtin<ReplicationController>('', 'replicationcontrollers'),
   podTemplates: builtin<KubeObject>('', 'podtemplates'),
+  persistentVolumes: builtin<PersistentVolume>('', 'persistentvolumes'),
+  persistentVolumeClaims: builtin<PersistentVolumeClaim>('', 'persistentvolumeclaims'),
   deployments: builtin<Deployment>('apps', 'deployments'),
   replicaSets: builtin<ReplicaSet>('apps', 'replicasets'),
   daemonSets: builtin<DaemonSet>('apps', 'daemonsets'),
@@ -100,6 +105,7 @@ export const Resources = Object.freeze({
   cronJobs: builtin<CronJob>('batch', 'cronjobs'),
   leases: builtin<Lease>('coordination.k8s.io', 'leases'),
   endpointSlices: builtin<EndpointSlice>('discovery.k8s.io', 'endpointslices'),
+  storageClasses: builtin<StorageClass>('storage.k8s.io', 'storageclasses'),
   podDisruptionBudgets: builtin<PodDisruptionBudget>('policy', 'poddisruptionbudgets'),
   certificateSigningRequests: builtin<CertificateSigningRequest>('certificates.k8s.io', 'certificatesigningrequests'),
   /** autoscaling/v2, the preferred version (lib/api lists it before v1). */

@@ -15,6 +15,7 @@ import { PodGCController } from './podgc/index.js';
 import { ServiceAccountsController, TokensController } from './serviceaccount/index.js';
 import { RootCACertPublisher } from './rootcacertpublisher/index.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/index.js';
+import { PersistentVolumeController, PVCProtectionController, PVProtectionController } from './volume/index.js';
 import { concurrentSyncsFor, type ControllerContext, type ControllerDescriptor } from './types.js';
 
 function idle(ctx: ControllerContext, name: string, why: string): Runnable {
@@ -176,6 +177,29 @@ export const coreControllers: ControllerDescriptor[] = [
     enabledByDefault: true,
     create: (ctx) => new TTLAfterFinishedController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'ttl-after-finished', 5), log: ctx.log, clock: ctx.clock }),
   },
+  {
+    name: 'persistentvolume-binder',
+    enabledByDefault: true,
+    create: (ctx) =>
+      new PersistentVolumeController({
+        client: ctx.client,
+        informers: ctx.informers,
+        recorder: ctx.recorder('persistentvolume-controller'),
+        syncPeriodMs: ctx.options.pvClaimBinderSyncPeriodMs,
+        log: ctx.log,
+        clock: ctx.clock,
+      }),
+  },
+  {
+    name: 'pvc-protection',
+    enabledByDefault: true,
+    create: (ctx) => new PVCProtectionController({ client: ctx.client, informers: ctx.informers, log: ctx.log, clock: ctx.clock }),
+  },
+  {
+    name: 'pv-protection',
+    enabledByDefault: true,
+    create: (ctx) => new PVProtectionController({ client: ctx.client, informers: ctx.informers, log: ctx.log, clock: ctx.clock }),
+  },
 ];
 
 /** Upstream's canonical names (kube-controller-manager ≥ 1.28) → the names above. */
@@ -192,6 +216,9 @@ export const controllerAliases: Readonly<Record<string, string>> = Object.freeze
   'serviceaccount-token-controller': 'serviceaccount-token',
   'root-ca-certificate-publisher-controller': 'root-ca-cert-publisher',
   'ttl-after-finished-controller': 'ttl-after-finished',
+  'persistentvolume-binder-controller': 'persistentvolume-binder',
+  'persistentvolumeclaim-protection-controller': 'pvc-protection',
+  'persistentvolume-protection-controller': 'pv-protection',
   // The workload controllers (lib/controllers/workloads.ts).
   'replicaset-controller': 'replicaset',
   'replicationcontroller-controller': 'replicationcontroller',

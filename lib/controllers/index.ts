@@ -12,3 +12,4 @@ export * from './nodelifecycle/index.js';
 export * from './podgc/index.js';
 export * from './serviceaccount/index.js';
 export * from './ttlafterfinished/index.js';
+export * from './volume/index.js';

@@ -256,6 +256,8 @@ export class Kubelet {
       log,
       getConfigMap: (ns, n) => configMaps.get(ns, n),
       getSecret: (ns, n) => secrets.get(ns, n),
+      getPersistentVolumeClaim: (ns, n) => getOrUndefined(o.client.resource(Resources.persistentVolumeClaims, ns), n),
+      getPersistentVolume: (n) => getOrUndefined(o.client.resource(Resources.persistentVolumes), n),
       tokenProvider: o.tokenProvider ?? new TokenRequestProvider({ client: o.client, clock }),
       nodeAllocatable: () => allocatable,
       nodeName: o.nodeName,
@@ -705,5 +707,15 @@ export class Kubelet {
       return { state: 'terminated' };
     }
     return { state: 'syncing', ...(r.resyncAfterMs !== undefined ? { resyncAfterMs: r.resyncAfterMs } : {}) };
+  }
+}
+
+/** An object read afresh, or undefined if it does not exist. */
+async function getOrUndefined<T>(c: { get(name: string): Promise<T> }, name: string): Promise<T | undefined> {
+  try {
+    return await c.get(name);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }

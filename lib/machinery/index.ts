@@ -9,3 +9,4 @@ export * from './json.js';
 export * from './jsonpath.js';
 export * from './fieldpath/index.js';
 export * from './duration.js';
+export * from './default-class.js';

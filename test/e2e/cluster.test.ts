@@ -381,6 +381,74 @@ subsets:
     k('-n', ns, 'delete', 'endpoints', 'manual', 'manual-hl', '--ignore-not-found');
   }, 120_000);
 
+  test('a hostPath PersistentVolume and a claim: bound, written by a pod, kept while in use, Released (Retain) once the claim goes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-e2e-pv-'));
+    try {
+      const manifest = `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: ${ns}-pv}
+spec:
+  storageClassName: manual
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: "${dir}", type: Directory}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: ${ns}}
+spec:
+  storageClassName: manual
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 500Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: writer, namespace: ${ns}}
+spec:
+  containers:
+  - name: w
+    image: ${image}
+    imagePullPolicy: Never
+    command: ["sh", "-c", "echo written-by-a-pod > /data/hello && sleep 3600"]
+    volumeMounts: [{name: d, mountPath: /data}]
+  volumes:
+  - name: d
+    persistentVolumeClaim: {claimName: data}
+`;
+      const applied = kubectl(['apply', '-f', '-'], manifest);
+      expect(applied.ok, applied.err).toBe(true);
+      await until('claim Bound', () => (k('-n', ns, 'get', 'pvc', 'data', '-o', 'jsonpath={.status.phase}') === 'Bound' ? true : undefined), 60_000);
+      const pvLine = k('get', 'pv', `${ns}-pv`, '--no-headers');
+      expect(pvLine).toMatch(new RegExp(`^${ns}-pv\\s+1Gi\\s+RWO\\s+Retain\\s+Bound\\s+${ns}/data\\s+manual\\s`));
+      expect(k('-n', ns, 'get', 'pvc', 'data', '--no-headers')).toMatch(new RegExp(`^data\\s+Bound\\s+${ns}-pv\\s+1Gi\\s+RWO\\s+manual\\s`));
+      const content = await until('the pod\'s file on the volume', () => {
+        try {
+          return fs.readFileSync(path.join(dir, 'hello'), 'utf8');
+        } catch {
+          return undefined;
+        }
+      }, 90_000);
+      expect(content).toBe('written-by-a-pod\n');
+
+      // In use: deleting the claim leaves it Terminating until the pod is gone.
+      k('-n', ns, 'delete', 'pvc', 'data', '--wait=false');
+      await new Promise((r) => setTimeout(r, 2000));
+      const held = JSON.parse(k('-n', ns, 'get', 'pvc', 'data', '-o', 'json'));
+      expect(held.metadata.deletionTimestamp).toBeTruthy();
+      expect(held.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+      k('-n', ns, 'delete', 'pod', 'writer', '--grace-period=1');
+      await until('claim gone', () => (kubectl(['-n', ns, 'get', 'pvc', 'data']).ok ? undefined : true), 60_000);
+      await until('volume Released', () => (k('get', 'pv', `${ns}-pv`, '-o', 'jsonpath={.status.phase}') === 'Released' ? true : undefined), 60_000);
+      expect(fs.readFileSync(path.join(dir, 'hello'), 'utf8')).toBe('written-by-a-pod\n');
+      // Not bound any more: pv-protection lets it go.
+      k('delete', 'pv', `${ns}-pv`, '--timeout=60s');
+    } finally {
+      kubectl(['delete', 'pv', `${ns}-pv`, '--ignore-not-found', '--wait=false']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   test('the NodePort answers on both node addresses from this machine', async () => {
     for (const i of [0, 1]) {
       const seen = new Set<string>();

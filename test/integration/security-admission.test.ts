@@ -290,3 +290,51 @@ describe('what the pod plugins add, in canonical order', () => {
     expect(JSON.stringify({ ...back.body, metadata: backMeta })).toBe(stored);
   });
 });
+
+describe('DefaultStorageClass, StorageObjectInUseProtection and DefaultIngressClass', () => {
+  beforeAll(() => newNamespace('storage'));
+  const claim = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...spec } });
+
+  test('claims get the newest default class (an explicit "" is kept); claims and volumes are created with their protection finalizers', async () => {
+    const none = await api(s.url, 'POST', '/api/v1/namespaces/storage/persistentvolumeclaims', claim('before'));
+    expect(none.status).toBe(201);
+    expect(none.body.spec.storageClassName).toBeUndefined();
+    expect(none.body.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+    for (const name of ['older', 'newer']) {
+      const r = await api(s.url, 'POST', '/apis/storage.k8s.io/v1/storageclasses', { metadata: { name, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'example.com/x' });
+      expect(r.status).toBe(201);
+      await new Promise((res) => setTimeout(res, 1100)); // creationTimestamp has 1 s resolution
+    }
+    // The plugin reads the watch cache, which may lag a moment behind the class just created.
+    let given: Awaited<ReturnType<typeof api>> | undefined;
+    await eventually(async () => {
+      given = await api(s.url, 'POST', '/api/v1/namespaces/storage/persistentvolumeclaims', claim(`c-${Date.now()}`));
+      return given.body.spec.storageClassName === 'newer';
+    });
+    expect(given!.status).toBe(201);
+    const empty = await api(s.url, 'POST', '/api/v1/namespaces/storage/persistentvolumeclaims', claim('empty', { storageClassName: '' }));
+    expect(empty.body.spec.storageClassName).toBe('');
+    const vol = await api(s.url, 'POST', '/api/v1/persistentvolumes', { metadata: { name: 'storage-pv' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/x' } } });
+    expect(vol.status).toBe(201);
+    expect(vol.body.metadata.finalizers).toEqual(['kubernetes.io/pv-protection']);
+    // Deleting marks it Terminating: the finalizer waits for the pv-protection controller.
+    const del = await api(s.url, 'DELETE', '/api/v1/persistentvolumes/storage-pv');
+    expect(del.body.metadata.deletionTimestamp).toBeTruthy();
+  });
+
+  test('ingresses without a class get the default IngressClass, unless the old annotation names one', async () => {
+    await newNamespace('ing');
+    const r = await api(s.url, 'POST', '/apis/networking.k8s.io/v1/ingressclasses', { metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'k8s.io/ingress-nginx' } });
+    expect(r.status).toBe(201);
+    const backend = { service: { name: 'web', port: { number: 80 } } };
+    let got: Awaited<ReturnType<typeof api>> | undefined;
+    await eventually(async () => {
+      got = await api(s.url, 'POST', '/apis/networking.k8s.io/v1/namespaces/ing/ingresses', { metadata: { name: `i-${Date.now()}` }, spec: { defaultBackend: backend } });
+      return got.body.spec?.ingressClassName === 'nginx';
+    });
+    expect(got!.status).toBe(201);
+    const legacy = await api(s.url, 'POST', '/apis/networking.k8s.io/v1/namespaces/ing/ingresses', { metadata: { name: 'legacy', annotations: { 'kubernetes.io/ingress.class': 'traefik' } }, spec: { defaultBackend: backend } });
+    expect(legacy.status).toBe(201);
+    expect(legacy.body.spec.ingressClassName).toBeUndefined();
+  });
+});

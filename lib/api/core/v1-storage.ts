@@ -5,6 +5,10 @@ import { ResourceListSchema, ObjectReferenceSchema, NodeSelectorSchema } from '.
 import { PersistentVolumeSourceShape, PersistentVolumeClaimSpecSchema, accessModes } from './v1-volume.js';
 
 const P = 'io.k8s.api.core.v1';
+
+/** Finalizers that keep a volume or claim while it is in use (added at creation by StorageObjectInUseProtection). */
+export const pvProtectionFinalizer = 'kubernetes.io/pv-protection';
+export const pvcProtectionFinalizer = 'kubernetes.io/pvc-protection';
 const objectBase = { ...typeMeta, metadata: ObjectMetaSchema };
 
 export const VolumeNodeAffinitySchema = named(

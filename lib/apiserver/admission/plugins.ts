@@ -16,9 +16,10 @@ import { podSecurity, type PodSecurityDefaults } from './pod-security.js';
 import { priority } from './priority.js';
 import { resourceQuota, type QuotaTracker } from './resource-quota.js';
 import { serviceAccount } from './service-account.js';
+import { defaultIngressClass, defaultStorageClass, storageObjectInUseProtection } from './storage.js';
 import { taintNodesByCondition } from './taint-nodes-by-condition.js';
 
-export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'ResourceQuota'];
+export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'DefaultStorageClass', 'StorageObjectInUseProtection', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'DefaultIngressClass', 'ResourceQuota'];
 
 export interface PluginDeps {
   registry: Registry;
@@ -39,9 +40,12 @@ export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
     podSecurity(d.registry, d.log.child({ plugin: 'PodSecurity' }), d.podSecurity),
     priority(d.registry),
     defaultTolerationSeconds(),
+    defaultStorageClass(d.registry),
+    storageObjectInUseProtection(),
     certificateApproval(d.authorizer),
     certificateSigning(d.authorizer),
     certificateSubjectRestriction(),
+    defaultIngressClass(d.registry),
     resourceQuota(d.registry, d.quota),
   ];
 }

@@ -8,6 +8,9 @@
  *                                 kubernetes.io~downward-api/<name>
  *                                 kubernetes.io~projected/<name>
  *
+ * A persistentVolumeClaim volume is the path of the PersistentVolume its claim is bound to
+ * (hostPath and local volumes: tkube has no attachable storage).
+ *
  * `setUpPod` is called on every sync of a running pod: it is idempotent, and it rewrites the
  * contents of configMap, secret, downwardAPI and projected volumes when their sources changed
  * (the atomic writer writes nothing when they did not). `tearDownPod` unmounts and removes the
@@ -16,7 +19,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ConfigMap, Pod, Secret, Volume } from '../../api/index.js';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Volume } from '../../api/index.js';
 import type { KeyToPath, ServiceAccountTokenProjection } from '../api-types.js';
 import { quantityToNumber } from '../../api/index.js';
 import { containerResourceValue, podFieldValue } from '../env.js';
@@ -59,6 +62,9 @@ export interface VolumeManagerOptions {
   log: Logger;
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** For persistentVolumeClaim volumes: the claim, then the volume it is bound to (read afresh). */
+  getPersistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  getPersistentVolume?(name: string): Promise<PersistentVolume | undefined>;
   tokenProvider?: ServiceAccountTokenProvider;
   /** Node allocatable, for downward API resource values of containers without limits. */
   nodeAllocatable(): Record<string, string>;
@@ -163,6 +169,8 @@ export class VolumeManager {
       }
       case 'hostPath':
         return { name: v.name, kind, hostPath: await checkHostPath(v.hostPath!.path, v.hostPath!.type ?? ''), readOnly: false };
+      case 'persistentVolumeClaim':
+        return { name: v.name, kind, hostPath: await this.claimPath(ns, v.name, v.persistentVolumeClaim!.claimName), readOnly: !!v.persistentVolumeClaim!.readOnly };
       case 'configMap': {
         const src = v.configMap!;
         const cm = await this.o.getConfigMap(ns, src.name ?? '');
@@ -213,8 +221,30 @@ export class VolumeManager {
         return { name: v.name, kind, hostPath: dir, readOnly: true };
       }
       default:
-        throw new VolumeMountError(v.name, `volume type ${kind} is not supported by tkube-kubelet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)`);
+        throw new VolumeMountError(v.name, `volume type ${kind} is not supported by tkube-kubelet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected, persistentVolumeClaim)`);
     }
+  }
+
+  /** The host path behind a claim: its bound PersistentVolume's hostPath or local path. */
+  private async claimPath(ns: string, volume: string, claimName: string): Promise<string> {
+    const pvc = await this.o.getPersistentVolumeClaim?.(ns, claimName);
+    if (!pvc) throw new VolumeMountError(volume, `persistentvolumeclaim "${claimName}" not found`);
+    if (pvc.metadata.deletionTimestamp) throw new VolumeMountError(volume, `persistentvolumeclaim "${claimName}" is being deleted`);
+    const pvName = pvc.spec?.volumeName ?? '';
+    if (!pvName || pvc.status?.phase !== 'Bound') {
+      throw new VolumeMountError(volume, `PVC ${ns}/${claimName} has non-bound phase (${JSON.stringify(pvc.status?.phase ?? '')}) or empty pvc.Spec.VolumeName (${JSON.stringify(pvName)})`);
+    }
+    const pv = await this.o.getPersistentVolume?.(pvName);
+    if (!pv) throw new VolumeMountError(volume, `persistentvolume "${pvName}" not found`);
+    if (pv.spec?.claimRef?.uid !== pvc.metadata.uid) throw new VolumeMountError(volume, `persistentvolume "${pvName}" is not bound to claim ${ns}/${claimName}`);
+    if (pv.spec?.hostPath) return checkHostPath(pv.spec.hostPath.path, pv.spec.hostPath.type ?? '');
+    if (pv.spec?.local) {
+      const st = await fs.stat(pv.spec.local.path).catch(() => undefined);
+      if (!st) throw new VolumeMountError(volume, `local volume path ${pv.spec.local.path} of persistentvolume "${pvName}" does not exist on this node`);
+      return pv.spec.local.path;
+    }
+    const source = Object.keys(pv.spec ?? {}).find((k) => !['capacity', 'accessModes', 'claimRef', 'persistentVolumeReclaimPolicy', 'storageClassName', 'mountOptions', 'volumeMode', 'nodeAffinity', 'volumeAttributesClassName'].includes(k));
+    throw new VolumeMountError(volume, `persistentvolume "${pvName}" is a ${source ?? 'sourceless'} volume; tkube-kubelet mounts hostPath and local volumes only`);
   }
 
   private addDownward(pod: Pod, items: NonNullable<NonNullable<Volume['downwardAPI']>['items']>, defaultMode: number, payload: Payload): void {

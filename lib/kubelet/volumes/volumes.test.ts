@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigMap, Pod, Secret } from '../../api/index.js';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from '../../api/index.js';
 import { silentLogger } from '../../base/index.js';
 import { checkPayloadPath, writeAtomically, WrittenVersions, type Payload } from './atomic-writer.js';
 import { FakeMounter } from './mounter.js';
@@ -153,6 +153,27 @@ describe('VolumeManager', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const cms: Record<string, ConfigMap> = { 'ns/conf': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'conf', namespace: 'ns' }, data: { 'app.yaml': 'x: 1', other: 'y' } } };
   const secs: Record<string, Secret> = { 'ns/tls': { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: 'ns' }, data: { 'tls.key': b64('KEY') } } };
+  const claim = (name: string, volumeName?: string, phase?: 'Bound' | 'Pending'): PersistentVolumeClaim => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: 'ns', uid: `uid-${name}` },
+    spec: { ...(volumeName ? { volumeName } : {}) },
+    ...(phase ? { status: { phase } } : {}),
+  });
+  const volume = (name: string, claimUID: string, source: Partial<NonNullable<PersistentVolume['spec']>>): PersistentVolume => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name },
+    spec: { claimRef: { namespace: 'ns', name: 'x', uid: claimUID }, ...source },
+  });
+  const claims: Record<string, PersistentVolumeClaim> = {
+    'ns/data': claim('data', 'pv-data', 'Bound'),
+    'ns/disk': claim('disk', 'pv-disk', 'Bound'),
+    'ns/waiting': claim('waiting', undefined, 'Pending'),
+    'ns/stolen': claim('stolen', 'pv-data', 'Bound'),
+    'ns/remote': claim('remote', 'pv-nfs', 'Bound'),
+  };
+  const volumes: Record<string, PersistentVolume> = {};
   const mounter = new FakeMounter();
   const vm = () =>
     new VolumeManager({
@@ -161,6 +182,8 @@ describe('VolumeManager', () => {
       log: silentLogger(),
       getConfigMap: async (ns, n) => cms[`${ns}/${n}`],
       getSecret: async (ns, n) => secs[`${ns}/${n}`],
+      getPersistentVolumeClaim: async (ns, n) => claims[`${ns}/${n}`],
+      getPersistentVolume: async (n) => volumes[n],
       nodeAllocatable: () => ({ cpu: '2', memory: '4Gi' }),
       nodeName: 'node-a',
     });
@@ -206,6 +229,37 @@ describe('VolumeManager', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VolumeMountError);
     expect((err as Error).message).toContain(msg);
+  });
+
+  it('mounts a claim as the hostPath or local path of the volume it is bound to, read-only if the pod says so', async () => {
+    volumes['pv-data'] = volume('pv-data', 'uid-data', { hostPath: { path: path.join(tmp, 'pv-data'), type: 'DirectoryOrCreate' } });
+    await fs.mkdir(path.join(tmp, 'disk'));
+    volumes['pv-disk'] = volume('pv-disk', 'uid-disk', { local: { path: path.join(tmp, 'disk') } });
+    const m = await vm().setUpPod(pod([
+      { name: 'a', persistentVolumeClaim: { claimName: 'data' } },
+      { name: 'b', persistentVolumeClaim: { claimName: 'disk', readOnly: true } },
+    ]));
+    expect(m.get('a')).toEqual({ name: 'a', kind: 'persistentVolumeClaim', hostPath: path.join(tmp, 'pv-data'), readOnly: false });
+    expect((await fs.stat(path.join(tmp, 'pv-data'))).isDirectory()).toBe(true);
+    expect(m.get('b')).toEqual({ name: 'b', kind: 'persistentVolumeClaim', hostPath: path.join(tmp, 'disk'), readOnly: true });
+    // Tearing the pod down leaves the volume's data alone.
+    await fs.writeFile(path.join(tmp, 'pv-data', 'kept'), 'x');
+    await vm().tearDownPod('uid-9');
+    expect(await fs.readFile(path.join(tmp, 'pv-data', 'kept'), 'utf8')).toBe('x');
+  });
+
+  it.each([
+    ['nope', 'persistentvolumeclaim "nope" not found'],
+    ['waiting', 'PVC ns/waiting has non-bound phase ("Pending") or empty pvc.Spec.VolumeName ("")'],
+    ['stolen', 'persistentvolume "pv-data" is not bound to claim ns/stolen'],
+    ['remote', 'persistentvolume "pv-nfs" is a nfs volume; tkube-kubelet mounts hostPath and local volumes only'],
+  ])('a claim that cannot be mounted (%s) is a FailedMount', async (claimName, msg) => {
+    volumes['pv-data'] = volume('pv-data', 'uid-data', { hostPath: { path: path.join(tmp, 'pv-data') } });
+    volumes['pv-nfs'] = volume('pv-nfs', 'uid-remote', { nfs: { server: 'nfs.example', path: '/' } });
+    const err = await vm()
+      .setUpPod(pod([{ name: 'v', persistentVolumeClaim: { claimName } }]))
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`MountVolume.SetUp failed for volume "v" : ${msg}`);
   });
 
   it('accepts a missing optional configMap as an empty volume', async () => {

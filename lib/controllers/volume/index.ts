@@ -1,0 +1,3 @@
+export * from './binding.js';
+export * from './pv-controller.js';
+export * from './protection.js';
