@@ -13,7 +13,7 @@
  * pods would not help (node affinity, taints, a cordon), so preemption leaves that node alone.
  */
 import type { Namespace, PersistentVolume, PersistentVolumeClaim, PodDisruptionBudget, PriorityClass, ReplicaSet, ReplicationController, Service, StatefulSet, StorageClass } from '../api/index.js';
-import type { Lister } from '../client/index.js';
+import type { KubeClient, Lister } from '../client/index.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 
@@ -112,6 +112,8 @@ export interface SchedulerListers {
 export interface PluginHandle {
   snapshot: ClusterSnapshot;
   listers: SchedulerListers;
+  /** For plugins that write before the binding (PreBind); absent in unit tests of filters. */
+  client?: KubeClient;
 }
 
 /**
@@ -187,6 +189,27 @@ export interface ScorePlugin extends Plugin {
   normalizeScores?(state: CycleState, pod: PodInfo, scores: NodeScore[]): void;
 }
 
+/**
+ * Reserve: once a node is chosen, in the same synchronous cycle, a plugin sets aside what the
+ * pod will use there (so that the next cycle does not hand it out again); Unreserve gives it
+ * back when the pod is not bound after all.
+ */
+export interface ReservePlugin extends Plugin {
+  reserve(state: CycleState, pod: PodInfo, nodeName: string): Status | undefined;
+  unreserve(state: CycleState, pod: PodInfo, nodeName: string): void;
+}
+
+/** PreBind: work that must be done before the binding is written (binding volumes), off the cycle. */
+export interface PreBindPlugin extends Plugin {
+  preBind(state: CycleState, pod: PodInfo, nodeName: string, signal?: AbortSignal): Promise<Status | undefined>;
+}
+
+function isReserve(p: Plugin): p is ReservePlugin {
+  return typeof (p as ReservePlugin).reserve === 'function';
+}
+function isPreBind(p: Plugin): p is PreBindPlugin {
+  return typeof (p as PreBindPlugin).preBind === 'function';
+}
 function isPreFilter(p: Plugin): p is PreFilterPlugin {
   return typeof (p as PreFilterPlugin).preFilter === 'function';
 }
@@ -235,6 +258,8 @@ export class Framework {
   readonly filterPlugins: readonly FilterPlugin[];
   readonly preScorePlugins: readonly PreScorePlugin[];
   readonly scorePlugins: readonly ScorePlugin[];
+  readonly reservePlugins: readonly ReservePlugin[];
+  readonly preBindPlugins: readonly PreBindPlugin[];
   private readonly weights: Record<string, number>;
   private readonly byName = new Map<string, Plugin>();
 
@@ -248,6 +273,8 @@ export class Framework {
     this.filterPlugins = o.plugins.filter(isFilter);
     this.preScorePlugins = o.plugins.filter(isPreScore);
     this.scorePlugins = o.plugins.filter(isScore);
+    this.reservePlugins = o.plugins.filter(isReserve);
+    this.preBindPlugins = o.plugins.filter(isPreBind);
     this.weights = o.scoreWeights ?? {};
     for (const [name, w] of Object.entries(this.weights)) {
       if (!Number.isInteger(w) || w < 0) throw new Error(`scheduler framework: the weight of ${name} must be a non-negative integer, not ${w}`);
@@ -313,6 +340,31 @@ export class Framework {
     const s = this.runFilter(withState, pod, withNode);
     if (s !== undefined) return s;
     if (pod.requiredAffinityTerms.length > 0 || pod.requiredAntiAffinityTerms.length > 0) return this.runFilter(state, pod, nodeInfo);
+    return undefined;
+  }
+
+  /** Reserves with every plugin; on a failure, what was reserved is given back. */
+  runReserve(state: CycleState, pod: PodInfo, nodeName: string): Status | undefined {
+    for (let i = 0; i < this.reservePlugins.length; i++) {
+      const p = this.reservePlugins[i]!;
+      const s = p.reserve(state, pod, nodeName);
+      if (s === undefined) continue;
+      this.runUnreserve(state, pod, nodeName);
+      return { ...s, plugin: p.name };
+    }
+    return undefined;
+  }
+
+  /** Unreserve runs in reverse order, on every plugin (it must be idempotent). */
+  runUnreserve(state: CycleState, pod: PodInfo, nodeName: string): void {
+    for (const p of [...this.reservePlugins].reverse()) p.unreserve(state, pod, nodeName);
+  }
+
+  async runPreBind(state: CycleState, pod: PodInfo, nodeName: string, signal?: AbortSignal): Promise<Status | undefined> {
+    for (const p of this.preBindPlugins) {
+      const s = await p.preBind(state, pod, nodeName, signal);
+      if (s !== undefined) return { ...s, plugin: p.name };
+    }
     return undefined;
   }
 

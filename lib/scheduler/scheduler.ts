@@ -156,7 +156,7 @@ export class Scheduler {
     this.informerList.push(f.informerFor(Resources.services), f.informerFor(Resources.replicaSets), f.informerFor(Resources.replicationControllers), f.informerFor(Resources.statefulSets), f.informerFor(Resources.podDisruptionBudgets));
     this.informerList.push(this.podInformer, this.nodeInformer);
 
-    const handle: PluginHandle = { snapshot: this.cache, listers: this.listers };
+    const handle: PluginHandle = { snapshot: this.cache, listers: this.listers, client: o.client };
     this.framework = o.framework ? o.framework(handle) : defaultFramework(handle, { ...defaultScoreWeights, ...(o.scoreWeights ?? {}) });
     this.queue = new SchedulingQueue({
       clock: this.clock,
@@ -381,6 +381,13 @@ export class Scheduler {
       this.handleFailure(q, cycle, (err as Error).message, 'SchedulerError', []);
       return;
     }
+    // Reserve what the pod will use there (volumes to bind), still within the cycle.
+    const reserved = this.framework.runReserve(state, pi, host);
+    if (reserved) {
+      this.observeAttempt('error', start);
+      this.handleFailure(q, cycle, reserved.reasons.join(', '), 'SchedulerError', [reserved.plugin]);
+      return;
+    }
     // Assume: count the pod on its node now, before the binding is written.
     const assumedPod: Pod = { ...current, spec: { ...current.spec!, nodeName: host } };
     // q.podInfo follows every update of the pod, so its derived data matches `current`.
@@ -388,7 +395,7 @@ export class Scheduler {
     this.cache.assumePod(assumed);
     this.queue.nominator.delete(key);
     this.queue.done(key);
-    this.background(this.bind(q, assumed, host, start, signal));
+    this.background(this.bind(q, assumed, host, start, state, signal));
   }
 
   private observeAttempt(result: 'scheduled' | 'unschedulable' | 'error', start: number): void {
@@ -404,24 +411,27 @@ export class Scheduler {
     else this.bindSlots++;
   }
 
-  private async bind(q: QueuedPodInfo, assumed: PodInfo, host: string, start: number, signal?: AbortSignal): Promise<void> {
+  private async bind(q: QueuedPodInfo, assumed: PodInfo, host: string, start: number, state: CycleState, signal?: AbortSignal): Promise<void> {
     try {
-      await this.bindOnce(q, assumed, host, start, signal);
+      await this.bindOnce(q, assumed, host, start, state, signal);
     } finally {
       this.releaseBindSlot();
     }
   }
 
-  private async bindOnce(q: QueuedPodInfo, assumed: PodInfo, host: string, start: number, signal?: AbortSignal): Promise<void> {
+  private async bindOnce(q: QueuedPodInfo, assumed: PodInfo, host: string, start: number, state: CycleState, signal?: AbortSignal): Promise<void> {
     const pod = assumed.pod;
     const key = assumed.key;
     if (this.bindSlots > 0) this.bindSlots--;
     else await new Promise<void>((resolve) => this.bindWaiters.push(resolve));
     const bindStart = this.clock.now();
     try {
+      const pre = this.framework.preBindPlugins.length ? await this.framework.runPreBind(state, assumed, host, signal) : undefined;
+      if (pre) throw new Error(`running PreBind plugin "${pre.plugin}": ${pre.reasons.join(', ')}`);
       await this.binder.bind(pod, host, signal);
     } catch (err) {
       this.o.metrics?.bindingDuration.observe({ result: 'error' }, (this.clock.now() - bindStart) / 1000);
+      this.framework.runUnreserve(state, assumed, host);
       this.cache.forgetPod(key);
       this.stats.bindFailures++;
       // The room the assumed pod took is free again.

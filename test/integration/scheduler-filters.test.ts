@@ -3,8 +3,10 @@
  * allows, and a pod nothing fits is told why (event and condition) and placed once a node fits.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { PersistentVolume, PersistentVolumeClaim } from '../../lib/api/index.js';
-import { Resources, findDescriptor, type RESTClient, type ResourceDescriptor } from '../../lib/client/index.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../lib/api/index.js';
+import { silentLogger } from '../../lib/base/index.js';
+import { PersistentVolumeController } from '../../lib/controllers/index.js';
+import { Resources, SharedInformerFactory, findDescriptor, type RESTClient, type ResourceDescriptor } from '../../lib/client/index.js';
 import { startAPIServer, type TestAPIServer } from '../support/apiserver.js';
 import { clientFor, createNode, createPod, eventsFor, nodeOf, startScheduler, until, type RunningScheduler } from './scheduler-support.js';
 
@@ -142,6 +144,56 @@ describe('filters', () => {
     } finally {
       await pvcs.delete('data');
       await pvs.delete('local-pv');
+    }
+  });
+});
+
+describe('WaitForFirstConsumer volumes', () => {
+  test('the scheduler binds the claim to a local volume of the node it picks; the PersistentVolume controller completes the binding', async () => {
+    await createNode(client, 'n-disk');
+    await createNode(client, 'n-bare', { cpu: '64', memory: '64Gi' });
+    const ctl = new AbortController();
+    const informers = new SharedInformerFactory({ client, log: silentLogger() });
+    const pvController = new PersistentVolumeController({ client, informers, syncPeriodMs: 1000 });
+    const running = informers.start(ctl.signal);
+    const controller = pvController.start(ctl.signal);
+    const scs = client.resource(Resources.storageClasses);
+    const pvs = client.resource(Resources.persistentVolumes);
+    const pvcs = client.resource(Resources.persistentVolumeClaims, 'default');
+    try {
+      await scs.create({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-wffc' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' } as StorageClass);
+      await pvs.create({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: 'wffc-pv' },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          local: { path: '/mnt/disks/wffc' },
+          storageClassName: 'local-wffc',
+          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n-disk'] }] }] } },
+        },
+      });
+      await pvcs.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'wffc-data', namespace: 'default' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local-wffc', resources: { requests: { storage: '500Mi' } } } });
+      // Nothing binds the claim before a pod uses it.
+      await until('the claim Pending', async () => ((await pvcs.get('wffc-data')).status?.phase === 'Pending' ? true : undefined));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await pvcs.get('wffc-data')).spec?.volumeName).toBeUndefined();
+
+      expect(await place('wffc', 1, { spec: { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'wffc-data' } }] } })).toEqual(['n-disk']);
+      const claim = await pvcs.get('wffc-data');
+      expect(claim.status?.phase).toBe('Bound');
+      expect(claim.spec?.volumeName).toBe('wffc-pv');
+      expect((await pvs.get('wffc-pv')).spec?.claimRef).toMatchObject({ name: 'wffc-data', namespace: 'default', uid: claim.metadata.uid });
+
+      // The volume is taken: a second claim of the class finds none, and its pod says so.
+      await pvcs.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'wffc-more', namespace: 'default' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local-wffc', resources: { requests: { storage: '500Mi' } } } });
+      await createPod(client, 'wffc-late', { spec: { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'wffc-more' } }] } });
+      const ev = await until('FailedScheduling for wffc-late', async () => (await eventsFor(client, 'wffc-late', 'FailedScheduling'))[0]);
+      expect(ev.message).toContain("2 node(s) didn't find available persistent volumes to bind");
+    } finally {
+      ctl.abort();
+      await Promise.allSettled([running, controller]);
     }
   });
 });

@@ -61,18 +61,33 @@ export function volumeMismatch(pv: PersistentVolume, pvc: PersistentVolumeClaim)
   return undefined;
 }
 
+export interface MatchOptions {
+  /**
+   * The claim's class binds only once a pod using it is scheduled (WaitForFirstConsumer): with
+   * no `nodeMatches`, only a volume reserved for the claim may match (the PV controller); with
+   * it, the scheduler picks among volumes usable from the node.
+   */
+  delayBinding?: boolean;
+  /** Whether the volume can be used from the node being considered (its nodeAffinity). */
+  nodeMatches?: (pv: PersistentVolume) => boolean;
+  /** Volumes set aside for other claims or pods (the scheduler's assumed bindings). */
+  exclude?: ReadonlySet<string>;
+}
+
 /** The best volume for an unbound claim, or undefined. */
-export function findMatchingVolume(pvc: PersistentVolumeClaim, volumes: PersistentVolume[]): PersistentVolume | undefined {
+export function findMatchingVolume(pvc: PersistentVolumeClaim, volumes: PersistentVolume[], opts: MatchOptions = {}): PersistentVolume | undefined {
   const selector = pvc.spec?.selector ? labelSelectorFromObject(pvc.spec.selector) : undefined;
   let best: PersistentVolume | undefined;
   const rank = (pv: PersistentVolume) => [(pv.spec?.accessModes ?? []).length, capacity(pv)] as const;
   for (const pv of volumes) {
-    if (pv.metadata.deletionTimestamp) continue;
+    if (pv.metadata.deletionTimestamp || opts.exclude?.has(pv.metadata.name!)) continue;
     if ((pv.spec?.volumeMode ?? 'Filesystem') !== (pvc.spec?.volumeMode ?? 'Filesystem')) continue;
-    if (isVolumeBoundToClaim(pv, pvc)) return pv;
+    const usable = !opts.nodeMatches || opts.nodeMatches(pv);
+    if (isVolumeBoundToClaim(pv, pvc)) return usable ? pv : undefined;
+    if (opts.delayBinding && !opts.nodeMatches) continue;
     if (pv.status?.phase !== 'Available' || pv.spec?.claimRef) continue;
     if (selector && !selector.matches(pv.metadata.labels ?? {})) continue;
-    if (volumeMismatch(pv, pvc)) continue;
+    if (volumeMismatch(pv, pvc) || !usable) continue;
     if (!best) {
       best = pv;
       continue;

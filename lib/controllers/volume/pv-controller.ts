@@ -166,16 +166,17 @@ export class PersistentVolumeController implements Runnable {
         return;
       }
     }
-    const pv = findMatchingVolume(pvc, this.volumes.list());
+    const className = claimClass(pvc);
+    const sc = className ? this.classes.get(className) : undefined;
+    // WaitForFirstConsumer: the scheduler picks the volume (a reservation) with the pod's node.
+    const pv = findMatchingVolume(pvc, this.volumes.list(), { delayBinding: waitsForFirstConsumer(sc) });
     if (pv) return this.bind(pv, pvc);
 
     await this.setClaimPhase(pvc, 'Pending');
-    const className = claimClass(pvc);
     if (!className) {
       this.o.recorder?.event(pvc, 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set');
       return;
     }
-    const sc = this.classes.get(className);
     if (!sc) this.o.recorder?.eventf(pvc, 'Warning', 'ProvisioningFailed', 'storageclass.storage.k8s.io "%s" not found', className);
     else if (waitsForFirstConsumer(sc)) this.o.recorder?.event(pvc, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
     else {

@@ -40,9 +40,18 @@ describe('VolumeBinding', () => {
     const c = cluster();
     expect(filterResults(new VolumeBinding(c), podInfo('p', withClaim(claim)), c)).toEqual(want);
   });
-  test('a WaitForFirstConsumer claim that is not bound says that the scheduler does not bind volumes', () => {
-    const c = cluster();
-    expect(filterResults(new VolumeBinding(c), podInfo('p', withClaim('late')), c).a).toMatch(/waits for its first consumer/);
+  test('a WaitForFirstConsumer claim passes on the nodes where an Available volume fits it, one volume per claim', () => {
+    const local = (name: string, node: string, size = '1Gi'): PersistentVolume => ({ ...localPV(name, node), spec: { ...localPV(name, node).spec, storageClassName: 'local', accessModes: ['ReadWriteOnce'], capacity: { storage: size } }, status: { phase: 'Available' } });
+    const claims = [pvc('late', { storageClassName: 'local' }), pvc('late2', { storageClassName: 'local' })];
+    const withVolumes = (pvs: PersistentVolume[]) => clusterOf([makeNode('a'), makeNode('b')], [], { ...listers, persistentVolumeClaims: listerOf(claims), persistentVolumes: listerOf(pvs) });
+    const conflict = "UnschedulableAndUnresolvable: node(s) didn't find available persistent volumes to bind";
+    let c = withVolumes([local('small-a', 'a', '1Mi'), local('disk-b', 'b')]);
+    expect(filterResults(new VolumeBinding(c), podInfo('p', withClaim('late')), c)).toEqual({ a: conflict, b: 'ok' });
+    // Two claims need two volumes on the same node.
+    const two = { volumes: [{ name: 'x', persistentVolumeClaim: { claimName: 'late' } }, { name: 'y', persistentVolumeClaim: { claimName: 'late2' } }] };
+    expect(filterResults(new VolumeBinding(c), podInfo('p', two), c)).toEqual({ a: conflict, b: conflict });
+    c = withVolumes([local('disk-b', 'b'), local('disk-b2', 'b')]);
+    expect(filterResults(new VolumeBinding(c), podInfo('p', two), c)).toEqual({ a: conflict, b: 'ok' });
   });
   test('pods without claims are not checked', () => {
     const c = cluster();
