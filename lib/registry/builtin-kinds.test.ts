@@ -127,6 +127,23 @@ describe('persistent volumes and claims', () => {
       ['spec.volumeClaimTemplates[0].spec.resources[storage]', 'Required value'],
     ]);
   });
+
+  test('containers of a stateful set mount its claim templates by name; other names must be volumes', async () => {
+    const sts = (name: string, mount: string, extra: Record<string, unknown> = {}) => ({
+      metadata: { name },
+      spec: {
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:17', volumeMounts: [{ name: mount, mountPath: '/data' }] }], ...extra } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      },
+    });
+    const o = await create('apps', 'statefulsets', sts('mounts', 'data'));
+    // Stored as given: no volume is added to the template.
+    expect((o.spec as { template: { spec: { volumes?: unknown[] } } }).template.spec.volumes).toBeUndefined();
+    await expectInvalid(create('apps', 'statefulsets', sts('mounts2', 'nope')), [['spec.template.spec.containers[0].volumeMounts[0].name', 'Not found: "nope"']]);
+    await expectInvalid(create('apps', 'statefulsets', sts('mounts3', 'data', { activeDeadlineSeconds: 10 })), [['spec.template.spec.activeDeadlineSeconds', 'activeDeadlineSeconds in StatefulSet is not Supported']]);
+  });
 });
 
 describe('pod volume sources', () => {

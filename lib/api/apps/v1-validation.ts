@@ -95,7 +95,12 @@ export function validateDaemonSet(ds: DaemonSet, old?: DaemonSet): FieldError[] 
 export function validateStatefulSet(ss: StatefulSet, old?: StatefulSet): FieldError[] {
   const p = fieldPath('spec');
   if (!ss.spec) return [p.required()];
-  const errs = validateSelectorAndTemplate(ss.spec.selector, ss.spec.template, p);
+  // Containers mount the claim templates by name: each pod gets a persistentVolumeClaim volume
+  // of that name, so the pod spec is checked as the pods will have it.
+  const claimVolumes = (ss.spec.volumeClaimTemplates ?? []).filter((t) => t.metadata?.name).map((t) => ({ name: t.metadata!.name!, persistentVolumeClaim: { claimName: t.metadata!.name! } }));
+  const template = ss.spec.template && claimVolumes.length ? { ...ss.spec.template, spec: { ...ss.spec.template.spec!, volumes: [...(ss.spec.template.spec?.volumes ?? []).filter((v) => !claimVolumes.some((c) => c.name === v.name)), ...claimVolumes] } } : ss.spec.template;
+  const errs = validateSelectorAndTemplate(ss.spec.selector, template, p);
+  if (ss.spec.template?.spec?.activeDeadlineSeconds !== undefined) errs.push(p.child('template.spec.activeDeadlineSeconds').forbidden('activeDeadlineSeconds in StatefulSet is not Supported'));
   nonNegative(ss.spec.replicas, p.child('replicas'), errs);
   (ss.spec.volumeClaimTemplates ?? []).forEach((t, i) => {
     const tp = p.child('volumeClaimTemplates').index(i);
