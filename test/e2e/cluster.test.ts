@@ -449,6 +449,83 @@ spec:
     }
   }, 240_000);
 
+  test('a StatefulSet with volumeClaimTemplates on local volumes of a WaitForFirstConsumer class: each pod\'s claim bound to a volume of its node', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-e2e-lv-'));
+    const cls = `${ns}-local`;
+    const pv = (node: string) => `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: ${ns}-lv-${node}}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: ${cls}
+  local: {path: "${root}/${node}"}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [${node}]}]
+---
+`;
+    try {
+      for (const node of ['cp', 'worker']) fs.mkdirSync(path.join(root, node));
+      const manifest = `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: ${cls}}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+${pv('cp')}${pv('worker')}apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: ${ns}}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: db}}
+            topologyKey: kubernetes.io/hostname
+      containers:
+      - name: db
+        image: ${image}
+        imagePullPolicy: Never
+        command: ["sh", "-c", "hostname > /data/who && sleep 3600"]
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: ${cls}
+      resources: {requests: {storage: 500Mi}}
+`;
+      const applied = kubectl(['apply', '-f', '-'], manifest);
+      expect(applied.ok, applied.err).toBe(true);
+      const rollout = kubectl(['-n', ns, 'rollout', 'status', 'statefulset/db', '--timeout=120s'], undefined, 150_000);
+      expect(rollout.ok, rollout.err).toBe(true);
+      const claims = JSON.parse(k('-n', ns, 'get', 'pvc', '-o', 'json')).items.filter((c: { metadata: { name: string } }) => c.metadata.name.startsWith('data-db-'));
+      const podNode = Object.fromEntries(pods('app=db').map((p) => [p.name, p.node]));
+      expect(Object.keys(podNode).sort()).toEqual(['db-0', 'db-1']);
+      for (const c of claims) {
+        const pod = c.metadata.name.replace(/^data-/, '');
+        // Bound to the volume of the node its pod runs on, and the pod wrote there.
+        expect(c.status.phase).toBe('Bound');
+        expect(c.spec.volumeName).toBe(`${ns}-lv-${podNode[pod]}`);
+        expect(fs.readFileSync(path.join(root, podNode[pod]!, 'who'), 'utf8').trim()).toBe(pod);
+      }
+    } finally {
+      kubectl(['-n', ns, 'delete', 'statefulset', 'db', '--wait=true', '--timeout=60s']);
+      kubectl(['-n', ns, 'delete', 'pvc', 'data-db-0', 'data-db-1', '--ignore-not-found', '--timeout=60s']);
+      kubectl(['delete', 'pv', `${ns}-lv-cp`, `${ns}-lv-worker`, '--ignore-not-found', '--timeout=60s']);
+      kubectl(['delete', 'storageclass', cls, '--ignore-not-found']);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   test('the NodePort answers on both node addresses from this machine', async () => {
     for (const i of [0, 1]) {
       const seen = new Set<string>();
