@@ -15,6 +15,7 @@ import { PodGCController } from './podgc/index.js';
 import { ServiceAccountsController, TokensController } from './serviceaccount/index.js';
 import { RootCACertPublisher } from './rootcacertpublisher/index.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/index.js';
+import { EphemeralVolumeController } from './ephemeral/index.js';
 import { PersistentVolumeController, PVCProtectionController, PVProtectionController } from './volume/index.js';
 import { concurrentSyncsFor, type ControllerContext, type ControllerDescriptor } from './types.js';
 
@@ -200,6 +201,11 @@ export const coreControllers: ControllerDescriptor[] = [
     enabledByDefault: true,
     create: (ctx) => new PVProtectionController({ client: ctx.client, informers: ctx.informers, log: ctx.log, clock: ctx.clock }),
   },
+  {
+    name: 'ephemeral-volume',
+    enabledByDefault: true,
+    create: (ctx) => new EphemeralVolumeController({ client: ctx.client, informers: ctx.informers, recorder: ctx.recorder('ephemeral_volume'), log: ctx.log, clock: ctx.clock }),
+  },
 ];
 
 /** Upstream's canonical names (kube-controller-manager ≥ 1.28) → the names above. */
@@ -219,6 +225,7 @@ export const controllerAliases: Readonly<Record<string, string>> = Object.freeze
   'persistentvolume-binder-controller': 'persistentvolume-binder',
   'persistentvolumeclaim-protection-controller': 'pvc-protection',
   'persistentvolume-protection-controller': 'pv-protection',
+  'ephemeral-volume-controller': 'ephemeral-volume',
   // The workload controllers (lib/controllers/workloads.ts).
   'replicaset-controller': 'replicaset',
   'replicationcontroller-controller': 'replicationcontroller',

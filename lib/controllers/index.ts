@@ -13,3 +13,4 @@ export * from './podgc/index.js';
 export * from './serviceaccount/index.js';
 export * from './ttlafterfinished/index.js';
 export * from './volume/index.js';
+export * from './ephemeral/index.js';

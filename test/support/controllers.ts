@@ -6,6 +6,7 @@ import type { EndpointSlice, Endpoints, Namespace, Node, Pod, Service } from '..
 import { silentLogger, createLogger, type Clock } from '../../lib/base/index.js';
 import { FakeClient, SharedInformerFactory, type KubeClient } from '../../lib/client/index.js';
 import type { Logger } from 'pino';
+import { afterEach } from 'vitest';
 
 export function testLogger(name: string): Logger {
   return process.env.TKUBE_TEST_LOG ? createLogger({ component: name, level: 'debug' }) : silentLogger();
@@ -37,6 +38,24 @@ export function fakeEnv(clock?: Clock): FakeEnv {
       ctl.abort();
       await running;
     },
+  };
+}
+
+/**
+ * A fresh FakeEnv for each test that asks for one, stopped after the test together with the
+ * controllers it ran: `const e = envs.start(); envs.run(controller.start(e.signal))`.
+ */
+export function fakeEnvPerTest(): { start(clock?: Clock): FakeEnv; run(p: Promise<void>): void } {
+  let env: FakeEnv | undefined;
+  const running: Promise<void>[] = [];
+  afterEach(async () => {
+    await env?.stop();
+    await Promise.allSettled(running.splice(0));
+    env = undefined;
+  });
+  return {
+    start: (clock) => (env = fakeEnv(clock)),
+    run: (p) => void running.push(p),
   };
 }
 

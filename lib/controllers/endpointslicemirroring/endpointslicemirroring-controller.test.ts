@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { EndpointSlice, Endpoints } from '../../api/index.js';
 import { Resources } from '../../client/index.js';
-import { applySlicePlan, createAll, eventually, fakeEnv, makeService, type FakeEnv } from '../../../test/support/controllers.js';
+import { applySlicePlan, createAll, eventually, fakeEnvPerTest, makeService, type FakeEnv } from '../../../test/support/controllers.js';
 import { FakeRecorder } from '../replicaset/testing.js';
 import { EndpointSliceMirroringController } from './endpointslicemirroring-controller.js';
 import { canonicalIP, mirrorEndpoints, planMirroredSlices } from './mirror.js';
 
-let env: FakeEnv | undefined;
-let running: Promise<void> | undefined;
-afterEach(async () => {
-  await env?.stop();
-  await running;
-  env = undefined;
-});
+const envs = fakeEnvPerTest();
 
 function endpoints(subsets: Endpoints['subsets'], meta: Partial<Endpoints['metadata']> = {}): Endpoints {
   return { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'db', namespace: 'default', uid: 'ep-uid', ...meta }, subsets };
@@ -131,11 +125,11 @@ describe('planMirroredSlices', () => {
 
 describe('EndpointSliceMirroringController', () => {
   async function start(): Promise<{ env: FakeEnv; recorder: FakeRecorder }> {
-    env = fakeEnv();
+    const env = envs.start();
     const recorder = new FakeRecorder();
     const c = new EndpointSliceMirroringController({ client: env.client, informers: env.informers, recorder });
     await env.startInformers();
-    running = c.start(env.signal);
+    envs.run(c.start(env.signal));
     return { env, recorder };
   }
 

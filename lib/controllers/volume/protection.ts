@@ -23,9 +23,9 @@ export interface ProtectionControllerOptions {
   clock?: Clock;
 }
 
-/** The claims a pod's volumes name. */
+/** The claims a pod's volumes name (an ephemeral volume's claim is `<pod>-<volume>`). */
 export function podClaims(pod: Pod): string[] {
-  return (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : []));
+  return (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${pod.metadata.name}-${v.name}`] : []));
 }
 
 function podUsesClaim(pod: Pod, claim: string): boolean {

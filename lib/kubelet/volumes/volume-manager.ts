@@ -9,7 +9,8 @@
  *                                 kubernetes.io~projected/<name>
  *
  * A persistentVolumeClaim volume is the path of the PersistentVolume its claim is bound to
- * (hostPath and local volumes: tkube has no attachable storage).
+ * (hostPath and local volumes: tkube has no attachable storage); an ephemeral volume is the
+ * same through the claim `<pod>-<volume>` made for the pod.
  *
  * `setUpPod` is called on every sync of a running pod: it is idempotent, and it rewrites the
  * contents of configMap, secret, downwardAPI and projected volumes when their sources changed
@@ -171,6 +172,9 @@ export class VolumeManager {
         return { name: v.name, kind, hostPath: await checkHostPath(v.hostPath!.path, v.hostPath!.type ?? ''), readOnly: false };
       case 'persistentVolumeClaim':
         return { name: v.name, kind, hostPath: await this.claimPath(ns, v.name, v.persistentVolumeClaim!.claimName), readOnly: !!v.persistentVolumeClaim!.readOnly };
+      case 'ephemeral':
+        // The claim the ephemeral volume controller made for this pod.
+        return { name: v.name, kind, hostPath: await this.claimPath(ns, v.name, `${pod.metadata.name}-${v.name}`, pod), readOnly: false };
       case 'configMap': {
         const src = v.configMap!;
         const cm = await this.o.getConfigMap(ns, src.name ?? '');
@@ -221,14 +225,17 @@ export class VolumeManager {
         return { name: v.name, kind, hostPath: dir, readOnly: true };
       }
       default:
-        throw new VolumeMountError(v.name, `volume type ${kind} is not supported by tkube-kubelet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected, persistentVolumeClaim)`);
+        throw new VolumeMountError(v.name, `volume type ${kind} is not supported by tkube-kubelet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected, persistentVolumeClaim, ephemeral)`);
     }
   }
 
   /** The host path behind a claim: its bound PersistentVolume's hostPath or local path. */
-  private async claimPath(ns: string, volume: string, claimName: string): Promise<string> {
+  private async claimPath(ns: string, volume: string, claimName: string, owner?: Pod): Promise<string> {
     const pvc = await this.o.getPersistentVolumeClaim?.(ns, claimName);
     if (!pvc) throw new VolumeMountError(volume, `persistentvolumeclaim "${claimName}" not found`);
+    if (owner && !pvc.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid)) {
+      throw new VolumeMountError(volume, `PVC ${ns}/${claimName} was not created for pod ${ns}/${owner.metadata.name} (pod is not owner)`);
+    }
     if (pvc.metadata.deletionTimestamp) throw new VolumeMountError(volume, `persistentvolumeclaim "${claimName}" is being deleted`);
     const pvName = pvc.spec?.volumeName ?? '';
     if (!pvName || pvc.status?.phase !== 'Bound') {

@@ -248,6 +248,19 @@ describe('VolumeManager', () => {
     expect(await fs.readFile(path.join(tmp, 'pv-data', 'kept'), 'utf8')).toBe('x');
   });
 
+  it('mounts an ephemeral volume through the claim made for the pod, and only that claim', async () => {
+    volumes['pv-eph'] = volume('pv-eph', 'uid-p-scratch', { hostPath: { path: path.join(tmp, 'pv-eph'), type: 'DirectoryOrCreate' } });
+    const eph = { name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: {} } } };
+    claims['ns/p-scratch'] = { ...claim('p-scratch', 'pv-eph', 'Bound'), metadata: { name: 'p-scratch', namespace: 'ns', uid: 'uid-p-scratch', ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'uid-9', controller: true }] } };
+    const m = await vm().setUpPod(pod([eph as never]));
+    expect(m.get('scratch')).toMatchObject({ kind: 'ephemeral', hostPath: path.join(tmp, 'pv-eph'), readOnly: false });
+    claims['ns/p-scratch'] = { ...claims['ns/p-scratch']!, metadata: { ...claims['ns/p-scratch']!.metadata, ownerReferences: [] } };
+    const err = await vm()
+      .setUpPod(pod([eph as never]))
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe('MountVolume.SetUp failed for volume "scratch" : PVC ns/p-scratch was not created for pod ns/p (pod is not owner)');
+  });
+
   it.each([
     ['nope', 'persistentvolumeclaim "nope" not found'],
     ['waiting', 'PVC ns/waiting has non-bound phase ("Pending") or empty pvc.Spec.VolumeName ("")'],

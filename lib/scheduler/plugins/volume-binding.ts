@@ -74,7 +74,12 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     let missingPV = false;
     for (const name of claims) {
       const pvc = this.h.listers.persistentVolumeClaims?.namespace(ns).get(name);
+      const ephemeral = (pod.pod.spec?.volumes ?? []).some((v) => v.ephemeral && `${pod.pod.metadata.name}-${v.name}` === name);
+      if (!pvc && ephemeral) return unresolvable(this.name, `waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"`);
       if (!pvc) return unresolvable(this.name, `persistentvolumeclaim "${name}" not found`);
+      if (ephemeral && !pvc.metadata.ownerReferences?.some((r) => r.controller && r.uid === pod.pod.metadata.uid)) {
+        return unresolvable(this.name, `PVC ${ns}/${name} was not created for pod ${ns}/${pod.pod.metadata.name} (pod is not owner)`);
+      }
       if (pvc.metadata.deletionTimestamp) return unresolvable(this.name, `persistentvolumeclaim "${name}" is being deleted`);
       const pvName = pvc.spec?.volumeName;
       if (!pvName) {

@@ -53,6 +53,16 @@ describe('VolumeBinding', () => {
     c = withVolumes([local('disk-b', 'b'), local('disk-b2', 'b')]);
     expect(filterResults(new VolumeBinding(c), podInfo('p', two), c)).toEqual({ a: conflict, b: 'ok' });
   });
+  test('an ephemeral volume waits for its claim, which must be the pod\'s own', () => {
+    const eph = { volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: {} } } }] };
+    let c = cluster();
+    const waiting = 'UnschedulableAndUnresolvable: waiting for ephemeral volume controller to create the persistentvolumeclaim "p-scratch"';
+    expect(filterResults(new VolumeBinding(c), podInfo('p', eph as never), c)).toEqual({ a: waiting, b: waiting });
+    c = clusterOf([makeNode('a'), makeNode('b')], [], { ...listers, persistentVolumeClaims: listerOf([pvc('p-scratch', { volumeName: 'pv-a' })]) });
+    const foreign = 'UnschedulableAndUnresolvable: PVC default/p-scratch was not created for pod default/p (pod is not owner)';
+    expect(filterResults(new VolumeBinding(c), podInfo('p', eph as never), c)).toEqual({ a: foreign, b: foreign });
+  });
+
   test('pods without claims are not checked', () => {
     const c = cluster();
     expect(filterResults(new VolumeBinding(c), podInfo('p'), c)).toEqual({ a: 'ok', b: 'ok' });
