@@ -26,6 +26,7 @@ import {
   type PodDisruptionBudget,
   type ReplicaSet,
   type ReplicationController,
+  type RuntimeClass,
   type Secret,
   type Service,
   type ServiceAccount,
@@ -106,6 +107,7 @@ export const Resources = Object.freeze({
   leases: builtin<Lease>('coordination.k8s.io', 'leases'),
   endpointSlices: builtin<EndpointSlice>('discovery.k8s.io', 'endpointslices'),
   storageClasses: builtin<StorageClass>('storage.k8s.io', 'storageclasses'),
+  runtimeClasses: builtin<RuntimeClass>('node.k8s.io', 'runtimeclasses'),
   podDisruptionBudgets: builtin<PodDisruptionBudget>('policy', 'poddisruptionbudgets'),
   certificateSigningRequests: builtin<CertificateSigningRequest>('certificates.k8s.io', 'certificatesigningrequests'),
   /** autoscaling/v2, the preferred version (lib/api lists it before v1). */

@@ -290,6 +290,7 @@ export class Kubelet {
       dns,
       podInfraContainerImage: o.podInfraContainerImage,
       seccomp: { defaultToRuntimeDefault: o.seccompDefault ?? false, profileRoot: path.join(o.rootDir, 'seccomp') },
+      getRuntimeClass: (name) => getOrUndefined(o.client.resource(Resources.runtimeClasses), name),
       runtimeLabels: this.runtimeLabels,
       nodeAllocatable: () => allocatable,
       nodeMemoryBytes: machine.memoryBytes,

@@ -338,3 +338,52 @@ describe('DefaultStorageClass, StorageObjectInUseProtection and DefaultIngressCl
     expect(legacy.body.spec.ingressClassName).toBeUndefined();
   });
 });
+
+describe('RuntimeClass and PersistentVolumeClaimResize', () => {
+  beforeAll(() => newNamespace('rc'));
+
+  test('a pod gets its RuntimeClass\'s overhead, node selector and tolerations; a missing class, a conflict or a stray overhead are refused', async () => {
+    const rc = await api(s.url, 'POST', '/apis/node.k8s.io/v1/runtimeclasses', {
+      metadata: { name: 'sandboxed' },
+      handler: 'runsc',
+      overhead: { podFixed: { memory: '64Mi', cpu: '100m' } },
+      scheduling: { nodeSelector: { sandbox: 'yes' }, tolerations: [{ key: 'sandbox', operator: 'Exists', effect: 'NoSchedule' }] },
+    });
+    expect(rc.status).toBe(201);
+    let r: Awaited<ReturnType<typeof api>> | undefined;
+    await eventually(async () => {
+      r = await api(s.url, 'POST', '/api/v1/namespaces/rc/pods', pod(`p-${Date.now()}`, { runtimeClassName: 'sandboxed', nodeSelector: { disk: 'ssd' } }));
+      return r.status === 201;
+    });
+    expect(r!.body.spec.overhead).toEqual({ memory: '64Mi', cpu: '100m' });
+    expect(r!.body.spec.nodeSelector).toEqual({ disk: 'ssd', sandbox: 'yes' });
+    expect(r!.body.spec.tolerations).toContainEqual({ key: 'sandbox', operator: 'Exists', effect: 'NoSchedule' });
+    await refused('/api/v1/namespaces/rc/pods', pod('nope', { runtimeClassName: 'nope' }), 403, 'pods "nope" is forbidden: pod rejected: RuntimeClass "nope" not found');
+    await refused('/api/v1/namespaces/rc/pods', pod('clash', { runtimeClassName: 'sandboxed', nodeSelector: { sandbox: 'no' } }), 403, 'pods "clash" is forbidden: conflict: runtimeClass.scheduling.nodeSelector[sandbox] = yes; pod.spec.nodeSelector[sandbox] = no');
+    await refused('/api/v1/namespaces/rc/pods', pod('stray', { overhead: { memory: '1Mi' } }), 403, 'pods "stray" is forbidden: pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead');
+  });
+
+  test('a claim grows only when Bound and its class allows expansion', async () => {
+    for (const [name, allow] of [['fixed', false], ['growable', true]] as const) {
+      expect((await api(s.url, 'POST', '/apis/storage.k8s.io/v1/storageclasses', { metadata: { name }, provisioner: 'example.com/x', allowVolumeExpansion: allow })).status).toBe(201);
+    }
+    const claim = (name: string, cls: string) => ({ metadata: { name }, spec: { storageClassName: cls, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    const grow = (name: string) => api(s.url, 'PATCH', `/api/v1/namespaces/rc/persistentvolumeclaims/${name}`, { spec: { resources: { requests: { storage: '2Gi' } } } }, { 'content-type': 'application/merge-patch+json' });
+    for (const [name, cls] of [['pending', 'growable'], ['fixed', 'fixed'], ['growable', 'growable']]) expect((await api(s.url, 'POST', '/api/v1/namespaces/rc/persistentvolumeclaims', claim(name!, cls!))).status).toBe(201);
+    // An unbound claim's spec is immutable: validation refuses it before admission looks.
+    const pending = await grow('pending');
+    expect(pending.status).toBe(422);
+    expect(pending.body.message).toContain('spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims');
+    for (const name of ['fixed', 'growable']) {
+      const st = await api(s.url, 'PATCH', `/api/v1/namespaces/rc/persistentvolumeclaims/${name}/status`, { status: { phase: 'Bound', capacity: { storage: '1Gi' } } }, { 'content-type': 'application/merge-patch+json' });
+      expect(st.status, JSON.stringify(st.body)).toBe(200);
+    }
+    await eventually(async () => (await api(s.url, 'GET', '/apis/storage.k8s.io/v1/storageclasses/growable')).status === 200);
+    const fixed = await grow('fixed');
+    expect(fixed.status).toBe(403);
+    expect(fixed.body.message).toBe('persistentvolumeclaims "fixed" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+    const ok = await grow('growable');
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body.spec.resources.requests.storage).toBe('2Gi');
+  });
+});

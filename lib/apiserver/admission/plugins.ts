@@ -16,10 +16,11 @@ import { podSecurity, type PodSecurityDefaults } from './pod-security.js';
 import { priority } from './priority.js';
 import { resourceQuota, type QuotaTracker } from './resource-quota.js';
 import { serviceAccount } from './service-account.js';
-import { defaultIngressClass, defaultStorageClass, storageObjectInUseProtection } from './storage.js';
+import { runtimeClass } from './runtime-class.js';
+import { defaultIngressClass, defaultStorageClass, persistentVolumeClaimResize, storageObjectInUseProtection } from './storage.js';
 import { taintNodesByCondition } from './taint-nodes-by-condition.js';
 
-export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'DefaultStorageClass', 'StorageObjectInUseProtection', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'DefaultIngressClass', 'ResourceQuota'];
+export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'DefaultStorageClass', 'StorageObjectInUseProtection', 'PersistentVolumeClaimResize', 'RuntimeClass', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'DefaultIngressClass', 'ResourceQuota'];
 
 export interface PluginDeps {
   registry: Registry;
@@ -42,6 +43,8 @@ export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
     defaultTolerationSeconds(),
     defaultStorageClass(d.registry),
     storageObjectInUseProtection(),
+    persistentVolumeClaimResize(d.registry),
+    runtimeClass(d.registry),
     certificateApproval(d.authorizer),
     certificateSigning(d.authorizer),
     certificateSubjectRestriction(),

@@ -7,15 +7,16 @@
  *   - StorageObjectInUseProtection: PersistentVolumes and PersistentVolumeClaims are created
  *     with the kubernetes.io/pv-protection and kubernetes.io/pvc-protection finalizers, which
  *     the pv-protection and pvc-protection controllers remove once nothing uses them.
+ *   - PersistentVolumeClaimResize: a claim grows only if Bound and its class allows expansion.
  *   - DefaultIngressClass: the same for Ingresses and IngressClasses (annotated
  *     ingressclass.kubernetes.io/is-default-class: "true"); an Ingress naming its class with the
  *     old kubernetes.io/ingress.class annotation keeps it.
  */
-import { pvProtectionFinalizer, pvcProtectionFinalizer, type KubeObject, type PersistentVolumeClaim } from '../../api/index.js';
+import { pvProtectionFinalizer, pvcProtectionFinalizer, quantityToNumber, type KubeObject, type PersistentVolumeClaim, type StorageClass } from '../../api/index.js';
 import { defaultStorageClassAnnotations, newestDefault } from '../../machinery/index.js';
 import type { Registry } from '../../registry/index.js';
 import { markMutated, type AdmissionPlugin } from './chain.js';
-import { listCached } from './lookup.js';
+import { admissionForbidden, listCached, lookup } from './lookup.js';
 
 const defaultIngressClassAnnotation = 'ingressclass.kubernetes.io/is-default-class';
 const legacyIngressClassAnnotation = 'kubernetes.io/ingress.class';
@@ -66,6 +67,28 @@ export function defaultIngressClass(registry: Registry): AdmissionPlugin {
       if (!def) return;
       (ing.spec ??= {}).ingressClassName = def.metadata.name;
       markMutated(a.object, ['spec', 'ingressClassName']);
+    },
+  };
+}
+
+/**
+ * PersistentVolumeClaimResize: a claim may grow only once Bound, and only if its StorageClass
+ * says allowVolumeExpansion: true (upstream's texts).
+ */
+export function persistentVolumeClaimResize(registry: Registry): AdmissionPlugin {
+  return {
+    name: 'PersistentVolumeClaimResize',
+    async validate(a) {
+      if (a.group !== '' || a.resource !== 'persistentvolumeclaims' || a.subresource !== '' || a.operation !== 'UPDATE') return;
+      const pvc = a.object as PersistentVolumeClaim | undefined;
+      const old = a.oldObject as PersistentVolumeClaim | undefined;
+      if (!pvc || !old) return;
+      const size = (c: PersistentVolumeClaim) => quantityToNumber(c.spec?.resources?.requests?.['storage'] ?? 0);
+      if (size(pvc) <= size(old)) return;
+      if (old.status?.phase !== 'Bound') throw admissionForbidden(a, 'Only bound persistent volume claims can be expanded');
+      const cls = pvc.spec?.storageClassName ?? '';
+      const sc = cls && cls === (old.spec?.storageClassName ?? '') ? await lookup<StorageClass>(registry, 'storage.k8s.io', 'storageclasses', '', cls) : null;
+      if (!sc?.allowVolumeExpansion) throw admissionForbidden(a, 'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
     },
   };
 }

@@ -25,7 +25,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ConfigMap, Container, Pod, Secret, Service } from '../../api/index.js';
+import type { ConfigMap, Container, Pod, RuntimeClass, Secret, Service } from '../../api/index.js';
 import { formatDuration, type Clock } from '../../base/index.js';
 import type { EphemeralContainer, PodStatus } from '../api-types.js';
 import type { KeyedBackoff } from '../backoff.js';
@@ -67,6 +67,8 @@ export interface PodSyncerDeps {
   podInfraContainerImage: string;
   /** How seccomp profiles are chosen (--seccomp-default, <root-dir>/seccomp). */
   seccomp?: SeccompSettings;
+  /** A RuntimeClass by name (for a pod's runtimeClassName), read afresh; undefined if absent. */
+  getRuntimeClass?(name: string): Promise<RuntimeClass | undefined>;
   /** Labels every runtime object of this node carries. */
   runtimeLabels: Record<string, string>;
   nodeAllocatable(): Record<string, string>;
@@ -311,6 +313,7 @@ export class PodSyncer {
     config.image = this.d.podInfraContainerImage;
     let id: string | undefined;
     try {
+      if (pod.spec?.runtimeClassName) config.runtimeHandler = await this.runtimeHandler(pod.spec.runtimeClassName);
       id = await this.d.runtime.createSandbox(config);
       await this.d.runtime.startSandbox(id);
     } catch (err) {
@@ -330,6 +333,13 @@ export class PodSyncer {
     ctx.newSandbox = true;
     ctx.changed = true;
     return 'continue';
+  }
+
+  /** The handler of a RuntimeClass (upstream's kubelet refuses pods whose class it cannot find). */
+  private async runtimeHandler(name: string): Promise<string> {
+    const rc = await this.d.getRuntimeClass?.(name);
+    if (!rc) throw new Error(`RuntimeClass "${name}" not found`);
+    return rc.handler;
   }
 
   private async stepNetwork(ctx: SyncContext): Promise<StepOutcome> {

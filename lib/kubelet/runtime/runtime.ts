@@ -60,6 +60,8 @@ export interface SandboxConfig {
   cgroupParent?: string;
   /** The pause image; default: the runtime's configured pod infra image. */
   image?: string;
+  /** The runtime handler of the pod's RuntimeClass (Docker: a runtime name such as runc); every container of the pod uses it. */
+  runtimeHandler?: string;
 }
 
 export type SandboxState = 'ready' | 'notready';

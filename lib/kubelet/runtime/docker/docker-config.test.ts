@@ -172,6 +172,15 @@ describe('seccomp security options (as dockershim passed them)', () => {
   });
 });
 
+describe('RuntimeClass handlers', () => {
+  it('run the sandbox and every container of the pod with the Docker runtime the handler names', () => {
+    expect(sandboxCreateOptions({ metadata: pod, runtimeHandler: 'runsc' }, 'p').HostConfig?.Runtime).toBe('runsc');
+    expect(sandboxCreateOptions({ metadata: pod }, 'p').HostConfig?.Runtime).toBeUndefined();
+    expect(containerCreateOptions({ ...sandbox, runtime: 'runsc' }, { metadata: { name: 'a', attempt: 0 }, image: 'x' }).HostConfig?.Runtime).toBe('runsc');
+    expect(containerCreateOptions(sandbox, { metadata: { name: 'a', attempt: 0 }, image: 'x' }).HostConfig?.Runtime).toBeUndefined();
+  });
+});
+
 describe('sandboxCreateOptions', () => {
   it('starts pause with no network, a shareable IPC namespace and the pod hostname', () => {
     const o = sandboxCreateOptions({ metadata: pod, labels: { app: 'web' }, annotations: { note: 'x' }, shareProcessNamespace: true, sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' } }, 'tkube/pause:3.10');

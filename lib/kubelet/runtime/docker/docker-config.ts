@@ -96,6 +96,7 @@ export function sandboxCreateOptions(config: SandboxConfig, image: string, local
   const secOpts = seccompSecurityOpt(config.seccomp, localhostJSON);
   if (secOpts.length) hc.SecurityOpt = secOpts;
   if (config.cgroupParent) hc.CgroupParent = config.cgroupParent;
+  if (config.runtimeHandler) hc.Runtime = config.runtimeHandler;
   const opts: Docker.ContainerCreateOptions = { name: sandboxRuntimeName(m), Image: image, Labels: labels, HostConfig: hc };
   if (!config.hostNetwork) {
     opts.Hostname = (config.hostname ?? m.name).slice(0, 63);
@@ -113,6 +114,8 @@ export interface SandboxFacts {
   metadata: PodSandboxMetadata;
   hostPID: boolean;
   shareProcessNamespace: boolean;
+  /** The sandbox's Docker runtime (its RuntimeClass handler), if not the default. */
+  runtime?: string;
 }
 
 /**
@@ -134,6 +137,7 @@ export function containerCreateOptions(sandbox: SandboxFacts, config: ContainerC
     IpcMode: join,
     RestartPolicy: { Name: 'no' },
   };
+  if (sandbox.runtime) hc.Runtime = sandbox.runtime;
   if (sandbox.shareProcessNamespace) hc.PidMode = join;
   else if (sandbox.hostPID) hc.PidMode = 'host';
   else if (config.pidTargetContainerId) hc.PidMode = `container:${config.pidTargetContainerId}`;

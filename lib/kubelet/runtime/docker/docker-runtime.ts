@@ -299,6 +299,7 @@ export class DockerRuntime implements ContainerRuntime {
         metadata: sandboxMetadataFrom(labels, sb.Name),
         hostPID: sb.HostConfig.PidMode === 'host',
         shareProcessNamespace: labels[shareProcessNamespaceLabel] === 'true',
+        ...(sb.HostConfig.Runtime && sb.HostConfig.Runtime !== 'runc' ? { runtime: sb.HostConfig.Runtime } : {}),
       },
       config,
       await this.localhostProfile(config.security?.seccomp, config.security?.privileged),
