@@ -187,6 +187,7 @@ export const coreControllers: ControllerDescriptor[] = [
         informers: ctx.informers,
         recorder: ctx.recorder('persistentvolume-controller'),
         syncPeriodMs: ctx.options.pvClaimBinderSyncPeriodMs,
+        enableHostPathProvisioner: ctx.options.enableHostPathProvisioner,
         log: ctx.log,
         clock: ctx.clock,
       }),

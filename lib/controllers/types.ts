@@ -51,6 +51,8 @@ export interface ControllerManagerOptions {
   maxEndpointsPerSlice?: number;
   /** --mirroring-max-endpoints-per-subset: addresses of one Endpoints subset mirrored into a slice at most (default 1000). */
   mirroringMaxEndpointsPerSubset?: number;
+  /** --enable-hostpath-provisioner: hostPath volumes for claims of kubernetes.io/host-path classes (single-machine clusters). */
+  enableHostPathProvisioner?: boolean;
   /** --pvclaimbinder-sync-period in ms: how often every claim and volume is synced again (default 15s). */
   pvClaimBinderSyncPeriodMs?: number;
   /** --enable-garbage-collector (default true). */

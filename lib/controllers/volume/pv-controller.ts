@@ -13,11 +13,15 @@
  *   hostPath under /tmp/ (upstream's hostPath deleter) and the volume object, and fails any
  *   other volume (phase Failed, a VolumeFailedDelete event); Recycle, deprecated, fails.
  *
+ * With --enable-hostpath-provisioner, claims of a class whose provisioner is
+ * kubernetes.io/host-path get a volume made for them (upstream's testing provisioner).
+ *
  * A claim whose volume vanished is Lost. A claim without a storage class gets the default
  * class when one appears (retroactive default assignment). Everything is also re-synced every
  * --pvclaimbinder-sync-period (15 s).
  */
-import { rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../api/index.js';
 import { realClock, rfc3339, silentLogger, type Clock, type Runnable } from '../../base/index.js';
@@ -30,6 +34,8 @@ export interface PersistentVolumeControllerOptions {
   client: KubeClient;
   informers: SharedInformerFactory;
   recorder?: EventRecorder;
+  /** --enable-hostpath-provisioner: provision hostPath volumes for classes of kubernetes.io/host-path. */
+  enableHostPathProvisioner?: boolean;
   /** --pvclaimbinder-sync-period (15 s): every claim and volume is looked at again this often. */
   syncPeriodMs?: number;
   workers?: number;
@@ -41,6 +47,9 @@ type VolumePhase = NonNullable<NonNullable<PersistentVolume['status']>['phase']>
 type ClaimPhase = NonNullable<NonNullable<PersistentVolumeClaim['status']>['phase']>;
 
 const claimPrefix = 'claim:';
+const hostPathProvisioner = 'kubernetes.io/host-path';
+const annStorageProvisioner = 'volume.kubernetes.io/storage-provisioner';
+const annBetaStorageProvisioner = 'volume.beta.kubernetes.io/storage-provisioner';
 const volumePrefix = 'volume:';
 
 export class PersistentVolumeController implements Runnable {
@@ -179,6 +188,7 @@ export class PersistentVolumeController implements Runnable {
     }
     if (!sc) this.o.recorder?.eventf(pvc, 'Warning', 'ProvisioningFailed', 'storageclass.storage.k8s.io "%s" not found', className);
     else if (waitsForFirstConsumer(sc)) this.o.recorder?.event(pvc, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+    else if (sc.provisioner === hostPathProvisioner) await this.provisionHostPath(pvc, sc);
     else {
       this.o.recorder?.eventf(
         pvc,
@@ -188,6 +198,55 @@ export class PersistentVolumeController implements Runnable {
         sc.provisioner,
       );
     }
+  }
+
+  /**
+   * The in-tree hostPath provisioner (--enable-hostpath-provisioner, for single-machine
+   * clusters only, as upstream: the folder is made on the controller manager's host): a volume
+   * `pvc-<claim uid>` of the claim's size at /tmp/hostpath_pv/<uuid>, reserved for the claim,
+   * with the class's reclaim policy (Delete by default) and mount options.
+   */
+  private async provisionHostPath(pvc: PersistentVolumeClaim, sc: StorageClass): Promise<void> {
+    if (!this.o.enableHostPathProvisioner) {
+      this.o.recorder?.eventf(pvc, 'Warning', 'ProvisioningFailed', 'Failed to create provisioner: provisioning in volume plugin "%s" is disabled', hostPathProvisioner);
+      return;
+    }
+    if (pvc.spec?.volumeMode === 'Block') {
+      this.o.recorder?.eventf(pvc, 'Warning', 'ProvisioningFailed', 'Failed to provision volume with StorageClass "%s": %s does not support block volume provisioning', sc.metadata.name, hostPathProvisioner);
+      return;
+    }
+    const name = `pvc-${pvc.metadata.uid}`;
+    if (this.volumes.get(name)) return; // made already; the binding follows
+    const pvcs = this.o.client.resource(Resources.persistentVolumeClaims, pvc.metadata.namespace);
+    if (!pvc.metadata.annotations?.[annStorageProvisioner]) {
+      const next = structuredClone(pvc);
+      next.metadata.annotations = { ...next.metadata.annotations, [annStorageProvisioner]: hostPathProvisioner, [annBetaStorageProvisioner]: hostPathProvisioner };
+      pvc = await pvcs.update(next);
+    }
+    const path = `/tmp/hostpath_pv/${randomUUID()}`;
+    await mkdir(path, { recursive: true, mode: 0o750 });
+    const pv: PersistentVolume = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name, annotations: { 'kubernetes.io/createdby': 'hostpath-dynamic-provisioner', [annBoundByController]: 'yes', 'pv.kubernetes.io/provisioned-by': hostPathProvisioner } },
+      spec: {
+        persistentVolumeReclaimPolicy: sc.reclaimPolicy ?? 'Delete',
+        accessModes: pvc.spec?.accessModes?.length ? pvc.spec.accessModes : ['ReadWriteOnce'],
+        capacity: { storage: pvc.spec?.resources?.requests?.['storage'] ?? '0' },
+        hostPath: { path },
+        claimRef: { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1', resourceVersion: pvc.metadata.resourceVersion },
+        storageClassName: sc.metadata.name,
+        ...(sc.mountOptions?.length ? { mountOptions: sc.mountOptions } : {}),
+      },
+    };
+    try {
+      await this.o.client.resource(Resources.persistentVolumes).create(pv);
+    } catch (err) {
+      await rm(path, { recursive: true, force: true });
+      this.o.recorder?.eventf(pvc, 'Warning', 'ProvisioningFailed', 'Failed to provision volume with StorageClass "%s": %s', sc.metadata.name, (err as Error).message);
+      throw err;
+    }
+    this.o.recorder?.eventf(pvc, 'Normal', 'ProvisioningSucceeded', 'Successfully provisioned volume %s using %s', name, hostPathProvisioner);
   }
 
   /** Links volume and claim, each write skipped when already done (so a half-done bind completes). */

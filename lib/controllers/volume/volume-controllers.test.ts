@@ -89,10 +89,10 @@ describe('findMatchingVolume', () => {
 });
 
 describe('PersistentVolumeController', () => {
-  async function start(): Promise<{ e: FakeEnv; recorder: FakeRecorder }> {
+  async function start(enableHostPathProvisioner = false): Promise<{ e: FakeEnv; recorder: FakeRecorder }> {
     env = fakeEnv();
     const recorder = new FakeRecorder();
-    const c = new PersistentVolumeController({ client: env.client, informers: env.informers, recorder, syncPeriodMs: 200 });
+    const c = new PersistentVolumeController({ client: env.client, informers: env.informers, recorder, syncPeriodMs: 200, enableHostPathProvisioner });
     await env.startInformers();
     running.push(c.start(env.signal));
     return { e: env, recorder };
@@ -173,6 +173,36 @@ describe('PersistentVolumeController', () => {
     delete next.spec!.claimRef;
     await pvs(e).update(next);
     await eventually(async () => (await pvs(e).get('keep')).status?.phase === 'Available');
+  });
+
+  test('with --enable-hostpath-provisioner, a claim of a kubernetes.io/host-path class gets a volume made for it, deleted with the claim', async () => {
+    const { e, recorder } = await start(true);
+    await e.client.resource(Resources.storageClasses).create({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'hostpath' }, provisioner: 'kubernetes.io/host-path' } as StorageClass);
+    const claim = await pvcs(e).create(pvc('auto', '300Mi', { cls: 'hostpath' }));
+    const bound = await eventually(async () => {
+      const c = await pvcs(e).get('auto');
+      return c.status?.phase === 'Bound' && c;
+    });
+    expect(bound.spec?.volumeName).toBe(`pvc-${claim.metadata.uid}`);
+    expect(bound.metadata.annotations?.['volume.kubernetes.io/storage-provisioner']).toBe('kubernetes.io/host-path');
+    const vol = await pvs(e).get(`pvc-${claim.metadata.uid}`);
+    expect(vol.spec).toMatchObject({ capacity: { storage: '300Mi' }, persistentVolumeReclaimPolicy: 'Delete', storageClassName: 'hostpath', accessModes: ['ReadWriteOnce'] });
+    expect(vol.metadata.annotations?.['pv.kubernetes.io/provisioned-by']).toBe('kubernetes.io/host-path');
+    const dir = vol.spec!.hostPath!.path;
+    expect(dir).toMatch(/^\/tmp\/hostpath_pv\/[0-9a-f-]{36}$/);
+    expect(fs.statSync(dir).isDirectory()).toBe(true);
+    expect(recorder.lines()).toContain(`ProvisioningSucceeded: Successfully provisioned volume pvc-${claim.metadata.uid} using kubernetes.io/host-path`);
+    await pvcs(e).delete('auto');
+    await eventually(async () => !(await pvs(e).list()).items.length);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  test('without the flag, a kubernetes.io/host-path class says provisioning is disabled', async () => {
+    const { e, recorder } = await start(false);
+    await e.client.resource(Resources.storageClasses).create({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'hostpath' }, provisioner: 'kubernetes.io/host-path' } as StorageClass);
+    await pvcs(e).create(pvc('auto', '300Mi', { cls: 'hostpath' }));
+    await eventually(() => recorder.lines().includes('ProvisioningFailed: Failed to create provisioner: provisioning in volume plugin "kubernetes.io/host-path" is disabled'));
+    expect((await pvs(e).list()).items).toEqual([]);
   });
 
   test('a claim naming its volume binds to it, or says why it cannot; a bound claim whose volume vanished is Lost', async () => {
