@@ -4,6 +4,7 @@ export * from './decode.js';
 export * from './builtin.js';
 export * from './meta/v1.js';
 export * from './core/v1.js';
+export * from './core/ephemeral-volumes.js';
 export * from './apps/v1.js';
 export * from './batch/v1.js';
 export * from './coordination/v1.js';

@@ -14,3 +14,4 @@ export * from './informer-factory.js';
 export * from './fake.js';
 export * from './events.js';
 export * from './leader-election.js';
+export * from './get-if-exists.js';

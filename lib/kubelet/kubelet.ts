@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfigMap, Node, Pod, Secret, Service, Taint } from '../api/index.js';
 import { realClock, type Clock, type MetricsRegistry } from '../base/index.js';
-import { EventBroadcaster, Resources, SharedInformerFactory, isTombstone, deletedObject, type KubeClient } from '../client/index.js';
+import { EventBroadcaster, Resources, SharedInformerFactory, getIfExists, isTombstone, deletedObject, type KubeClient } from '../client/index.js';
 import { isAlreadyExists, isConflict, isNotFound, jsonEqual } from '../machinery/index.js';
 import type { PodStatus } from './api-types.js';
 import { defaultBackoffInitialMs, defaultBackoffMaxMs, KeyedBackoff } from './backoff.js';
@@ -256,8 +256,8 @@ export class Kubelet {
       log,
       getConfigMap: (ns, n) => configMaps.get(ns, n),
       getSecret: (ns, n) => secrets.get(ns, n),
-      getPersistentVolumeClaim: (ns, n) => getOrUndefined(o.client.resource(Resources.persistentVolumeClaims, ns), n),
-      getPersistentVolume: (n) => getOrUndefined(o.client.resource(Resources.persistentVolumes), n),
+      getPersistentVolumeClaim: (ns, n) => getIfExists(o.client.resource(Resources.persistentVolumeClaims, ns), n),
+      getPersistentVolume: (n) => getIfExists(o.client.resource(Resources.persistentVolumes), n),
       tokenProvider: o.tokenProvider ?? new TokenRequestProvider({ client: o.client, clock }),
       nodeAllocatable: () => allocatable,
       nodeName: o.nodeName,
@@ -290,7 +290,7 @@ export class Kubelet {
       dns,
       podInfraContainerImage: o.podInfraContainerImage,
       seccomp: { defaultToRuntimeDefault: o.seccompDefault ?? false, profileRoot: path.join(o.rootDir, 'seccomp') },
-      getRuntimeClass: (name) => getOrUndefined(o.client.resource(Resources.runtimeClasses), name),
+      getRuntimeClass: (name) => getIfExists(o.client.resource(Resources.runtimeClasses), name),
       runtimeLabels: this.runtimeLabels,
       nodeAllocatable: () => allocatable,
       nodeMemoryBytes: machine.memoryBytes,
@@ -708,15 +708,5 @@ export class Kubelet {
       return { state: 'terminated' };
     }
     return { state: 'syncing', ...(r.resyncAfterMs !== undefined ? { resyncAfterMs: r.resyncAfterMs } : {}) };
-  }
-}
-
-/** An object read afresh, or undefined if it does not exist. */
-async function getOrUndefined<T>(c: { get(name: string): Promise<T> }, name: string): Promise<T | undefined> {
-  try {
-    return await c.get(name);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
   }
 }

@@ -3,7 +3,7 @@
  * affinity terms, host ports), so that filters and scores over hundreds of nodes do not parse
  * the same selectors again for every node.
  */
-import type { Pod, PodSpec } from '../api/index.js';
+import { ephemeralClaimName, type Pod, type PodSpec } from '../api/index.js';
 import { LabelSelector, labelSelectorFromObject, type LabelSelectorObject, type Labels } from '../machinery/index.js';
 import { podRequests, type Resource } from './resources.js';
 
@@ -152,7 +152,7 @@ export function podClaimNames(pod: Pod): string[] {
   const out: string[] = [];
   for (const v of pod.spec?.volumes ?? []) {
     if (v.persistentVolumeClaim?.claimName) out.push(v.persistentVolumeClaim.claimName);
-    else if (v.ephemeral) out.push(`${pod.metadata.name}-${v.name}`);
+    else if (v.ephemeral) out.push(ephemeralClaimName(pod, v.name));
   }
   return out;
 }

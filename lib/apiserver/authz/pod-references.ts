@@ -2,7 +2,7 @@
  * The objects a pod refers to by name in its own namespace: what its kubelet must be able to
  * read to run it (the edges of upstream's node authorizer graph).
  */
-import type { Pod } from '../../api/index.js';
+import { ephemeralClaimName, type Pod } from '../../api/index.js';
 
 export interface PodReferences {
   secrets: Set<string>;
@@ -33,7 +33,7 @@ export function podReferences(pod: Pod): PodReferences {
     if (v.configMap?.name) refs.configmaps.add(v.configMap.name);
     if (v.persistentVolumeClaim?.claimName) refs.persistentvolumeclaims.add(v.persistentVolumeClaim.claimName);
     // A generic ephemeral volume's claim is named after the pod and the volume.
-    if (v.ephemeral) refs.persistentvolumeclaims.add(`${pod.metadata.name}-${v.name}`);
+    if (v.ephemeral) refs.persistentvolumeclaims.add(ephemeralClaimName(pod, v.name));
     for (const src of v.projected?.sources ?? []) {
       if (src.secret?.name) refs.secrets.add(src.secret.name);
       if (src.configMap?.name) refs.configmaps.add(src.configMap.name);

@@ -1,11 +1,11 @@
 /** Printer for storage.k8s.io/v1 StorageClasses. */
-import { defaultStorageClassAnnotation, type StorageClass } from '../../api/index.js';
+import type { StorageClass } from '../../api/index.js';
+import { defaultStorageClassAnnotations } from '../../machinery/index.js';
 import { age, ageColumn, nameColumn, registerPrinter } from './table.js';
 
 /** Whether a class is the default, by its annotation (or the older beta one). */
 export function isDefaultStorageClass(sc: StorageClass): boolean {
-  const a = sc.metadata.annotations ?? {};
-  return a[defaultStorageClassAnnotation] === 'true' || a['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+  return defaultStorageClassAnnotations.some((k) => sc.metadata.annotations?.[k] === 'true');
 }
 
 registerPrinter('storage.k8s.io', 'storageclasses', {

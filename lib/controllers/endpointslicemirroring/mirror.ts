@@ -58,14 +58,12 @@ export function canonicalIP(s: string): { ip: string; type: AddressType } | unde
     return parts.every((n) => n <= 255) ? { ip: parts.join('.'), type: 'IPv4' } : undefined;
   }
   if (isIP(s) !== 6) return undefined;
-  const host = new URL(`http://[${s}]/`).hostname;
-  const ip = host.slice(1, -1);
-  // An IPv4-mapped IPv6 address is an IPv4 address to upstream.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(s) ?? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
-  if (mapped && mapped.length === 2) return { ip: mapped[1]!, type: 'IPv4' };
-  if (mapped && mapped.length === 3) {
-    const hi = parseInt(mapped[1]!, 16);
-    const lo = parseInt(mapped[2]!, 16);
+  // The URL parser writes an IPv6 address in its canonical (compressed, lower-case) form.
+  const ip = new URL(`http://[${s}]/`).hostname.slice(1, -1);
+  // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, written ::ffff:hhhh:hhhh) is IPv4 to upstream.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  if (mapped) {
+    const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
     return { ip: [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'), type: 'IPv4' };
   }
   return { ip, type: 'IPv6' };

@@ -9,7 +9,7 @@
  * event saying so, as upstream.
  */
 import type { Logger } from 'pino';
-import type { PersistentVolumeClaim, Pod } from '../../api/index.js';
+import { ephemeralClaimMismatch, ephemeralClaimName, type PersistentVolumeClaim, type Pod } from '../../api/index.js';
 import { silentLogger, type Clock, type Runnable } from '../../base/index.js';
 import { Resources, deletedObject, metaNamespaceKey, waitForCacheSync, type EventRecorder, type KubeClient, type Lister, type SharedInformerFactory } from '../../client/index.js';
 import { RateLimitingQueue, runWorkers, type ReconcileResult } from '../../controller/index.js';
@@ -22,17 +22,6 @@ export interface EphemeralVolumeControllerOptions {
   workers?: number;
   log?: Logger;
   clock?: Clock;
-}
-
-/** The claim of a pod's ephemeral volume. */
-export function ephemeralClaimName(pod: Pod, volume: string): string {
-  return `${pod.metadata.name}-${volume}`;
-}
-
-/** Why the claim cannot serve the pod's ephemeral volume (upstream's text), or undefined. */
-export function ephemeralClaimMismatch(pod: Pod, pvc: PersistentVolumeClaim): string | undefined {
-  if (pvc.metadata.ownerReferences?.some((r) => r.controller && r.uid === pod.metadata.uid)) return undefined;
-  return `PVC ${pvc.metadata.namespace}/${pvc.metadata.name} was not created for pod ${pod.metadata.namespace}/${pod.metadata.name} (pod is not owner)`;
 }
 
 function hasEphemeral(pod: Pod): boolean {

@@ -12,14 +12,18 @@
  *
  * Volumes being deleted never match.
  */
-import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../api/index.js';
-import { quantityToNumber } from '../../api/core/v1-validation.js';
+import { quantityToNumber, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../api/index.js';
 import { labelSelectorFromObject } from '../../machinery/index.js';
 
 /** On a volume (and a claim) the controller bound, rather than a user's pre-binding. */
 export const annBoundByController = 'pv.kubernetes.io/bound-by-controller';
 /** On a claim whose binding the controller completed. */
 export const annBindCompleted = 'pv.kubernetes.io/bind-completed';
+
+/** The spec.claimRef that binds (or reserves) a volume to this claim. */
+export function claimRefFor(pvc: PersistentVolumeClaim): NonNullable<NonNullable<PersistentVolume['spec']>['claimRef']> {
+  return { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1', resourceVersion: pvc.metadata.resourceVersion };
+}
 
 export function claimKey(pvc: PersistentVolumeClaim): string {
   return `${pvc.metadata.namespace}/${pvc.metadata.name}`;

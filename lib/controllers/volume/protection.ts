@@ -9,7 +9,7 @@
  *   - pv-protection: a volume is in use while it is Bound.
  */
 import type { Logger } from 'pino';
-import { pvProtectionFinalizer, pvcProtectionFinalizer, type PersistentVolume, type PersistentVolumeClaim, type Pod } from '../../api/index.js';
+import { ephemeralClaimName, pvProtectionFinalizer, pvcProtectionFinalizer, type PersistentVolume, type PersistentVolumeClaim, type Pod } from '../../api/index.js';
 import { silentLogger, type Clock, type Runnable } from '../../base/index.js';
 import { Resources, deletedObject, metaNamespaceKey, splitMetaNamespaceKey, waitForCacheSync, type KubeClient, type Lister, type SharedInformerFactory } from '../../client/index.js';
 import { RateLimitingQueue, runWorkers, type ReconcileResult } from '../../controller/index.js';
@@ -25,7 +25,7 @@ export interface ProtectionControllerOptions {
 
 /** The claims a pod's volumes name (an ephemeral volume's claim is `<pod>-<volume>`). */
 export function podClaims(pod: Pod): string[] {
-  return (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${pod.metadata.name}-${v.name}`] : []));
+  return (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [ephemeralClaimName(pod, v.name)] : []));
 }
 
 function podUsesClaim(pod: Pod, claim: string): boolean {

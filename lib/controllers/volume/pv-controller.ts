@@ -25,10 +25,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../api/index.js';
 import { realClock, rfc3339, silentLogger, type Clock, type Runnable } from '../../base/index.js';
-import { Resources, deletedObject, waitForCacheSync, type EventRecorder, type KubeClient, type Lister, type SharedInformerFactory } from '../../client/index.js';
+import { Resources, deletedObject, getIfExists, waitForCacheSync, type EventRecorder, type KubeClient, type Lister, type SharedInformerFactory } from '../../client/index.js';
 import { RateLimitingQueue, runWorkers, type ReconcileResult } from '../../controller/index.js';
-import { defaultStorageClassAnnotations, isConflict, isNotFound, newestDefault } from '../../machinery/index.js';
-import { annBindCompleted, annBoundByController, claimClass, claimKey, findMatchingVolume, isVolumeBoundToClaim, volumeMismatch, waitsForFirstConsumer } from './binding.js';
+import { defaultStorageClassAnnotations, isConflict, isNotFound, jsonEqual, newestDefault } from '../../machinery/index.js';
+import { annBindCompleted, annBoundByController, claimClass, claimKey, claimRefFor, findMatchingVolume, isVolumeBoundToClaim, volumeMismatch, waitsForFirstConsumer } from './binding.js';
 
 export interface PersistentVolumeControllerOptions {
   client: KubeClient;
@@ -234,7 +234,7 @@ export class PersistentVolumeController implements Runnable {
         accessModes: pvc.spec?.accessModes?.length ? pvc.spec.accessModes : ['ReadWriteOnce'],
         capacity: { storage: pvc.spec?.resources?.requests?.['storage'] ?? '0' },
         hostPath: { path },
-        claimRef: { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1', resourceVersion: pvc.metadata.resourceVersion },
+        claimRef: claimRefFor(pvc),
         storageClassName: sc.metadata.name,
         ...(sc.mountOptions?.length ? { mountOptions: sc.mountOptions } : {}),
       },
@@ -252,13 +252,11 @@ export class PersistentVolumeController implements Runnable {
   /** Links volume and claim, each write skipped when already done (so a half-done bind completes). */
   private async bind(pv: PersistentVolume, pvc: PersistentVolumeClaim): Promise<void> {
     const pvs = this.o.client.resource(Resources.persistentVolumes);
+    const before = { pv: pv.metadata.resourceVersion, pvc: pvc.metadata.resourceVersion };
     const ref = pv.spec?.claimRef;
     if (!ref || ref.uid !== pvc.metadata.uid || ref.kind !== 'PersistentVolumeClaim') {
       const next = structuredClone(pv);
-      next.spec = {
-        ...next.spec,
-        claimRef: { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1', resourceVersion: pvc.metadata.resourceVersion },
-      };
+      next.spec = { ...next.spec, claimRef: claimRefFor(pvc) };
       if (!ref) next.metadata.annotations = { ...next.metadata.annotations, [annBoundByController]: 'yes' };
       pv = await pvs.update(next);
     }
@@ -278,10 +276,11 @@ export class PersistentVolumeController implements Runnable {
     const status = pvc.status ?? {};
     const capacity = pv.spec?.capacity ?? {};
     const modes = pv.spec?.accessModes ?? [];
-    if (status.phase !== 'Bound' || JSON.stringify(status.capacity ?? {}) !== JSON.stringify(capacity) || JSON.stringify(status.accessModes ?? []) !== JSON.stringify(modes)) {
-      await pvcs.updateStatus({ ...pvc, status: { ...status, phase: 'Bound', accessModes: modes, capacity } });
+    if (status.phase !== 'Bound' || !jsonEqual(status.capacity ?? {}, capacity) || !jsonEqual(status.accessModes ?? [], modes)) {
+      pvc = await pvcs.updateStatus({ ...pvc, status: { ...status, phase: 'Bound', accessModes: modes, capacity } });
     }
-    this.log.info({ claim: claimKey(pvc), volume: pv.metadata.name }, 'claim bound');
+    // Resyncs of bound pairs write nothing and say nothing.
+    if (before.pv !== pv.metadata.resourceVersion || before.pvc !== pvc.metadata.resourceVersion) this.log.info({ claim: claimKey(pvc), volume: pv.metadata.name }, 'claim bound');
   }
 
   /** Sets a claim's phase; true if it changed. */
@@ -311,12 +310,7 @@ export class PersistentVolumeController implements Runnable {
     let pvc = this.claims.get(`${ref.namespace ?? ''}/${ref.name}`);
     if (!pvc || pvc.metadata.uid !== ref.uid) {
       // The cache may lag behind a claim just created: ask the API server before releasing.
-      try {
-        pvc = await this.o.client.resource(Resources.persistentVolumeClaims, ref.namespace).get(ref.name!);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        pvc = undefined;
-      }
+      pvc = await getIfExists(this.o.client.resource(Resources.persistentVolumeClaims, ref.namespace), ref.name!);
       if (pvc && pvc.metadata.uid !== ref.uid) pvc = undefined;
     }
     if (!pvc) {

@@ -12,10 +12,19 @@ import { PVCProtectionController, PVProtectionController } from './protection.js
 
 let env: FakeEnv | undefined;
 const running: Promise<void>[] = [];
+/** Folders a test made or had provisioned on this machine: removed whatever the outcome. */
+const madeDirs: string[] = [];
 afterEach(async () => {
   await env?.stop();
   await Promise.all(running.splice(0));
   env = undefined;
+  for (const d of madeDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  // The provisioner's parent folder, if a test left it empty.
+  try {
+    fs.rmdirSync('/tmp/hostpath_pv');
+  } catch {
+    // not empty (a real cluster's volumes) or absent
+  }
 });
 
 function pv(name: string, size: string, o: { modes?: string[]; cls?: string; labels?: Record<string, string>; phase?: string; claimRef?: NonNullable<PersistentVolume['spec']>['claimRef']; path?: string; policy?: 'Retain' | 'Delete' | 'Recycle'; local?: boolean } = {}): PersistentVolume {
@@ -148,6 +157,7 @@ describe('PersistentVolumeController', () => {
   test('claim deleted: a Retain volume is Released and kept; a Delete volume under /tmp is removed with its files; elsewhere it fails', async () => {
     const { e, recorder } = await start();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-pv-'));
+    madeDirs.push(dir);
     fs.writeFileSync(path.join(dir, 'data'), 'x');
     await pvs(e).create(pv('keep', '1Gi', { cls: 'a' }));
     await pvs(e).create(pv('scratch', '1Gi', { cls: 'b', path: dir, policy: 'Delete' }));
@@ -189,6 +199,7 @@ describe('PersistentVolumeController', () => {
     expect(vol.spec).toMatchObject({ capacity: { storage: '300Mi' }, persistentVolumeReclaimPolicy: 'Delete', storageClassName: 'hostpath', accessModes: ['ReadWriteOnce'] });
     expect(vol.metadata.annotations?.['pv.kubernetes.io/provisioned-by']).toBe('kubernetes.io/host-path');
     const dir = vol.spec!.hostPath!.path;
+    madeDirs.push(dir);
     expect(dir).toMatch(/^\/tmp\/hostpath_pv\/[0-9a-f-]{36}$/);
     expect(fs.statSync(dir).isDirectory()).toBe(true);
     expect(recorder.lines()).toContain(`ProvisioningSucceeded: Successfully provisioned volume pvc-${claim.metadata.uid} using kubernetes.io/host-path`);

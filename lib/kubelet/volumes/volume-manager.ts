@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Volume } from '../../api/index.js';
 import type { KeyToPath, ServiceAccountTokenProjection } from '../api-types.js';
-import { quantityToNumber } from '../../api/index.js';
+import { ephemeralClaimMismatch, ephemeralClaimName, quantityToNumber } from '../../api/index.js';
 import { containerResourceValue, podFieldValue } from '../env.js';
 import { writeAtomically, WrittenVersions, type Payload } from './atomic-writer.js';
 import type { Mounter } from './mounter.js';
@@ -120,6 +120,11 @@ function b64(s: string): Buffer {
 
 export class VolumeManager {
   private readonly written = new WrittenVersions();
+  /**
+   * The host path of each claim volume set up (`<pod uid>/<volume>`): a binding does not move
+   * while the pod runs, so later syncs of the pod do not read the claim and volume again.
+   */
+  private readonly claimPaths = new Map<string, string>();
 
   constructor(private readonly o: VolumeManagerOptions) {}
 
@@ -171,10 +176,16 @@ export class VolumeManager {
       case 'hostPath':
         return { name: v.name, kind, hostPath: await checkHostPath(v.hostPath!.path, v.hostPath!.type ?? ''), readOnly: false };
       case 'persistentVolumeClaim':
-        return { name: v.name, kind, hostPath: await this.claimPath(ns, v.name, v.persistentVolumeClaim!.claimName), readOnly: !!v.persistentVolumeClaim!.readOnly };
-      case 'ephemeral':
-        // The claim the ephemeral volume controller made for this pod.
-        return { name: v.name, kind, hostPath: await this.claimPath(ns, v.name, `${pod.metadata.name}-${v.name}`, pod), readOnly: false };
+      case 'ephemeral': {
+        const key = `${uid}/${v.name}`;
+        let hostPath = this.claimPaths.get(key);
+        if (hostPath === undefined) {
+          // An ephemeral volume's claim is the one the ephemeral volume controller made for the pod.
+          hostPath = v.persistentVolumeClaim ? await this.claimPath(ns, v.name, v.persistentVolumeClaim.claimName) : await this.claimPath(ns, v.name, ephemeralClaimName(pod, v.name), pod);
+          this.claimPaths.set(key, hostPath);
+        }
+        return { name: v.name, kind, hostPath, readOnly: !!v.persistentVolumeClaim?.readOnly };
+      }
       case 'configMap': {
         const src = v.configMap!;
         const cm = await this.o.getConfigMap(ns, src.name ?? '');
@@ -233,9 +244,8 @@ export class VolumeManager {
   private async claimPath(ns: string, volume: string, claimName: string, owner?: Pod): Promise<string> {
     const pvc = await this.o.getPersistentVolumeClaim?.(ns, claimName);
     if (!pvc) throw new VolumeMountError(volume, `persistentvolumeclaim "${claimName}" not found`);
-    if (owner && !pvc.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid)) {
-      throw new VolumeMountError(volume, `PVC ${ns}/${claimName} was not created for pod ${ns}/${owner.metadata.name} (pod is not owner)`);
-    }
+    const notOwned = owner && ephemeralClaimMismatch(owner, pvc);
+    if (notOwned) throw new VolumeMountError(volume, notOwned);
     if (pvc.metadata.deletionTimestamp) throw new VolumeMountError(volume, `persistentvolumeclaim "${claimName}" is being deleted`);
     const pvName = pvc.spec?.volumeName ?? '';
     if (!pvName || pvc.status?.phase !== 'Bound') {
@@ -271,6 +281,7 @@ export class VolumeManager {
   /** Unmounts what the pod's volumes mounted and removes the pod's folder. Idempotent. */
   async tearDownPod(uid: string): Promise<void> {
     this.written.forgetUnder(this.podDir(uid));
+    for (const key of this.claimPaths.keys()) if (key.startsWith(`${uid}/`)) this.claimPaths.delete(key);
     const emptyDirs = path.join(this.podDir(uid), 'volumes', pluginDirs.emptyDir!);
     for (const name of await fs.readdir(emptyDirs).catch(() => [] as string[])) await this.o.mounter.unmount(path.join(emptyDirs, name));
     await fs.rm(this.podDir(uid), { recursive: true, force: true });

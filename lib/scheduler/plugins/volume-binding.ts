@@ -13,9 +13,9 @@
  *              controller completes the binding, and the pod is bound once its claims are
  *              Bound (or fails after --bind-timeout, 600 s, and is tried again).
  */
-import type { PersistentVolume, PersistentVolumeClaim } from '../../api/index.js';
+import { ephemeralClaimMismatch, ephemeralClaimName, type PersistentVolume, type PersistentVolumeClaim } from '../../api/index.js';
 import { Resources } from '../../client/index.js';
-import { annBoundByController, findMatchingVolume, waitsForFirstConsumer } from '../../controllers/volume/binding.js';
+import { annBoundByController, claimRefFor, findMatchingVolume, waitsForFirstConsumer } from '../../controllers/volume/binding.js';
 import { skipStatus, unresolvable, unschedulable, type ClusterEvent, type CycleState, type FilterPlugin, type PluginHandle, type PreBindPlugin, type PreFilterPlugin, type ReservePlugin, type StateData, type Status } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
 import { nodeSelectorTermsMatch, type NodeSelectorTerm } from '../node-selector.js';
@@ -74,12 +74,11 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     let missingPV = false;
     for (const name of claims) {
       const pvc = this.h.listers.persistentVolumeClaims?.namespace(ns).get(name);
-      const ephemeral = (pod.pod.spec?.volumes ?? []).some((v) => v.ephemeral && `${pod.pod.metadata.name}-${v.name}` === name);
+      const ephemeral = (pod.pod.spec?.volumes ?? []).some((v) => v.ephemeral && ephemeralClaimName(pod.pod, v.name) === name);
       if (!pvc && ephemeral) return unresolvable(this.name, `waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"`);
       if (!pvc) return unresolvable(this.name, `persistentvolumeclaim "${name}" not found`);
-      if (ephemeral && !pvc.metadata.ownerReferences?.some((r) => r.controller && r.uid === pod.pod.metadata.uid)) {
-        return unresolvable(this.name, `PVC ${ns}/${name} was not created for pod ${ns}/${pod.pod.metadata.name} (pod is not owner)`);
-      }
+      const notOwned = ephemeral && ephemeralClaimMismatch(pod.pod, pvc);
+      if (notOwned) return unresolvable(this.name, notOwned);
       if (pvc.metadata.deletionTimestamp) return unresolvable(this.name, `persistentvolumeclaim "${name}" is being deleted`);
       const pvName = pvc.spec?.volumeName;
       if (!pvName) {
@@ -141,10 +140,7 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     if (!client) return unschedulable(this.name, 'binding volumes: the scheduler has no API client');
     for (const { claim, volume } of picks) {
       const next = structuredClone(volume);
-      next.spec = {
-        ...next.spec,
-        claimRef: { kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid, apiVersion: 'v1', resourceVersion: claim.metadata.resourceVersion },
-      };
+      next.spec = { ...next.spec, claimRef: claimRefFor(claim) };
       next.metadata.annotations = { ...next.metadata.annotations, [annBoundByController]: 'yes' };
       try {
         await client.resource(Resources.persistentVolumes).update(next, { signal });

@@ -188,7 +188,6 @@ export class DockerRuntime implements ContainerRuntime {
 
   // ---- Sandboxes -------------------------------------------------------------------------------
 
-  /** A Localhost seccomp profile's text (the engine takes the profile, not its path). */
   /**
    * Creates the container; a restricted privileged one whose engine does not know one of the
    * capabilities it was given (Docker 20.10 knows none past CAP_AUDIT_READ, the kernel may)
@@ -210,6 +209,7 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** A Localhost seccomp profile's text (the engine takes the profile, not its path). */
   private async localhostProfile(profile: SeccompProfile | undefined, privileged = false): Promise<string | undefined> {
     if (profile?.type !== 'Localhost' || privileged) return undefined;
     try {
