@@ -1,6 +1,9 @@
 import { expect, test } from 'vitest';
 import { PodSchema } from './core/v1-pod.js';
-import { canonicalOrder, canonicalOrderAt, findUnknownFields } from './schema-walk.js';
+import { canonicalOrder, canonicalOrderAt, dropEmptyFields, findUnknownFields } from './schema-walk.js';
+import { EndpointSliceSchema } from './discovery/v1.js';
+import { ClusterRoleSchema } from './rbac/v1.js';
+import { ConfigMapSchema } from './core/v1.js';
 
 /** A pod as an admission plugin leaves it: what was added sits at the end of each object. */
 function mutatedPod(): Record<string, unknown> {
@@ -75,4 +78,53 @@ test('canonicalOrderAt orders the values at the paths given and the objects on t
   // The root's own keys too, when a path runs through it.
   const rootOut = canonicalOrderAt(PodSchema, { spec: { containers: [] }, apiVersion: 'v1' }, [['spec', 'containers']]) as Record<string, unknown>;
   expect(Object.keys(rootOut)).toEqual(['apiVersion', 'spec']);
+});
+
+test('dropEmptyFields removes empty optional lists and maps at every depth, as omitempty does, and keeps structs, items and required lists', () => {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', labels: {}, annotations: {}, finalizers: [], ownerReferences: [] },
+    spec: {
+      containers: [{ name: 'app', image: 'busybox', env: [], args: [], ports: [], resources: { limits: {} }, securityContext: {} }],
+      nodeSelector: {},
+      tolerations: [],
+      volumes: [{ name: 'v', emptyDir: {} }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'k', operator: 'Exists', values: [] }] }] } } },
+    },
+    status: { conditions: [] },
+  };
+  dropEmptyFields(PodSchema, pod);
+  expect(pod).toEqual({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: {
+      containers: [{ name: 'app', image: 'busybox', resources: {}, securityContext: {} }],
+      volumes: [{ name: 'v', emptyDir: {} }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'k', operator: 'Exists' }] }] } } },
+    },
+    status: {},
+  });
+  // A required list stays even when empty (containers is validated, not dropped).
+  const bare = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [] } };
+  dropEmptyFields(PodSchema, bare);
+  expect(bare.spec).toEqual({ containers: [] });
+  // Map values are data: an empty string stays, and so does a non-empty map.
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { a: '' } }, data: { k: '' }, binaryData: {} };
+  dropEmptyFields(ConfigMapSchema, cm);
+  expect(cm).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { a: '' } }, data: { k: '' } });
+});
+
+test('dropEmptyFields keeps the lists upstream serves even when empty, and free-form JSON as given', () => {
+  const slice = { addressType: 'IPv4', metadata: { name: 's', labels: {} }, endpoints: [], ports: [] };
+  dropEmptyFields(EndpointSliceSchema, slice);
+  expect(slice).toEqual({ addressType: 'IPv4', metadata: { name: 's' }, endpoints: [], ports: [] });
+  const role = { metadata: { name: 'r' }, rules: [] };
+  dropEmptyFields(ClusterRoleSchema, role);
+  expect(role.rules).toEqual([]);
+  // managedFields' fieldsV1 is a trie whose leaves are {}: untouched.
+  const cm = { metadata: { name: 'c', managedFields: [{ manager: 'm', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } }] } };
+  dropEmptyFields(ConfigMapSchema, cm);
+  expect(cm.metadata.managedFields[0]!.fieldsV1).toEqual({ 'f:data': { 'f:a': {} } });
 });

@@ -365,3 +365,104 @@ function buildReorder(schema: z.ZodType): Reorder {
       return keep;
   }
 }
+
+/*
+ * Empty lists and maps, as upstream stores and serves them. Go's JSON encoding leaves out an
+ * empty slice or map of an `omitempty` field, and protobuf storage cannot tell an empty one
+ * from none; so an object written with `labels: {}` or left with `finalizers: []` reads back
+ * without the field. The few optional lists that are not `omitempty` upstream (they read back
+ * as null there) are marked with keepsEmpty and stay.
+ */
+type Prune = (v: unknown) => void;
+const prunes = new WeakMap<z.ZodType, Prune>();
+const keptEmpty = new WeakSet<z.ZodType>();
+
+/** Marks an optional list or map field that an empty value does not leave (no omitempty upstream). */
+export function keepsEmpty<T extends z.ZodType>(schema: T): T {
+  keptEmpty.add(schema);
+  return schema;
+}
+
+/**
+ * Removes, in place and all the way down, the optional list and map fields of `value` that are
+ * empty (or null). Structs stay even when empty (`resources: {}`, `status: {}`), as do list
+ * items and map values, and nothing under a free-form field is touched.
+ */
+export function dropEmptyFields(schema: z.ZodType, value: unknown): void {
+  pruneFor(schema)(value);
+}
+
+const pruneNothing: Prune = () => {};
+
+function pruneFor(schema: z.ZodType): Prune {
+  let f = prunes.get(schema);
+  if (!f) prunes.set(schema, (f = buildPrune(schema)));
+  return f;
+}
+
+function isEmptyCollection(v: unknown): boolean {
+  if (v === null) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (!isPlainObject(v)) return false;
+  for (const k in v) if (Object.hasOwn(v, k)) return false;
+  return true;
+}
+
+/** A field of an object schema: whether an empty value goes, and the walk of its value (null: none). */
+interface FieldPrune {
+  droppable: boolean;
+  schema: z.ZodType;
+  walk: Prune | null | undefined;
+}
+
+function fieldPrune(schema: z.ZodType): FieldPrune {
+  const u = unwrap(schema);
+  const t = defOf(u.core).type;
+  const droppable = u.optional && (t === 'array' || t === 'record') && !keptEmpty.has(schema) && !u.meta['x-kubernetes-preserve-unknown-fields'];
+  return { droppable, schema, walk: undefined };
+}
+
+function buildPrune(schema: z.ZodType): Prune {
+  const { core, meta } = unwrap(schema);
+  if (meta['x-kubernetes-preserve-unknown-fields']) return pruneNothing;
+  const d = defOf(core);
+  switch (d.type) {
+    case 'object': {
+      const shape = d.shape ?? {};
+      const fields = new Map<string, FieldPrune>(Object.keys(shape).map((k) => [k, fieldPrune(shape[k]!)]));
+      return (v) => {
+        if (!isPlainObject(v)) return;
+        for (const k of Object.keys(v)) {
+          const f = fields.get(k);
+          if (!f) continue;
+          const x = v[k];
+          if (f.droppable && isEmptyCollection(x)) {
+            delete v[k];
+            continue;
+          }
+          if (f.walk === undefined) {
+            const w = pruneFor(f.schema);
+            f.walk = w === pruneNothing ? null : w;
+          }
+          f.walk?.(x);
+        }
+      };
+    }
+    case 'array':
+      return (v) => {
+        if (!Array.isArray(v) || !d.element) return;
+        const each = pruneFor(d.element);
+        if (each === pruneNothing) return;
+        for (const x of v) each(x);
+      };
+    case 'record':
+      return (v) => {
+        if (!isPlainObject(v) || !d.valueType) return;
+        const each = pruneFor(d.valueType);
+        if (each === pruneNothing) return;
+        for (const k of Object.keys(v)) each(v[k]);
+      };
+    default:
+      return pruneNothing;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { rfc3339 } from '../base/index.js';
-import { decodeObject, type AnyResourceType, type DeleteOptions, type KubeObject } from '../api/index.js';
+import { decodeObject, dropEmptyFields, type AnyResourceType, type DeleteOptions, type KubeObject } from '../api/index.js';
 import {
   FieldSelector,
   LabelSelector,
@@ -220,7 +220,14 @@ export class Store {
     };
   }
 
+  /**
+   * Checks an object about to be stored. First it takes the form upstream stores: the empty
+   * lists and maps of optional fields go (Go's omitempty and protobuf storage drop them), so an
+   * object written with `labels: {}`, or left with `finalizers: []`, reads back without them.
+   * Custom resources keep what they were given, as upstream.
+   */
   private validate(obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): void {
+    if (!this.rt.custom && !this.rt.convert) dropEmptyFields(this.rt.schema, obj);
     const errs: FieldError[] = [...validateObjectMeta(this.rt, obj)];
     if (old) errs.push(...validateObjectMetaUpdate(obj, old));
     // Status updates validate only what they may change; so do subresources whose strategy says so.

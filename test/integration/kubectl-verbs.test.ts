@@ -135,6 +135,26 @@ describe.each(kubectls().map((k) => [k.version, k] as [string, Kubectl]))('kubec
     expect((await get(`/api/v1/nodes/${node}`)).spec.taints ?? []).not.toContainEqual(expect.objectContaining({ key: 'dedicated' }));
   });
 
+  test('empty lists and maps are not stored, as upstream: get shows none, diff after a server-side apply shows only the change', async () => {
+    const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empties\n  namespace: ${ns}\n  labels: {}\n  annotations: {}\n  finalizers: []\ndata: {}\nbinaryData: {}\n`;
+    expect((await kc(['create', '-f', '-'], { input: cm })).stdout).toContain('configmap/empties created');
+    const created = JSON.parse((await kc(['-n', ns, 'get', 'configmap', 'empties', '-o', 'json'])).stdout);
+    expect(Object.keys(created).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
+    expect(created.metadata).not.toHaveProperty('labels');
+    expect(created.metadata).not.toHaveProperty('annotations');
+    expect(created.metadata).not.toHaveProperty('finalizers');
+    // The last finalizer removed leaves no list behind: jsonpath prints nothing.
+    await kc(['-n', ns, 'patch', 'configmap', 'empties', '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/hold"]}}']);
+    await kc(['-n', ns, 'patch', 'configmap', 'empties', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers/0"}]']);
+    expect((await kc(['-n', ns, 'get', 'configmap', 'empties', '-o', 'jsonpath={.metadata.finalizers}'])).stdout).toBe('');
+    // kubectl diff patches with annotations: {} (no last-applied yet): the merged object carries no empty map.
+    const ssa = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa-diff\n  namespace: ${ns}\ndata:\n  a: "${v}"\n`;
+    expect((await kc(['apply', '--server-side', '-f', '-'], { input: ssa('1') })).stdout).toContain('serverside-applied');
+    const d = await kc(['diff', '-f', '-'], { input: ssa('2') });
+    const changed = d.stdout.split('\n').filter((l) => /^[-+] /.test(l));
+    expect(changed).toEqual(['-  a: "1"', '+  a: "2"']);
+  });
+
   test('wait, explain, api-resources, api-versions, version, cluster-info, config view', async () => {
     await api(s.url, 'PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/web/status`, { status: { conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] } }, { 'content-type': 'application/merge-patch+json' });
     const w = await kc(['-n', ns, 'wait', '--for=condition=Available', 'deployment/web', '--timeout=10s']);

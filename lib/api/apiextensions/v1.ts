@@ -1,6 +1,7 @@
 /** apiextensions.k8s.io/v1: CustomResourceDefinitions, which make the API server serve new kinds. */
 import { z, doc, named, Time, AnyJSON, str, bool, i32, i64, opt, req, optEnum, typeMeta } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
+import { keepsEmpty } from '../schema-walk.js';
 
 const P = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1';
 
@@ -259,7 +260,8 @@ export const CustomResourceDefinitionSchema = named(
         z.object({
           conditions: opt(z.array(ConditionSchema), 'The state of the definition.'),
           acceptedNames: opt(CustomResourceDefinitionNamesSchema, 'The names actually served (they may differ while a change is pending).'),
-          storedVersions: opt(z.array(z.string()), 'Every version objects have been stored in.'),
+          // Not omitempty upstream: an empty list stays.
+          storedVersions: keepsEmpty(opt(z.array(z.string()), 'Every version objects have been stored in.')),
         }),
         `${P}.CustomResourceDefinitionStatus`,
         'Conditions, accepted names and stored versions of a custom resource definition.',

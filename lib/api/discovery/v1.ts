@@ -1,6 +1,7 @@
 /** discovery.k8s.io/v1: EndpointSlices. */
 import { z, typeMeta, named, StringMap, atomicList, setList, str, bool, i32, opt, req, optEnum } from '../schema.js';
 import { ObjectMetaSchema } from '../meta/v1.js';
+import { keepsEmpty } from '../schema-walk.js';
 import { ObjectReferenceSchema } from '../core/v1.js';
 
 const P = 'io.k8s.api.discovery.v1';
@@ -55,7 +56,8 @@ export const EndpointSliceSchema = named(
     metadata: ObjectMetaSchema,
     addressType: req(z.enum(['IPv4', 'IPv6', 'FQDN']), 'Type of the addresses: IPv4, IPv6 or FQDN. Immutable.'),
     endpoints: atomicList(EndpointSchema, 'The backends, at most 1000.'),
-    ports: atomicList(EndpointSlicePortSchema, 'Ports of every backend in the slice; empty means no ports, unset port means all ports.').optional(),
+    // Not omitempty upstream: an empty list stays.
+    ports: keepsEmpty(atomicList(EndpointSlicePortSchema, 'Ports of every backend in the slice; empty means no ports, unset port means all ports.').optional()),
   }),
   `${P}.EndpointSlice`,
   'A slice of the backends of a service.',

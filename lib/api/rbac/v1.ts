@@ -1,6 +1,7 @@
 /** rbac.authorization.k8s.io/v1: Roles, ClusterRoles and their bindings. */
 import { z, typeMeta, named, str, opt, req, atomicList } from '../schema.js';
 import { LabelSelectorSchema, ObjectMetaSchema } from '../meta/v1.js';
+import { keepsEmpty } from '../schema-walk.js';
 
 export const rbacGroup = 'rbac.authorization.k8s.io';
 
@@ -33,7 +34,8 @@ export const RoleSchema = named(
   z.object({
     ...typeMeta,
     metadata: ObjectMetaSchema,
-    rules: atomicList(PolicyRuleSchema, 'The permissions of the role.').optional(),
+    // Not omitempty upstream: an empty list stays.
+    rules: keepsEmpty(atomicList(PolicyRuleSchema, 'The permissions of the role.').optional()),
   }),
   'io.k8s.api.rbac.v1.Role',
   'A set of permissions within one namespace, granted by a RoleBinding.',
@@ -44,7 +46,7 @@ export const ClusterRoleSchema = named(
   z.object({
     ...typeMeta,
     metadata: ObjectMetaSchema,
-    rules: atomicList(PolicyRuleSchema, 'The permissions of the role; maintained by the API server when aggregationRule is set.').optional(),
+    rules: keepsEmpty(atomicList(PolicyRuleSchema, 'The permissions of the role; maintained by the API server when aggregationRule is set.').optional()),
     aggregationRule: opt(AggregationRuleSchema, 'When set, rules is the union of the rules of the ClusterRoles it selects, kept up to date by the API server.'),
   }),
   'io.k8s.api.rbac.v1.ClusterRole',
