@@ -22,7 +22,7 @@ import { registryGetter, ServiceAccountTokenAuthenticator, ServiceAccountTokenIs
 import { TokenFileAuthenticator } from './authn/token-file.js';
 import { tokenRequestHandler } from './authn/token-request.js';
 import type { TokenAuthenticator } from './authn/types.js';
-import { buildAuthorization, ClusterRoleAggregator, escalationGuard, reconcileBootstrapPolicy, type Authorization } from './authz/index.js';
+import { buildAuthorization, ClusterRoleAggregator, escalationGuard, publishClientCA, reconcileBootstrapPolicy, type Authorization } from './authz/index.js';
 import { reviewHandlers } from './authz/reviews.js';
 import type { PathHandler, SubresourceHandler, VirtualResource } from './server.js';
 import { issuerDiscoveryHandler } from './authn/oidc-discovery.js';
@@ -153,6 +153,7 @@ export class Security {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         await reconcileBootstrapPolicy(this.registry, this.log.child({ part: 'rbac-bootstrap' }));
+        if (this.clientCA) await publishClientCA(this.registry, this.clientCA.toString(), this.log);
         return;
       } catch (err) {
         this.log.warn({ err, attempt }, 'creating the bootstrap RBAC policy failed; retrying');

@@ -111,4 +111,21 @@ describe.each(kubectls().map((k) => [k.version, k] as [string, Kubectl]))('kubec
     const rules = JSON.parse(view.stdout).rules as { resources?: string[] }[];
     expect(rules.some((x) => x.resources?.includes('pods'))).toBe(true);
   });
+
+  test('the namespaced bootstrap policy: kube-system and kube-public roles and bindings, and the published client CA', async () => {
+    const names = async (args: string[]) => (await admin([...args, '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ').sort();
+    // The API server writes its policy just after it starts serving.
+    await eventually(async () => (await names(['get', 'rolebindings', '-n', 'kube-public'])).includes('system:controller:bootstrap-signer'));
+    expect(await names(['get', 'roles', '-n', 'kube-system'])).toEqual(expect.arrayContaining(['extension-apiserver-authentication-reader', 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-scheduler', 'system:controller:bootstrap-signer', 'system:controller:cloud-provider', 'system:controller:token-cleaner']));
+    expect(await names(['get', 'rolebindings', '-n', 'kube-system'])).toEqual(expect.arrayContaining(['system::extension-apiserver-authentication-reader', 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-scheduler', 'system:controller:token-cleaner']));
+    expect(await names(['get', 'roles,rolebindings', '-n', 'kube-public'])).toEqual(['system:controller:bootstrap-signer', 'system:controller:bootstrap-signer']);
+    const can = async (args: string[]) => (await admin(['auth', 'can-i', ...args])).stdout.trim();
+    expect(await can(['get', 'configmaps/extension-apiserver-authentication', '-n', 'kube-system', '--as=system:kube-scheduler'])).toBe('yes');
+    expect(await can(['update', 'leases', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:kube-scheduler'])).toBe('yes');
+    expect(await can(['update', 'leases', '-n', 'default', '--as=system:serviceaccount:kube-system:kube-scheduler'])).toBe('no');
+    expect(await can(['delete', 'secrets', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:token-cleaner'])).toBe('yes');
+    const cm = await admin(['get', 'configmap', 'extension-apiserver-authentication', '-n', 'kube-system', '-o', 'json']);
+    expect(cm.code, cm.stderr).toBe(0);
+    expect(JSON.parse(cm.stdout).data).toEqual({ 'client-ca-file': s.caPEM });
+  });
 });

@@ -3,7 +3,7 @@
  * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy). The API server creates them at startup
  * and adds back missing permissions and subjects of the ones marked for auto-update.
  */
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from '../../api/index.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
 import { rbacGroup } from '../../api/index.js';
 
 const read = ['get', 'list', 'watch'];
@@ -219,5 +219,56 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     clusterRoleBinding('system:kubelet-api-admin', 'system:kubelet-api-admin', [user(apiserverKubeletClientUser)]),
     clusterRoleBinding(nodeRoutesRole, nodeRoutesRole, [group('system:nodes')]),
+  ];
+}
+
+function role(namespace: string, name: string, rules: PolicyRule[]): Role {
+  return {
+    apiVersion: `${rbacGroup}/v1`,
+    kind: 'Role',
+    metadata: { name, namespace, labels: { ...bootstrapLabels }, annotations: { [autoupdateAnnotation]: 'true' } },
+    rules,
+  };
+}
+
+function roleBinding(namespace: string, name: string, roleName: string, subjects: Subject[]): RoleBinding {
+  return {
+    apiVersion: `${rbacGroup}/v1`,
+    kind: 'RoleBinding',
+    metadata: { name, namespace, labels: { ...bootstrapLabels }, annotations: { [autoupdateAnnotation]: 'true' } },
+    roleRef: { apiGroup: rbacGroup, kind: 'Role', name: roleName },
+    subjects,
+  };
+}
+
+/** The ConfigMap in kube-system that tells other servers which client CA the API server trusts. */
+export const authenticationConfigMap = 'extension-apiserver-authentication';
+
+const leaderLocking = [rule(['create', 'get', 'list', 'update', 'watch'], ['coordination.k8s.io'], ['leases']), rule(['create', 'get', 'list', 'update', 'watch'], ['coordination.k8s.io'], ['leasecandidates'])];
+const eventsAnyGroup = rule(['create', 'patch', 'update'], [legacy, 'events.k8s.io'], ['events']);
+
+/** Upstream's Roles in kube-system and kube-public (bootstrappolicy's namespace policy). */
+export function bootstrapRoles(): Role[] {
+  return [
+    role('kube-public', 'system:controller:bootstrap-signer', [rule(read, [legacy], ['configmaps']), rule(['update'], [legacy], ['configmaps'], ['cluster-info']), eventsAnyGroup]),
+    role('kube-system', 'extension-apiserver-authentication-reader', [rule(read, [legacy], ['configmaps'], [authenticationConfigMap])]),
+    role('kube-system', 'system::leader-locking-kube-controller-manager', leaderLocking),
+    role('kube-system', 'system::leader-locking-kube-scheduler', leaderLocking),
+    role('kube-system', 'system:controller:bootstrap-signer', [rule(read, [legacy], ['secrets'])]),
+    role('kube-system', 'system:controller:cloud-provider', [rule(['create', 'get', 'list', 'watch'], [legacy], ['configmaps'])]),
+    role('kube-system', 'system:controller:token-cleaner', [rule(['delete', 'get', 'list', 'watch'], [legacy], ['secrets']), eventsAnyGroup]),
+  ];
+}
+
+export function bootstrapRoleBindings(): RoleBinding[] {
+  const sa = (name: string) => serviceAccount('kube-system', name);
+  return [
+    roleBinding('kube-public', 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [sa('bootstrap-signer')]),
+    roleBinding('kube-system', 'system::extension-apiserver-authentication-reader', 'extension-apiserver-authentication-reader', [user('system:kube-controller-manager'), user('system:kube-scheduler')]),
+    roleBinding('kube-system', 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [user('system:kube-controller-manager'), sa('kube-controller-manager'), sa('leader-election-controller')]),
+    roleBinding('kube-system', 'system::leader-locking-kube-scheduler', 'system::leader-locking-kube-scheduler', [user('system:kube-scheduler'), sa('kube-scheduler')]),
+    roleBinding('kube-system', 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [sa('bootstrap-signer')]),
+    roleBinding('kube-system', 'system:controller:cloud-provider', 'system:controller:cloud-provider', [sa('cloud-provider')]),
+    roleBinding('kube-system', 'system:controller:token-cleaner', 'system:controller:token-cleaner', [sa('token-cleaner')]),
   ];
 }

@@ -4,18 +4,18 @@
  * subjects they lost (nothing is taken away, as upstream's reconciliation).
  */
 import type { Logger } from 'pino';
-import type { ClusterRole, ClusterRoleBinding, KubeObject, PolicyRule } from '../../api/index.js';
+import type { ClusterRole, ClusterRoleBinding, KubeObject, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
 import { rbacGroup } from '../../api/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../machinery/index.js';
 import { newContext, type Registry } from '../../registry/index.js';
-import { autoupdateAnnotation, bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.js';
+import { authenticationConfigMap, autoupdateAnnotation, bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapRoleBindings, bootstrapRoles } from './bootstrap-policy.js';
 import { uncoveredRules } from './rules.js';
 
 const system = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
 
 async function ensure<T extends KubeObject>(registry: Registry, resource: string, want: T, fix: (cur: T) => T | undefined, log: Logger): Promise<void> {
   const store = registry.mustGet(rbacGroup, resource);
-  const ctx = newContext({ user: system });
+  const ctx = newContext({ user: system, namespace: want.metadata.namespace ?? '' });
   const name = want.metadata.name!;
   try {
     const cur = (await store.get(ctx, name)) as T;
@@ -40,38 +40,80 @@ function missingRules(have: PolicyRule[] | undefined, want: PolicyRule[] | undef
   return (want ?? []).filter((w) => uncoveredRules(have ?? [], [w]).length > 0);
 }
 
+/** A role's missing permissions added back (undefined: nothing missing). */
+function withRules<T extends ClusterRole | Role>(want: T): (cur: T) => T | undefined {
+  return (cur) => {
+    const missing = missingRules(cur.rules, want.rules);
+    return missing.length === 0 ? undefined : { ...cur, rules: [...(cur.rules ?? []), ...missing] };
+  };
+}
+
+/** A binding's missing subjects added back (undefined: nothing missing). */
+function withSubjects<T extends ClusterRoleBinding | RoleBinding>(want: T): (cur: T) => T | undefined {
+  const key = (s: Subject) => `${s.kind}/${s.namespace ?? ''}/${s.name}`;
+  return (cur) => {
+    const have = new Set((cur.subjects ?? []).map(key));
+    const missing = (want.subjects ?? []).filter((s) => !have.has(key(s)));
+    return missing.length === 0 ? undefined : { ...cur, subjects: [...(cur.subjects ?? []), ...missing] };
+  };
+}
+
+/** The namespace exists (created if not, as upstream's RBAC start-up hook does). */
+async function ensureNamespace(registry: Registry, name: string): Promise<void> {
+  const store = registry.mustGet('', 'namespaces');
+  const ctx = newContext({ user: system });
+  try {
+    await store.get(ctx, name);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await store.create(ctx, store.decode({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })).catch((e: unknown) => {
+      if (!isAlreadyExists(e)) throw e;
+    });
+  }
+}
+
 export async function reconcileBootstrapPolicy(registry: Registry, log: Logger): Promise<void> {
   for (const role of bootstrapClusterRoles()) {
+    if (!role.aggregationRule) {
+      await ensure(registry, 'clusterroles', role, withRules(role), log);
+      continue;
+    }
+    // Aggregated roles: only the selectors are ours; the rules belong to the aggregation.
     await ensure<ClusterRole>(
       registry,
       'clusterroles',
       role,
-      (cur) => {
-        if (role.aggregationRule) {
-          // Aggregated roles: only the selectors are ours; the rules belong to the aggregation.
-          if (JSON.stringify(cur.aggregationRule) === JSON.stringify(role.aggregationRule)) return undefined;
-          return { ...cur, aggregationRule: role.aggregationRule };
-        }
-        const missing = missingRules(cur.rules, role.rules);
-        if (missing.length === 0) return undefined;
-        return { ...cur, rules: [...(cur.rules ?? []), ...missing] };
-      },
+      (cur) => (JSON.stringify(cur.aggregationRule) === JSON.stringify(role.aggregationRule) ? undefined : { ...cur, aggregationRule: role.aggregationRule }),
       log,
     );
   }
-  for (const b of bootstrapClusterRoleBindings()) {
-    await ensure<ClusterRoleBinding>(
-      registry,
-      'clusterrolebindings',
-      b,
-      (cur) => {
-        const key = (s: { kind: string; name: string; namespace?: string }) => `${s.kind}/${s.namespace ?? ''}/${s.name}`;
-        const have = new Set((cur.subjects ?? []).map(key));
-        const missing = (b.subjects ?? []).filter((s) => !have.has(key(s)));
-        if (missing.length === 0) return undefined;
-        return { ...cur, subjects: [...(cur.subjects ?? []), ...missing] };
-      },
-      log,
-    );
+  for (const b of bootstrapClusterRoleBindings()) await ensure(registry, 'clusterrolebindings', b, withSubjects(b), log);
+  const roles = bootstrapRoles();
+  const bindings = bootstrapRoleBindings();
+  for (const ns of new Set([...roles, ...bindings].map((o) => o.metadata.namespace!))) await ensureNamespace(registry, ns);
+  for (const r of roles) await ensure(registry, 'roles', r, withRules(r), log);
+  for (const b of bindings) await ensure(registry, 'rolebindings', b, withSubjects(b), log);
+}
+
+/**
+ * kube-system/extension-apiserver-authentication: the client CA bundle this API server trusts,
+ * under `client-ca-file`, for servers that delegate authentication to it (upstream's
+ * cluster-authentication-trust controller). Rewritten when the bundle changes.
+ */
+export async function publishClientCA(registry: Registry, pem: string, log: Logger): Promise<void> {
+  await ensureNamespace(registry, 'kube-system');
+  const store = registry.mustGet('', 'configmaps');
+  const ctx = newContext({ user: system, namespace: 'kube-system', fieldManager: 'kube-apiserver' });
+  const want = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: authenticationConfigMap, namespace: 'kube-system' }, data: { 'client-ca-file': pem } };
+  try {
+    const cur = await store.get(ctx, authenticationConfigMap);
+    if ((cur as { data?: Record<string, string> }).data?.['client-ca-file'] === pem) return;
+    await store.update(ctx, authenticationConfigMap, (c) => ({ ...c!, data: { ...(c as { data?: Record<string, string> }).data, 'client-ca-file': pem } }));
+    log.info({ name: authenticationConfigMap }, 'updated the published client CA');
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await store.create(ctx, store.decode(want)).catch((e: unknown) => {
+      if (!isAlreadyExists(e)) throw e;
+    });
   }
 }
