@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { sleep } from '../base/index.js';
 import { systemPriorityClasses, type KubeObject } from '../api/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../machinery/index.js';
+import { authenticationConfigMap } from './authz/bootstrap-policy.js';
 import { newContext, type Registry } from '../registry/index.js';
 
 export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -20,7 +21,8 @@ export interface BootstrapOptions {
   intervalMs?: number;
 }
 
-async function ensure(registry: Registry, group: string, resource: string, namespace: string, obj: KubeObject, log: Logger, reconcile?: (cur: KubeObject) => boolean) {
+/** `obj` exists (created if missing); when `reconcile` says the current one is off, it is replaced by `obj`. */
+export async function ensureObject(registry: Registry, group: string, resource: string, namespace: string, obj: KubeObject, log: Logger, reconcile?: (cur: KubeObject) => boolean) {
   const store = registry.mustGet(group, resource);
   const ctx = newContext({ namespace, user: { username: 'system:apiserver', groups: ['system:masters'] }, fieldManager: 'kube-apiserver' });
   try {
@@ -39,10 +41,10 @@ async function ensure(registry: Registry, group: string, resource: string, names
 
 export async function bootstrapOnce(o: BootstrapOptions): Promise<void> {
   for (const ns of systemNamespaces) {
-    await ensure(o.registry, '', 'namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, o.log);
+    await ensureObject(o.registry, '', 'namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, o.log);
   }
   for (const pc of systemPriorityClasses) {
-    await ensure(
+    await ensureObject(
       o.registry,
       'scheduling.k8s.io',
       'priorityclasses',
@@ -53,7 +55,7 @@ export async function bootstrapOnce(o: BootstrapOptions): Promise<void> {
   }
   const ip = o.registry.allocators.kubernetesServiceIP;
   const labels = { component: 'apiserver', provider: 'kubernetes' };
-  await ensure(
+  await ensureObject(
     o.registry,
     '',
     'services',
@@ -68,7 +70,7 @@ export async function bootstrapOnce(o: BootstrapOptions): Promise<void> {
     (cur) => (cur.spec as { ports?: { targetPort?: unknown }[] }).ports?.[0]?.targetPort !== o.advertisePort,
   );
   const subsets = [{ addresses: [{ ip: o.advertiseAddress }], ports: [{ name: 'https', port: o.advertisePort, protocol: 'TCP' }] }];
-  await ensure(
+  await ensureObject(
     o.registry,
     '',
     'endpoints',
@@ -78,7 +80,7 @@ export async function bootstrapOnce(o: BootstrapOptions): Promise<void> {
     (cur) => JSON.stringify((cur as { subsets?: unknown }).subsets) !== JSON.stringify(subsets),
   );
   const endpoints = [{ addresses: [o.advertiseAddress], conditions: { ready: true } }];
-  await ensure(
+  await ensureObject(
     o.registry,
     'discovery.k8s.io',
     'endpointslices',
@@ -94,6 +96,17 @@ export async function bootstrapOnce(o: BootstrapOptions): Promise<void> {
     o.log,
     (cur) => JSON.stringify((cur as { endpoints?: unknown }).endpoints) !== JSON.stringify(endpoints),
   );
+}
+
+/**
+ * kube-system/extension-apiserver-authentication: the client CA bundle this API server trusts,
+ * under `client-ca-file`, for servers that delegate authentication to it (upstream's
+ * cluster-authentication-trust controller). Rewritten when the bundle changes.
+ */
+export async function publishClientCA(registry: Registry, pem: string, log: Logger): Promise<void> {
+  await ensureObject(registry, '', 'namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } }, log);
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: authenticationConfigMap, namespace: 'kube-system' }, data: { 'client-ca-file': pem } };
+  await ensureObject(registry, '', 'configmaps', 'kube-system', cm, log, (cur) => (cur as { data?: Record<string, string> }).data?.['client-ca-file'] !== pem);
 }
 
 /** Runs the bootstrap now and then every interval until the signal aborts. */

@@ -22,7 +22,8 @@ import { registryGetter, ServiceAccountTokenAuthenticator, ServiceAccountTokenIs
 import { TokenFileAuthenticator } from './authn/token-file.js';
 import { tokenRequestHandler } from './authn/token-request.js';
 import type { TokenAuthenticator } from './authn/types.js';
-import { buildAuthorization, ClusterRoleAggregator, escalationGuard, publishClientCA, reconcileBootstrapPolicy, type Authorization } from './authz/index.js';
+import { buildAuthorization, ClusterRoleAggregator, escalationGuard, reconcileBootstrapPolicy, type Authorization } from './authz/index.js';
+import { publishClientCA } from './bootstrap.js';
 import { reviewHandlers } from './authz/reviews.js';
 import type { PathHandler, SubresourceHandler, VirtualResource } from './server.js';
 import { issuerDiscoveryHandler } from './authn/oidc-discovery.js';

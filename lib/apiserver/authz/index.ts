@@ -78,7 +78,7 @@ export { RBACAuthorizer, RBACRules, subjectMatches, serviceAccountUsername, type
 export { NodeAuthorizer, nodeIdentity, nodesGroup } from './node.js';
 export { escalationGuard, privilegedGroup } from './escalation.js';
 export { ClusterRoleAggregator, aggregatedRules } from './aggregation.js';
-export { publishClientCA, reconcileBootstrapPolicy } from './policy-reconcile.js';
+export { reconcileBootstrapPolicy } from './policy-reconcile.js';
 export * from './bootstrap-policy.js';
 export * from './rules.js';
 export { podReferences } from './pod-references.js';

@@ -8,8 +8,9 @@ import type { ClusterRole, ClusterRoleBinding, KubeObject, PolicyRule, Role, Rol
 import { rbacGroup } from '../../api/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../machinery/index.js';
 import { newContext, type Registry } from '../../registry/index.js';
-import { authenticationConfigMap, autoupdateAnnotation, bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapRoleBindings, bootstrapRoles } from './bootstrap-policy.js';
+import { autoupdateAnnotation, bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapRoleBindings, bootstrapRoles } from './bootstrap-policy.js';
 import { uncoveredRules } from './rules.js';
+import { ensureObject } from '../bootstrap.js';
 
 const system = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
 
@@ -58,20 +59,6 @@ function withSubjects<T extends ClusterRoleBinding | RoleBinding>(want: T): (cur
   };
 }
 
-/** The namespace exists (created if not, as upstream's RBAC start-up hook does). */
-async function ensureNamespace(registry: Registry, name: string): Promise<void> {
-  const store = registry.mustGet('', 'namespaces');
-  const ctx = newContext({ user: system });
-  try {
-    await store.get(ctx, name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await store.create(ctx, store.decode({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })).catch((e: unknown) => {
-      if (!isAlreadyExists(e)) throw e;
-    });
-  }
-}
-
 export async function reconcileBootstrapPolicy(registry: Registry, log: Logger): Promise<void> {
   for (const role of bootstrapClusterRoles()) {
     if (!role.aggregationRule) {
@@ -90,30 +77,9 @@ export async function reconcileBootstrapPolicy(registry: Registry, log: Logger):
   for (const b of bootstrapClusterRoleBindings()) await ensure(registry, 'clusterrolebindings', b, withSubjects(b), log);
   const roles = bootstrapRoles();
   const bindings = bootstrapRoleBindings();
-  for (const ns of new Set([...roles, ...bindings].map((o) => o.metadata.namespace!))) await ensureNamespace(registry, ns);
+  // Their namespaces first, made if missing, as upstream's RBAC start-up hook does.
+  for (const ns of new Set([...roles, ...bindings].map((o) => o.metadata.namespace!))) await ensureObject(registry, '', 'namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, log);
   for (const r of roles) await ensure(registry, 'roles', r, withRules(r), log);
   for (const b of bindings) await ensure(registry, 'rolebindings', b, withSubjects(b), log);
 }
 
-/**
- * kube-system/extension-apiserver-authentication: the client CA bundle this API server trusts,
- * under `client-ca-file`, for servers that delegate authentication to it (upstream's
- * cluster-authentication-trust controller). Rewritten when the bundle changes.
- */
-export async function publishClientCA(registry: Registry, pem: string, log: Logger): Promise<void> {
-  await ensureNamespace(registry, 'kube-system');
-  const store = registry.mustGet('', 'configmaps');
-  const ctx = newContext({ user: system, namespace: 'kube-system', fieldManager: 'kube-apiserver' });
-  const want = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: authenticationConfigMap, namespace: 'kube-system' }, data: { 'client-ca-file': pem } };
-  try {
-    const cur = await store.get(ctx, authenticationConfigMap);
-    if ((cur as { data?: Record<string, string> }).data?.['client-ca-file'] === pem) return;
-    await store.update(ctx, authenticationConfigMap, (c) => ({ ...c!, data: { ...(c as { data?: Record<string, string> }).data, 'client-ca-file': pem } }));
-    log.info({ name: authenticationConfigMap }, 'updated the published client CA');
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await store.create(ctx, store.decode(want)).catch((e: unknown) => {
-      if (!isAlreadyExists(e)) throw e;
-    });
-  }
-}
