@@ -5,6 +5,7 @@
  */
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
 import { rbacGroup } from '../../api/index.js';
+import { controllerRolePrefix, controllerRules } from './controller-policy.js';
 
 const read = ['get', 'list', 'watch'];
 const readWrite = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
@@ -170,8 +171,12 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       rule(read, ['storage.k8s.io'], ['storageclasses']),
       rule(['get', 'list', 'patch', 'update', 'watch'], [legacy], ['persistentvolumeclaims']),
     ]),
-    // tkube's controller manager runs every controller under its own identity (no
-    // --use-service-account-credentials): one broad role, short of escalate, bind and impersonate.
+    // The controller manager's own identity. With --use-service-account-credentials (as the lab
+    // runs it) it only feeds the shared informers, records events, leads, and gets each
+    // controller its service account and token; the controllers then act under their own
+    // system:controller:* roles below. Upstream's role covers just that; tkube's is broad (short
+    // of escalate, bind and impersonate) so that a controller manager run without the flag,
+    // every controller under this identity, works too.
     clusterRole('system:kube-controller-manager', [
       rule(readWrite, ['*'], ['*']),
       rule(['create'], [legacy], ['serviceaccounts/token']),
@@ -193,6 +198,7 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) =>
       clusterRole(`system:certificates.k8s.io:${signer}-approver`, [rule(['approve'], ['certificates.k8s.io'], ['signers'], [`kubernetes.io/${signer}`])]),
     ),
+    ...Object.entries(controllerRules(rule)).map(([account, rules]) => clusterRole(controllerRolePrefix + account, rules)),
   ];
 }
 
@@ -219,6 +225,7 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     clusterRoleBinding('system:kubelet-api-admin', 'system:kubelet-api-admin', [user(apiserverKubeletClientUser)]),
     clusterRoleBinding(nodeRoutesRole, nodeRoutesRole, [group('system:nodes')]),
+    ...Object.keys(controllerRules(rule)).map((account) => clusterRoleBinding(controllerRolePrefix + account, controllerRolePrefix + account, [serviceAccount('kube-system', account)])),
   ];
 }
 
