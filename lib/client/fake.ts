@@ -408,7 +408,15 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
     if (rv && rv !== cur.metadata.resourceVersion) throw newConflict(this.gr, name, optimisticLockMessage);
     let out: KubeObject;
     if (mode === 'status') {
-      out = { ...structuredClone(cur), status: structuredClone(next.status) };
+      // As the API server: a status write keeps the metadata it is given (annotations, labels,
+      // finalizers) but cannot change identity, deletion, ownership or generation.
+      const m = cur.metadata;
+      const metadata = { ...structuredClone(next.metadata ?? {}), name, namespace: m.namespace, uid: m.uid, creationTimestamp: m.creationTimestamp, generation: m.generation };
+      metadata.deletionTimestamp = m.deletionTimestamp;
+      metadata.deletionGracePeriodSeconds = m.deletionGracePeriodSeconds;
+      metadata.ownerReferences = m.ownerReferences;
+      for (const k of Object.keys(metadata) as (keyof typeof metadata)[]) if (metadata[k] === undefined) delete metadata[k];
+      out = { ...structuredClone(cur), metadata, status: structuredClone(next.status) };
     } else {
       out = structuredClone(next);
       out.metadata = { ...out.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, namespace: cur.metadata.namespace, name };

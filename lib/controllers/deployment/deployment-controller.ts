@@ -241,19 +241,15 @@ export class DeploymentController implements Runnable {
   // ---- writes ---------------------------------------------------------------------------------
 
   /**
-   * Writes the working copy's status (and its revision annotation, through the main resource,
-   * when that changed), carrying the new resourceVersion forward so that a second write in
-   * the same sync does not conflict with the first.
+   * Writes the working copy's status, its revision annotation with it (a status write keeps the
+   * annotations it is given, as upstream's UpdateStatus of the revision: the deployment
+   * controller's role has update on deployments/status but no patch of deployments), carrying
+   * the new resourceVersion forward so that a second write in the same sync does not conflict
+   * with the first.
    */
   private async writeStatus(w: Working): Promise<void> {
-    const client = this.o.client.resource(Resources.deployments, w.d.metadata.namespace);
-    const rev = w.d.metadata.annotations?.[u.revisionAnnotation];
-    if (rev !== undefined && rev !== w.storedRevision) {
-      const res = await client.patch(w.d.metadata.name!, 'merge', { metadata: { annotations: { [u.revisionAnnotation]: rev } } });
-      w.storedRevision = rev;
-      w.d.metadata.resourceVersion = res.metadata.resourceVersion;
-    }
-    const res = await client.updateStatus(w.d);
+    const res = await this.o.client.resource(Resources.deployments, w.d.metadata.namespace).updateStatus(w.d);
+    w.storedRevision = res.metadata.annotations?.[u.revisionAnnotation];
     w.d.metadata.resourceVersion = res.metadata.resourceVersion;
   }
 
