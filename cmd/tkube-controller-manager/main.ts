@@ -15,6 +15,7 @@ const specs = {
   master: flag('string', '', 'The address of the API server (overrides the kubeconfig).'),
   'kube-api-qps': flag('float', 20, 'Requests per second to the API server.'),
   'kube-api-burst': flag('int', 30, 'Burst of requests to the API server.'),
+  'use-service-account-credentials': flag('bool', false, 'Run each controller as its own service account in kube-system (deployment-controller, replicaset-controller, ...), with a token from the TokenRequest API, so that it may do only what its ClusterRole system:controller:<name> allows. The shared informers, events and leader election keep the --kubeconfig identity.'),
   'leader-elect': flag('bool', true, 'Campaign for leadership before running controllers, so that several replicas can run with one active.'),
   'leader-elect-lease-duration': flag('duration', 15_000, 'How long standby replicas wait after the last renewal before taking over.', positive),
   'leader-elect-renew-deadline': flag('duration', 10_000, 'How long the leader keeps trying to renew before it stops leading.', positive),
@@ -183,6 +184,7 @@ const manager = new ControllerManager({
     renewDeadlineMs: flags['leader-elect-renew-deadline'],
     retryPeriodMs: flags['leader-elect-retry-period'],
   },
+  useServiceAccountCredentials: flags['use-service-account-credentials'],
   serving: flags['secure-port'] > 0 ? { bindAddress: flags['bind-address'], port: flags['secure-port'] } : undefined,
   log,
 });

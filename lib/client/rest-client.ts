@@ -50,6 +50,8 @@ export interface RESTClientOptions {
   connectionRetries?: number;
   log?: Logger;
   clock?: Clock;
+  /** Gives the bearer token of each request instead of the config's credentials (see withToken). */
+  tokenSource?: () => string | undefined;
 }
 
 export const defaultQPS = 5;
@@ -100,6 +102,7 @@ export class RESTClient implements KubeClient {
       log: o.log,
       clock: o.clock,
       shareConnectionsOf,
+      tokenSource: o.tokenSource,
     });
   }
 
@@ -112,6 +115,18 @@ export class RESTClient implements KubeClient {
    */
   forPart(name: string): RESTClient {
     return new RESTClient({ ...this.o, userAgent: `${this.userAgent}/${name}` }, this.transport);
+  }
+
+  /**
+   * A client for the part `name` that authenticates only with the bearer token `token()` gives
+   * (renewed by its owner), not with this client's certificate, token or password: client-go's
+   * anonymous config plus a token, which --use-service-account-credentials gives each controller.
+   * Its connections carry no client certificate (the API server would take the certificate's
+   * user first), so it shares them only with `shareConnectionsOf`, another such client.
+   */
+  withToken(name: string, token: () => string | undefined, shareConnectionsOf?: RESTClient): RESTClient {
+    const { certData: _cert, keyData: _key, token: _token, tokenFile: _file, username: _user, password: _password, ...config } = this.o.config;
+    return new RESTClient({ ...this.o, config, tokenSource: token, userAgent: `${this.userAgent}/${name}` }, shareConnectionsOf?.transport);
   }
 
   resource<T extends KubeObject>(d: ResourceDescriptor<T>, namespace?: string): ResourceClient<T> {

@@ -91,6 +91,8 @@ export interface TransportOptions {
    * same way); its rate limiter stays its own, and closing this transport leaves the pool open.
    */
   shareConnectionsOf?: Transport;
+  /** Gives the bearer token of each request, ahead of the config's credentials (a token that is renewed while the client lives). */
+  tokenSource?: () => string | undefined;
 }
 
 /** Builds the user agent string: `tkube-<component>/<version> (<os>/<arch>)`. */
@@ -166,6 +168,7 @@ export class Transport {
 
   private bearerToken(): string | undefined {
     const c = this.o.config;
+    if (this.o.tokenSource) return this.o.tokenSource();
     if (c.token) return c.token;
     if (!c.tokenFile) return undefined;
     const now = this.clock.now();

@@ -31,11 +31,13 @@ function idle(ctx: ControllerContext, name: string, why: string): Runnable {
 export const coreControllers: ControllerDescriptor[] = [
   {
     name: 'endpoint',
+    serviceAccount: 'endpoint-controller',
     enabledByDefault: true,
     create: (ctx) => new EndpointsController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'endpoint', 5), log: ctx.log, clock: ctx.clock }),
   },
   {
     name: 'endpointslice',
+    serviceAccount: 'endpointslice-controller',
     enabledByDefault: true,
     create: (ctx) =>
       new EndpointSliceController({
@@ -49,6 +51,7 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'endpointslicemirroring',
+    serviceAccount: 'endpointslicemirroring-controller',
     enabledByDefault: true,
     create: (ctx) =>
       new EndpointSliceMirroringController({
@@ -63,6 +66,7 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'garbagecollector',
+    serviceAccount: 'generic-garbage-collector',
     enabledByDefault: true,
     create: (ctx) =>
       ctx.options.enableGarbageCollector === false
@@ -80,6 +84,7 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'namespace',
+    serviceAccount: 'namespace-controller',
     enabledByDefault: true,
     create: (ctx) =>
       new NamespaceController({
@@ -93,6 +98,7 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'nodeipam',
+    serviceAccount: 'node-controller',
     enabledByDefault: true,
     create: (ctx) =>
       new NodeIpamController({
@@ -109,6 +115,7 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'nodelifecycle',
+    serviceAccount: 'node-controller',
     enabledByDefault: true,
     create: (ctx) =>
       new NodeLifecycleController({
@@ -129,11 +136,13 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'taint-eviction-controller',
+    serviceAccount: 'node-controller',
     enabledByDefault: true,
     create: (ctx) => new TaintEvictionController({ client: ctx.client, informers: ctx.informers, recorder: ctx.recorder('taint-eviction-controller'), log: ctx.log, clock: ctx.clock, metrics: ctx.metrics }),
   },
   {
     name: 'podgc',
+    serviceAccount: 'pod-garbage-collector',
     enabledByDefault: true,
     create: (ctx) =>
       new PodGCController({
@@ -149,6 +158,7 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'serviceaccount',
+    serviceAccount: 'service-account-controller',
     enabledByDefault: true,
     create: (ctx) => new ServiceAccountsController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'serviceaccount', 1), log: ctx.log, clock: ctx.clock }),
   },
@@ -170,16 +180,19 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'root-ca-cert-publisher',
+    serviceAccount: 'root-ca-cert-publisher',
     enabledByDefault: true,
     create: (ctx) => new RootCACertPublisher({ client: ctx.client, informers: ctx.informers, rootCA: ctx.options.rootCA ?? '', log: ctx.log, clock: ctx.clock }),
   },
   {
     name: 'ttl-after-finished',
+    serviceAccount: 'ttl-after-finished-controller',
     enabledByDefault: true,
     create: (ctx) => new TTLAfterFinishedController({ client: ctx.client, informers: ctx.informers, workers: concurrentSyncsFor(ctx.options, 'ttl-after-finished', 5), log: ctx.log, clock: ctx.clock }),
   },
   {
     name: 'persistentvolume-binder',
+    serviceAccount: 'persistent-volume-binder',
     enabledByDefault: true,
     create: (ctx) =>
       new PersistentVolumeController({
@@ -194,16 +207,19 @@ export const coreControllers: ControllerDescriptor[] = [
   },
   {
     name: 'pvc-protection',
+    serviceAccount: 'pvc-protection-controller',
     enabledByDefault: true,
     create: (ctx) => new PVCProtectionController({ client: ctx.client, informers: ctx.informers, log: ctx.log, clock: ctx.clock }),
   },
   {
     name: 'pv-protection',
+    serviceAccount: 'pv-protection-controller',
     enabledByDefault: true,
     create: (ctx) => new PVProtectionController({ client: ctx.client, informers: ctx.informers, log: ctx.log, clock: ctx.clock }),
   },
   {
     name: 'ephemeral-volume',
+    serviceAccount: 'ephemeral-volume-controller',
     enabledByDefault: true,
     create: (ctx) => new EphemeralVolumeController({ client: ctx.client, informers: ctx.informers, recorder: ctx.recorder('ephemeral_volume'), log: ctx.log, clock: ctx.clock }),
   },

@@ -25,6 +25,7 @@ import { controllerAliases, coreControllers } from './core.js';
 import { certificateControllers } from './certificates/index.js';
 import { APIDiscovery, builtinDiscovery } from './garbagecollector/index.js';
 import { defaultControllerManagerOptions, type ControllerContext, type ControllerDescriptor, type ControllerManagerOptions, type ResourceDiscovery } from './types.js';
+import { ServiceAccountCredentials } from './service-account-credentials.js';
 import { workloadControllers } from './workloads.js';
 
 /** Every controller tkube-controller-manager knows: the cluster-level ones and the workload ones. */
@@ -95,6 +96,11 @@ export interface ControllerManagerConfig {
   log?: Logger;
   clock?: Clock;
   metrics?: MetricsRegistry;
+  /**
+   * --use-service-account-credentials: each controller with a `serviceAccount` acts as
+   * kube-system/<serviceAccount> with a token from the TokenRequest API (needs a RESTClient).
+   */
+  useServiceAccountCredentials?: boolean;
   /** Passed to the shared informer factory (tests shorten backoffs). */
   informerOptions?: SharedInformerFactoryOptions['informerOptions'];
 }
@@ -110,6 +116,7 @@ export class ControllerManager implements Runnable {
   private readonly options: ControllerManagerOptions;
   private readonly discovery: ResourceDiscovery;
   private readonly leaderGauge: Gauge;
+  private readonly credentials?: ServiceAccountCredentials;
   private server?: http.Server;
   private _state: ManagerState = 'starting';
   private synced = false;
@@ -123,6 +130,10 @@ export class ControllerManager implements Runnable {
     this.enabled = selectControllers(cfg.descriptors, cfg.controllers ?? ['*']);
     this.identity = cfg.leaderElection?.identity ?? `${os.hostname()}_${randomUUID()}`;
     this.discovery = cfg.discovery ?? (cfg.client instanceof RESTClient ? new APIDiscovery(cfg.client, { clock: this.clock }) : builtinDiscovery());
+    if (cfg.useServiceAccountCredentials) {
+      if (!(cfg.client instanceof RESTClient)) throw new Error('--use-service-account-credentials needs a client of the API server (a kubeconfig)');
+      this.credentials = new ServiceAccountCredentials({ root: cfg.client.forPart('tokens'), log: this.log, clock: this.clock });
+    }
     this.leaderGauge = this.metrics.gauge('leader_election_master_status', 'Whether this process leads (1) or stands by (0), by lease name.');
     this.leaderGauge.set({ name: cfg.leaderElection?.name ?? 'kube-controller-manager' }, 0);
     const active = this.metrics.gauge('controller_manager_running_controllers', 'Controllers running in this process.');
@@ -186,6 +197,7 @@ export class ControllerManager implements Runnable {
       if (!signal.aborted) throw new LeadershipLostError(`lost the ${le.namespace ?? 'kube-system'}/${name} lease; exiting so that a fresh process can campaign again`);
     } finally {
       this._state = 'stopped';
+      this.credentials?.stop();
       await this.closeServer();
     }
   }
@@ -197,6 +209,24 @@ export class ControllerManager implements Runnable {
    */
   private clientFor(part: string): KubeClient {
     return this.cfg.client instanceof RESTClient ? this.cfg.client.forPart(part) : this.cfg.client;
+  }
+
+  /**
+   * The client `d` acts with: its own service account's under --use-service-account-credentials
+   * (tried again every few seconds while the account or its token cannot be had, as the
+   * controller cannot run without them), else the manager's own. Undefined once `signal` aborts.
+   */
+  private async controllerClient(d: ControllerDescriptor, signal: AbortSignal): Promise<KubeClient | undefined> {
+    if (!this.credentials || !d.serviceAccount) return this.clientFor(d.name);
+    for (;;) {
+      if (signal.aborted) return undefined;
+      try {
+        return await this.credentials.clientFor(d.serviceAccount, d.name);
+      } catch (err) {
+        this.log.warn({ err, controller: d.name, serviceAccount: `kube-system/${d.serviceAccount}` }, 'cannot get the credentials of a controller; trying again');
+        await this.clock.sleep(2000, signal).catch(() => undefined);
+      }
+    }
   }
 
   /** One leadership term: informers, then every enabled controller, until `signal` aborts. */
@@ -229,8 +259,10 @@ export class ControllerManager implements Runnable {
     };
     const controllers: { name: string; runnable: Runnable }[] = [];
     for (const d of this.enabled) {
+      const client = await this.controllerClient(d, signal);
+      if (!client) break;
       try {
-        controllers.push({ name: d.name, runnable: d.create({ ...ctx, client: this.clientFor(d.name) }) });
+        controllers.push({ name: d.name, runnable: d.create({ ...ctx, client }) });
       } catch (err) {
         this.log.error({ err, controller: d.name }, 'cannot create controller; it will not run');
       }

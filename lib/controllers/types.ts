@@ -137,5 +137,11 @@ export interface ControllerDescriptor {
   /** The name `--controllers` uses, as upstream (replicaset, deployment, garbagecollector...). */
   name: string;
   enabledByDefault: boolean;
+  /**
+   * The service account kube-system/<serviceAccount> the controller acts as under
+   * --use-service-account-credentials (upstream's, bound to system:controller:<serviceAccount>);
+   * omitted: the manager's own identity, as upstream's token controller.
+   */
+  serviceAccount?: string;
   create(ctx: ControllerContext): Runnable;
 }

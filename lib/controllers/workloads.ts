@@ -49,47 +49,56 @@ export function horizontalControllerOptions(ctx: ControllerContext): HorizontalC
 export const workloadControllers: ControllerDescriptor[] = [
   {
     name: 'replicaset',
+    serviceAccount: 'replicaset-controller',
     enabledByDefault: true,
     create: (ctx) => new ReplicaSetController(replicaSetKind, deps(ctx, 'replicaset', 'replicaset-controller')),
   },
   {
     name: 'replicationcontroller',
+    serviceAccount: 'replication-controller',
     enabledByDefault: true,
     create: (ctx) => new ReplicaSetController(replicationControllerKind, deps(ctx, 'replicationcontroller', 'replication-controller')),
   },
   {
     name: 'deployment',
+    serviceAccount: 'deployment-controller',
     enabledByDefault: true,
     create: (ctx) => new DeploymentController(deps(ctx, 'deployment', 'deployment-controller')),
   },
   {
     name: 'daemonset',
+    serviceAccount: 'daemon-set-controller',
     enabledByDefault: true,
     create: (ctx) => new DaemonSetController(deps(ctx, 'daemonset', 'daemonset-controller')),
   },
   {
     name: 'statefulset',
+    serviceAccount: 'statefulset-controller',
     enabledByDefault: true,
     create: (ctx) => new StatefulSetController(deps(ctx, 'statefulset', 'statefulset-controller')),
   },
   {
     name: 'job',
+    serviceAccount: 'job-controller',
     enabledByDefault: true,
     create: (ctx) => new JobController(deps(ctx, 'job', 'job-controller')),
   },
   {
     name: 'cronjob',
+    serviceAccount: 'cronjob-controller',
     enabledByDefault: true,
     create: (ctx) => new CronJobController(deps(ctx, 'cronjob', 'cronjob-controller')),
   },
   {
     name: 'disruption',
+    serviceAccount: 'disruption-controller',
     enabledByDefault: true,
     // Upstream's disruption controller records its events as "controllermanager".
     create: (ctx) => new DisruptionController(deps(ctx, 'disruption', 'controllermanager')),
   },
   {
     name: 'horizontalpodautoscaling',
+    serviceAccount: 'horizontal-pod-autoscaler',
     enabledByDefault: true,
     create: (ctx) => new HorizontalController(horizontalControllerOptions(ctx)),
   },

@@ -4,36 +4,24 @@
  * kubernetes.io/service-account-token Secret gets a token that authenticates as the account,
  * with exactly the account's rights, until the Secret is deleted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api } from '../support/apiserver.js';
+import { startControllerManager, type RunningControllerManager } from '../support/controller-manager.js';
 import { eventually, secureAPI, startSecureAPIServer, type Credentials, type SecureTestServer } from '../support/secure.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const ns = 'tokens';
 let s: SecureTestServer;
-let cm: ChildProcess | undefined;
-let cmLog = '';
+let cm: RunningControllerManager | undefined;
 
 beforeAll(async () => {
   s = await startSecureAPIServer();
-  cm = spawn(process.execPath, [
-    path.join(root, 'dist/cmd/tkube-controller-manager/main.js'), `--kubeconfig=${s.kubeconfigs['kube-controller-manager']}`, '--leader-elect=false', '--secure-port=0',
-    '--controllers=serviceaccount-token', `--service-account-private-key-file=${path.join(s.pkiDir, 'sa.key')}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (d: Buffer) => (cmLog = (cmLog + d.toString()).slice(-4000));
-  cm.stdout!.on('data', keep);
-  cm.stderr!.on('data', keep);
+  cm = startControllerManager(s.kubeconfigs['kube-controller-manager'], ['--controllers=serviceaccount-token', `--service-account-private-key-file=${path.join(s.pkiDir, 'sa.key')}`]);
   expect((await api(s.url, 'POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
-  if (cm && cm.exitCode === null) {
-    const exited = new Promise((r) => cm!.once('exit', r));
-    cm.kill('SIGTERM');
-    await exited;
-  }
+  await cm?.stop();
   await s?.stop();
 });
 
@@ -48,7 +36,7 @@ async function filled(name: string): Promise<{ data: Record<string, string>; met
       return !!(last as { data?: { token?: string } }).data?.token;
     }, 30_000);
   } catch {
-    throw new Error(`secret ${name} was not filled in: ${JSON.stringify(last)}\ncontroller manager log:\n${cmLog}`);
+    throw new Error(`secret ${name} was not filled in: ${JSON.stringify(last)}\ncontroller manager log:\n${cm?.log()}`);
   }
   return last as never;
 }

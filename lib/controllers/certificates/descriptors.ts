@@ -6,6 +6,7 @@ import { CSRApprovingController, CSRCleanerController, CSRSigningController } fr
 export const certificateControllers: ControllerDescriptor[] = [
   {
     name: 'csrsigning',
+    serviceAccount: 'certificate-controller',
     enabledByDefault: true,
     create: (ctx) =>
       ctx.options.clusterSigning
@@ -28,11 +29,13 @@ export const certificateControllers: ControllerDescriptor[] = [
   },
   {
     name: 'csrapproving',
+    serviceAccount: 'certificate-controller',
     enabledByDefault: true,
     create: (ctx) => new CSRApprovingController({ client: ctx.client, informers: ctx.informers, log: ctx.log, clock: ctx.clock }),
   },
   {
     name: 'csrcleaner',
+    serviceAccount: 'certificate-controller',
     enabledByDefault: true,
     create: (ctx) => new CSRCleanerController({ client: ctx.client, informers: ctx.informers, workers: 1, log: ctx.log, clock: ctx.clock }),
   },
