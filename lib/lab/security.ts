@@ -91,10 +91,13 @@ export function etcdSecurityFlags(mode: SecurityMode, pkiDir: string, member: st
   ];
 }
 
-/** The controller manager in pki mode signs the legacy service account token Secrets and publishes the cluster CA. */
+/**
+ * The controller manager in pki mode signs the legacy service account token Secrets, publishes
+ * the cluster CA, and runs each controller as its own service account (as kubeadm sets it up).
+ */
 export function controllerManagerSecurityFlags(mode: SecurityMode, pkiDir: string): string[] {
   if (mode === 'development') return [];
-  return [`--service-account-private-key-file=${path.join(pkiDir, 'sa.key')}`, `--root-ca-file=${path.join(pkiDir, 'ca.crt')}`];
+  return [`--service-account-private-key-file=${path.join(pkiDir, 'sa.key')}`, `--root-ca-file=${path.join(pkiDir, 'ca.crt')}`, '--use-service-account-credentials=true'];
 }
 
 /** What `auto` means on this checkout. */

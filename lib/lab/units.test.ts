@@ -100,7 +100,7 @@ describe('deploy/systemd units', () => {
     expect(api.get('etcd-servers')!.split(',').every((u) => u.startsWith('https://'))).toBe(true);
     expect([api.get('etcd-cafile'), api.get('etcd-certfile'), api.get('etcd-keyfile')]).toEqual(['/etc/tkube/pki/etcd-ca.crt', '/etc/tkube/pki/apiserver-etcd-client.crt', '/etc/tkube/pki/apiserver-etcd-client.key']);
     const cm = flagsOf(render('cp2', 'pki').find((u) => u.component === 'controller-manager')!.argv);
-    expect([cm.get('service-account-private-key-file'), cm.get('root-ca-file')]).toEqual(['/etc/tkube/pki/sa.key', '/etc/tkube/pki/ca.crt']);
+    expect([cm.get('service-account-private-key-file'), cm.get('root-ca-file'), cm.get('use-service-account-credentials')]).toEqual(['/etc/tkube/pki/sa.key', '/etc/tkube/pki/ca.crt', 'true']);
     // The development setting stays plain HTTP, without TLS flags.
     const dev = flagsOf(render('cp2').find((u) => u.component === 'etcd')!.argv);
     expect(dev.get('listen-client-urls')).toBe(`http://${ip}:2379,http://127.0.0.1:2379`);
