@@ -677,6 +677,19 @@ spec:
     }
   }, 240_000);
 
+  test('every controller acted as its own service account with its system:controller role, and none of the cluster\'s requests so far was refused', () => {
+    const accounts = k('get', 'serviceaccounts', '-n', 'kube-system', '-o', 'jsonpath={.items[*].metadata.name}').split(' ');
+    for (const a of ['deployment-controller', 'replicaset-controller', 'daemon-set-controller', 'job-controller', 'statefulset-controller', 'node-controller', 'endpointslice-controller', 'horizontal-pod-autoscaler', 'persistent-volume-binder', 'generic-garbage-collector']) {
+      expect(accounts).toContain(a);
+    }
+    expect(k('get', 'clusterrolebinding', 'system:controller:deployment-controller', '-o', 'jsonpath={.roleRef.name} {.subjects[0].namespace}/{.subjects[0].name}')).toBe('system:controller:deployment-controller kube-system/deployment-controller');
+    // Every test above went through the controllers (deployments, rollouts, a StatefulSet with
+    // claims, volumes, a DaemonSet, a Job, an autoscaler): a request their roles do not allow
+    // would be a 403 here (the API server's counters start with it, before the restart below).
+    const refused = k('get', '--raw', '/metrics').split('\n').filter((l) => l.startsWith('apiserver_request_total{') && l.includes('code="403"'));
+    expect(refused).toEqual([]);
+  });
+
   test('the API server restarted: an informer resumes with every change seen; the controllers, scheduler and kubelets carry on', async () => {
     const client = new RESTClient({ config: loadClientConfig({ kubeconfig: path.join(lab.stateDir, 'admin.kubeconfig') }), component: 'e2e', timeoutMs: 10_000, connectionRetries: 0, maxRetries: 0 });
     const factory = new SharedInformerFactory({ client, informerOptions: { backoffInitialMs: 200, backoffMaxMs: 2000 } });
