@@ -276,8 +276,9 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
     const mutating = !['get', 'list', 'watch', ''].includes(info.verb) || (!info.isResourceRequest && req.method !== 'GET');
     const longRunning = info.verb === 'watch' || info.verb === 'connect' || info.subresource === 'log' || info.verb === 'proxy';
     let counted = false;
+    let user: UserInfo | undefined;
     try {
-      let user = await authenticate(req);
+      user = await authenticate(req);
       if (cfg.impersonate) user = await cfg.impersonate(req.raw, user);
       // Every request is authorized, health and version included (system:public-info-viewer allows those).
       const attrs = authorizationAttributes(user, info, query, req.method);
@@ -338,7 +339,10 @@ export function createAPIServer(cfg: APIServerConfig): FastifyInstance {
         m.requests.inc(labels);
         if (!longRunning) m.latency.observe({ verb: labels.verb, resource: info.resource }, seconds);
         // One line a request at --v=3 and above, as upstream's httplog; server errors always.
-        if (cfg.logRequests || code >= 500) log[code >= 500 ? 'warn' : 'info']({ verb: info.verb, path: info.path, code, latencyMs: Math.round(seconds * 1000) }, 'request');
+        if (cfg.logRequests || code >= 500) {
+          const line = { verb: info.verb, path: info.path, code, latencyMs: Math.round(seconds * 1000), user: user?.username, userAgent: req.headers['user-agent'], srcIP: `${req.socket.remoteAddress}:${req.socket.remotePort}` };
+          log[code >= 500 ? 'warn' : 'info'](line, 'request');
+        }
       }
     }
   });

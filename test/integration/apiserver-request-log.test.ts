@@ -47,16 +47,18 @@ describe('request log', () => {
     }
   });
 
-  it('writes a line per request, with verb, path, code and latency, at --v=3', async () => {
+  it('writes a line per request, with verb, path, code, latency, user, user agent and source address, at --v=3', async () => {
     const { lines, log } = collectingLogger();
     const s = await startAPIServer({ etcd, log, etcdPrefix: '/loud', logRequests: true });
     try {
       expect((await createPod(s.url, 'loud')).status).toBe(201);
-      expect((await fetch(`${s.url}/api/v1/namespaces/default/pods/nope`)).status).toBe(404);
+      expect((await fetch(`${s.url}/api/v1/namespaces/default/pods/nope`, { headers: { 'user-agent': 'kubectl/v1.32.0 (linux/amd64)' } })).status).toBe(404);
       await new Promise((r) => setImmediate(r));
       const reqs = lines.filter((l) => l['msg'] === 'request');
       expect(reqs).toContainEqual(expect.objectContaining({ verb: 'create', path: '/api/v1/namespaces/default/pods', code: 201, latencyMs: expect.any(Number) }));
-      expect(reqs).toContainEqual(expect.objectContaining({ verb: 'get', path: '/api/v1/namespaces/default/pods/nope', code: 404 }));
+      expect(reqs).toContainEqual(
+        expect.objectContaining({ verb: 'get', path: '/api/v1/namespaces/default/pods/nope', code: 404, user: 'system:admin', userAgent: 'kubectl/v1.32.0 (linux/amd64)', srcIP: expect.stringMatching(/^(::ffff:)?127\.0\.0\.1:\d+$/) }),
+      );
     } finally {
       await s.stopServer();
     }
