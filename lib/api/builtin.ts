@@ -36,6 +36,8 @@ import { z } from 'zod';
 import { CustomResourceDefinitionSchema } from './apiextensions/v1.js';
 import { defaultCRD, validateCRD } from './apiextensions/crd.js';
 import { rbacResources } from './rbac/resources.js';
+import { APIServiceSchema } from './apiregistration/v1.js';
+import { validateAPIService } from './apiregistration/v1-behaviour.js';
 
 const all = ['all'];
 
@@ -218,6 +220,10 @@ export const builtinResources: AnyResourceType[] = [
   defineResource({
     group: 'scheduling.k8s.io', version: 'v1', kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'],
     schema: PriorityClassSchema, defaults: schedulingBehaviour.defaultPriorityClass, validate: schedulingBehaviour.validatePriorityClass,
+  }),
+  defineResource({
+    group: 'apiregistration.k8s.io', version: 'v1', kind: 'APIService', resource: 'apiservices', namespaced: false, categories: ['api-extensions'],
+    schema: APIServiceSchema, subresources: ['status'], hasStatus: true, nameFormat: 'path-segment', validate: validateAPIService,
   }),
   defineResource({
     group: 'node.k8s.io', version: 'v1', kind: 'RuntimeClass', resource: 'runtimeclasses', namespaced: false,

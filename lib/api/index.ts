@@ -23,6 +23,8 @@ export * from './events/v1.js';
 export * from './networking/v1.js';
 export * from './scheduling/v1.js';
 export * from './node/v1.js';
+export * from './apiregistration/v1.js';
+export { localAvailable } from './apiregistration/v1-behaviour.js';
 export * from './storage/v1.js';
 export * from './autoscaling/v2.js';
 export * from './autoscaling/v1.js';

@@ -1,5 +1,5 @@
-/** Printer for node.k8s.io/v1 RuntimeClasses. */
-import type { RuntimeClass } from '../../api/index.js';
+/** Printers for node.k8s.io/v1 RuntimeClasses and apiregistration.k8s.io/v1 APIServices. */
+import type { APIService, RuntimeClass } from '../../api/index.js';
 import { age, ageColumn, nameColumn, registerPrinter } from './table.js';
 
 registerPrinter('node.k8s.io', 'runtimeclasses', {
@@ -7,5 +7,21 @@ registerPrinter('node.k8s.io', 'runtimeclasses', {
   row(o, now) {
     const rc = o as RuntimeClass;
     return [rc.metadata.name, rc.handler, age(rc.metadata.creationTimestamp, now)];
+  },
+});
+
+registerPrinter('apiregistration.k8s.io', 'apiservices', {
+  columns: [
+    nameColumn,
+    { name: 'Service', type: 'string', description: 'The Service that serves the group version, or Local for this API server.' },
+    { name: 'Available', type: 'string', description: 'Whether the group version is available, with the reason when it is not.' },
+    ageColumn,
+  ],
+  row(o, now) {
+    const a = o as APIService;
+    const svc = a.spec?.service;
+    const cond = a.status?.conditions?.find((c) => c.type === 'Available');
+    const available = !cond ? 'Unknown' : cond.status === 'True' ? 'True' : `${cond.status} (${cond.reason ?? ''})`;
+    return [a.metadata.name, svc ? `${svc.namespace}/${svc.name}` : 'Local', available, age(a.metadata.creationTimestamp, now)];
   },
 });

@@ -5,7 +5,7 @@ import { podStrategy } from './pod.js';
 import { namespaceStrategy } from './namespace.js';
 import { jobStrategy } from './job.js';
 import { certificateSigningRequestStrategy } from './certificatesigningrequest.js';
-import { crdCleanupFinalizer } from '../../api/index.js';
+import { crdCleanupFinalizer, localAvailable } from '../../api/index.js';
 
 /** A definition keeps a finalizer until the API server has deleted every object of it. */
 const crdStrategy: Strategy = {
@@ -51,6 +51,10 @@ export function strategyFor(rt: AnyResourceType, deps: StrategyDeps): Strategy {
       return composeStrategies(statusStrategy(rt), crdStrategy);
     case 'certificates.k8s.io/certificatesigningrequests':
       return certificateSigningRequestStrategy;
+    case 'apiregistration.k8s.io/apiservices':
+      // This API server serves every APIService there is (tkube proxies to no other server),
+      // so each is Available from the start, as upstream's availability controller marks Local ones.
+      return statusStrategy(rt, (o) => void (o.status = { conditions: [localAvailable(new Date().toISOString().replace(/\.\d+Z$/, 'Z'))] }));
     case 'batch/jobs':
       return composeStrategies(statusStrategy(rt), jobStrategy);
     default:
