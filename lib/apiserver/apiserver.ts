@@ -15,6 +15,7 @@ import { Registry } from '../registry/index.js';
 import { alwaysAllow, fixedUserAuthenticator, insecureUser, type Authenticator, type Authorizer } from './auth.js';
 import { Security, type SecurityOptions } from './security.js';
 import { runBootstrap } from './bootstrap.js';
+import { syncAPIServices } from './apiservices.js';
 import { CRDController } from './crd-controller.js';
 import { componentStatusProvider, defaultComponentProbes, type ComponentProbe } from './component-status.js';
 import { OpenAPIGenerator, reviewResources } from '../api/index.js';
@@ -237,8 +238,16 @@ export class APIServer implements Runnable {
     await this.security.bootstrapPolicy(signal);
     const securityLoops = this.security.runControllers(signal);
     this.resolveReady();
+    const bootstrapLog = this.log.child({ part: 'bootstrap' });
+    const served = () => [...this.registry.all().map((st) => st.rt), ...reviewResources, ...this.kubelet.apiGroupHandlers.flatMap((g) => g.resourceTypes)].map((rt) => ({ group: rt.group, version: rt.version, custom: rt.custom }));
     const bootstrap = runBootstrap(
-      { registry: this.registry, log: this.log.child({ part: 'bootstrap' }), advertiseAddress: o.advertiseAddress, advertisePort: o.securePort || o.insecurePort },
+      {
+        registry: this.registry,
+        log: bootstrapLog,
+        advertiseAddress: o.advertiseAddress,
+        advertisePort: o.securePort || o.insecurePort,
+        also: () => syncAPIServices(this.registry, served(), bootstrapLog),
+      },
       signal,
     );
     if (o.insecurePort >= 0 && (o.insecurePort > 0 || o.securePort === 0)) {

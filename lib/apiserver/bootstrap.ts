@@ -19,6 +19,8 @@ export interface BootstrapOptions {
   advertiseAddress: string;
   advertisePort: number;
   intervalMs?: number;
+  /** More objects kept in the same loop, after these (the APIServices of the served groups). */
+  also?: () => Promise<void>;
 }
 
 /** `obj` exists (created if missing); when `reconcile` says the current one is off, it is replaced by `obj`. */
@@ -96,6 +98,7 @@ export async function bootstrapOnce(o: BootstrapOptions): Promise<void> {
     o.log,
     (cur) => JSON.stringify((cur as { endpoints?: unknown }).endpoints) !== JSON.stringify(endpoints),
   );
+  await o.also?.();
 }
 
 /**
