@@ -131,6 +131,24 @@ beforeAll(async () => {
     count: 1,
     type: 'Normal',
   });
+  // Volumes and claims for describe: one bound (as the binder leaves them) and mounted by a pod,
+  // one volume with node affinity, and a claim still waiting.
+  await api(s.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'storage' } });
+  const pv = (name: string, extra: Record<string, unknown>) => ({
+    metadata: { name, labels: { tier: 'disk' } },
+    spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', ...extra },
+  });
+  await api(s.url, 'POST', '/api/v1/persistentvolumes', pv('data-pv', { hostPath: { path: '/tmp/data', type: 'DirectoryOrCreate' }, claimRef: { namespace: 'storage', name: 'data' } }));
+  await api(s.url, 'PATCH', '/api/v1/persistentvolumes/data-pv/status', { status: { phase: 'Bound' } }, { 'content-type': 'application/merge-patch+json' });
+  await api(s.url, 'POST', '/api/v1/persistentvolumes', pv('local-pv', { local: { path: '/mnt/disk1' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-a', 'node-b'] }] }] } } }));
+  const claim = (name: string, extra: Record<string, unknown>) => ({ metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '500Mi' } }, storageClassName: 'manual', ...extra } });
+  await api(s.url, 'POST', '/api/v1/namespaces/storage/persistentvolumeclaims', claim('data', { volumeName: 'data-pv' }));
+  await api(s.url, 'PATCH', '/api/v1/namespaces/storage/persistentvolumeclaims/data/status', { status: { phase: 'Bound', accessModes: ['ReadWriteOnce', 'ReadOnlyMany'], capacity: { storage: '1Gi' } } }, { 'content-type': 'application/merge-patch+json' });
+  await api(s.url, 'POST', '/api/v1/namespaces/storage/persistentvolumeclaims', claim('waiting', {}));
+  await api(s.url, 'POST', '/api/v1/namespaces/storage/pods', {
+    metadata: { name: 'writer' },
+    spec: { containers: [{ name: 'c', image: 'busybox:1.36' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] },
+  });
   // Absolute paths: kubectl runs in this process's directory, tkubectl in \`dir\`.
   fs.writeFileSync(path.join(os.tmpdir(), 'tkubectl-compat-cols.txt'), 'POD NODE\nmetadata.name spec.nodeName\n');
   fs.writeFileSync(path.join(os.tmpdir(), 'tkubectl-compat-tpl.txt'), '{range .items[*]}{.metadata.name}={.spec.nodeName}{"\\n"}{end}');
@@ -200,8 +218,24 @@ describe('describe: the same output as kubectl', () => {
     [['describe', 'ns', ns]],
     [['describe', 'pod', 'we', '-n', ns]],
     [['describe', 'pod', 'nope', '-n', ns]],
+    [['describe', 'pv', 'data-pv']],
+    [['describe', 'pv', 'local-pv']],
+    [['describe', 'pvc', 'data', '-n', 'storage']],
+    [['describe', 'pvc', 'waiting', '-n', 'storage']],
   ])('%j', async (args) => {
     await expectSame(args as string[]);
+  });
+
+  test('the volume and claim describers show what the binder wrote, and who mounts the claim', async () => {
+    const claim = (await expectSame(['describe', 'pvc', 'data', '-n', 'storage'])).stdout;
+    expect(claim).toMatch(/^Status: +Bound$/m);
+    expect(claim).toMatch(/^Volume: +data-pv$/m);
+    expect(claim).toMatch(/^Capacity: +1Gi$/m);
+    expect(claim).toMatch(/^Access Modes: +RWO,ROX$/m);
+    expect(claim).toMatch(/^Used By: +writer$/m);
+    const volume = (await expectSame(['describe', 'pv', 'local-pv'])).stdout;
+    expect(volume).toMatch(/^ {4}Term 0: +kubernetes.io\/hostname in \[node-a, node-b\]$/m);
+    expect(volume).toMatch(/^ {4}Type: +LocalVolume/m);
   });
 });
 

@@ -14,6 +14,8 @@ import {
   describeEvents,
   describeGeneric,
   describeNamespace,
+  describePersistentVolume,
+  describePersistentVolumeClaim,
   describeNode,
   describePod,
   describeReplicaSet,
@@ -72,6 +74,15 @@ async function describeOne(ctx: CommandContext, r: APIResource, obj: Obj, showEv
     case '/Node': {
       const pods = await listObjects(ctx, mapper.resolve('pods'), undefined, { fieldSelector: `spec.nodeName=${obj.metadata.name}` });
       describeNode(obj, w, pods, now);
+      break;
+    }
+    case '/PersistentVolume':
+      describePersistentVolume(obj, w, now);
+      break;
+    case '/PersistentVolumeClaim': {
+      const claimed = (p: Obj) => (p.spec?.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim?.claimName === obj.metadata.name || (v.ephemeral && `${p.metadata.name}-${v.name}` === obj.metadata.name));
+      const usedBy = (await listObjects(ctx, mapper.resolve('pods'), ns)).filter(claimed).map((p) => p.metadata.name as string);
+      describePersistentVolumeClaim(obj, w, usedBy, now);
       break;
     }
     case '/Namespace':

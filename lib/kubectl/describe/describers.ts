@@ -461,6 +461,86 @@ export function describeNamespace(ns: Obj, w: DescribeWriter): void {
   w.field(0, 'Status', ns.status?.phase ?? 'Active');
 }
 
+/** Access modes as kubectl abbreviates them (RWO, ROX, RWX, RWOP), in its order. */
+function accessModes(modes: string[] | undefined): string {
+  const short: [string, string][] = [['ReadWriteOnce', 'RWO'], ['ReadOnlyMany', 'ROX'], ['ReadWriteMany', 'RWX'], ['ReadWriteOncePod', 'RWOP']];
+  return short.filter(([m]) => (modes ?? []).includes(m)).map(([, a]) => a).join(',');
+}
+
+/** `Status:`, or Terminating with how long the deletion has been going on. */
+function storagePhase(w: DescribeWriter, o: Obj, now: number): void {
+  if (o.metadata?.deletionTimestamp) w.field(0, 'Status', `Terminating (lasts ${since(o.metadata.deletionTimestamp, now)})`);
+  else w.field(0, 'Status', o.status?.phase ?? '');
+}
+
+/** A PersistentVolumeClaim, with the pods of its namespace that mount it. */
+export function describePersistentVolumeClaim(pvc: Obj, w: DescribeWriter, usedBy: string[], now: number): void {
+  const m = pvc.metadata ?? {};
+  const spec = pvc.spec ?? {};
+  w.field(0, 'Name', m.name);
+  w.field(0, 'Namespace', m.namespace);
+  w.field(0, 'StorageClass', spec.storageClassName ?? m.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '');
+  storagePhase(w, pvc, now);
+  w.field(0, 'Volume', spec.volumeName ?? '');
+  w.map(0, 'Labels', m.labels);
+  annotations(w, 0, pvc);
+  w.field(0, 'Finalizers', `[${(m.finalizers ?? []).join(' ')}]`);
+  const bound = Boolean(spec.volumeName);
+  w.field(0, 'Capacity', bound ? (pvc.status?.capacity?.storage ?? '0') : '');
+  w.field(0, 'Access Modes', bound ? accessModes(pvc.status?.accessModes) : '');
+  if (spec.volumeMode) w.field(0, 'VolumeMode', spec.volumeMode);
+  if (usedBy.length === 0) w.field(0, 'Used By', '<none>');
+  else usedBy.forEach((name, i) => (i === 0 ? w.field(0, 'Used By', name) : w.write(0, `\t${name}`)));
+}
+
+/** A PersistentVolume: its claim, policy, capacity, node affinity and source. */
+export function describePersistentVolume(pv: Obj, w: DescribeWriter, now: number): void {
+  const m = pv.metadata ?? {};
+  const spec = pv.spec ?? {};
+  w.field(0, 'Name', m.name);
+  w.map(0, 'Labels', m.labels);
+  annotations(w, 0, pv);
+  w.field(0, 'Finalizers', `[${(m.finalizers ?? []).join(' ')}]`);
+  w.field(0, 'StorageClass', spec.storageClassName ?? m.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '');
+  storagePhase(w, pv, now);
+  w.field(0, 'Claim', spec.claimRef ? `${spec.claimRef.namespace ?? ''}/${spec.claimRef.name ?? ''}` : '');
+  w.field(0, 'Reclaim Policy', spec.persistentVolumeReclaimPolicy ?? '');
+  w.field(0, 'Access Modes', accessModes(spec.accessModes));
+  if (spec.volumeMode) w.field(0, 'VolumeMode', spec.volumeMode);
+  w.field(0, 'Capacity', spec.capacity?.storage ?? '0');
+  const required = spec.nodeAffinity?.required;
+  if (!required) w.field(0, 'Node Affinity', '<none>');
+  else {
+    w.field(0, 'Node Affinity', '');
+    const terms: Obj[] = required.nodeSelectorTerms ?? [];
+    w.field(1, 'Required Terms', terms.length ? '' : '<none>');
+    terms.forEach((term, i) => {
+      const exprs: Obj[] = term.matchExpressions ?? [];
+      if (exprs.length === 0) w.field(2, `Term ${i}`, '<none>');
+      exprs.forEach((e, j) => {
+        const text = `${e.key} ${String(e.operator ?? '').toLowerCase()}${e.values?.length ? ` [${e.values.join(', ')}]` : ''}`;
+        if (j === 0) w.field(2, `Term ${i}`, text);
+        else w.write(2, `\t${text}`);
+      });
+    });
+  }
+  w.field(0, 'Message', pv.status?.message ?? '');
+  w.write(0, 'Source:');
+  if (spec.hostPath) {
+    w.field(2, 'Type', 'HostPath (bare host directory volume)');
+    w.field(2, 'Path', spec.hostPath.path);
+    w.field(2, 'HostPathType', spec.hostPath.type ?? '');
+  } else if (spec.local) {
+    w.field(2, 'Type', 'LocalVolume (a persistent volume backed by local storage on a node)');
+    w.field(2, 'Path', spec.local.path);
+  } else if (spec.nfs) {
+    w.field(2, 'Type', 'NFS (an NFS mount that lasts the lifetime of a pod)');
+    w.field(2, 'Server', spec.nfs.server);
+    w.field(2, 'Path', spec.nfs.path);
+    w.field(2, 'ReadOnly', Boolean(spec.nfs.readOnly));
+  }
+}
+
 /** Every other kind: its fields, recursively, as kubectl's generic describer. */
 export function describeGeneric(o: Obj, w: DescribeWriter): void {
   const m = o.metadata ?? {};
