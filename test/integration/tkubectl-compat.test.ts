@@ -149,6 +149,9 @@ beforeAll(async () => {
     metadata: { name: 'writer' },
     spec: { containers: [{ name: 'c', image: 'busybox:1.36' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] },
   });
+  // One key each: kubectl lists the keys of a ConfigMap or Secret in Go's random map order.
+  await api(s.url, 'POST', '/api/v1/namespaces/storage/secrets', { metadata: { name: 'creds', labels: { app: 'db' } }, type: 'Opaque', data: { password: Buffer.from('s3cret!').toString('base64') } });
+  await api(s.url, 'POST', '/api/v1/namespaces/storage/configmaps', { metadata: { name: 'blob' }, data: { 'a.txt': 'one line' }, binaryData: { 'b.bin': Buffer.from([0, 1, 2, 3, 255]).toString('base64') } });
   // Absolute paths: kubectl runs in this process's directory, tkubectl in \`dir\`.
   fs.writeFileSync(path.join(os.tmpdir(), 'tkubectl-compat-cols.txt'), 'POD NODE\nmetadata.name spec.nodeName\n');
   fs.writeFileSync(path.join(os.tmpdir(), 'tkubectl-compat-tpl.txt'), '{range .items[*]}{.metadata.name}={.spec.nodeName}{"\\n"}{end}');
@@ -218,6 +221,8 @@ describe('describe: the same output as kubectl', () => {
     [['describe', 'ns', ns]],
     [['describe', 'pod', 'we', '-n', ns]],
     [['describe', 'pod', 'nope', '-n', ns]],
+    [['describe', 'configmap', 'blob', '-n', 'storage']],
+    [['describe', 'secret', 'creds', '-n', 'storage']],
     [['describe', 'pv', 'data-pv']],
     [['describe', 'pv', 'local-pv']],
     [['describe', 'pvc', 'data', '-n', 'storage']],

@@ -14,6 +14,8 @@ import {
   describeEvents,
   describeGeneric,
   describeNamespace,
+  describeConfigMap,
+  describeSecret,
   describePersistentVolume,
   describePersistentVolumeClaim,
   describeNode,
@@ -76,6 +78,13 @@ async function describeOne(ctx: CommandContext, r: APIResource, obj: Obj, showEv
       describeNode(obj, w, pods, now);
       break;
     }
+    case '/ConfigMap':
+      describeConfigMap(obj, w);
+      break;
+    case '/Secret':
+      // As kubectl: no Events section for a Secret.
+      describeSecret(obj, w);
+      return w.text();
     case '/PersistentVolume':
       describePersistentVolume(obj, w, now);
       break;

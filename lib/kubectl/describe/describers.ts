@@ -541,6 +541,46 @@ export function describePersistentVolume(pv: Obj, w: DescribeWriter, now: number
   }
 }
 
+/** A ConfigMap: every key's value in full, binary keys by size (in key order; kubectl's is Go's random map order). */
+export function describeConfigMap(cm: Obj, w: DescribeWriter): void {
+  w.field(0, 'Name', cm.metadata?.name);
+  w.field(0, 'Namespace', cm.metadata?.namespace);
+  w.map(0, 'Labels', cm.metadata?.labels);
+  annotations(w, 0, cm);
+  w.write(0, '');
+  w.write(0, 'Data');
+  w.write(0, '====');
+  for (const k of Object.keys(cm.data ?? {}).sort()) {
+    w.write(0, `${k}:`);
+    w.write(0, '----');
+    w.write(0, String(cm.data[k]));
+    w.write(0, '');
+  }
+  w.write(0, '');
+  w.write(0, 'BinaryData');
+  w.write(0, '====');
+  for (const k of Object.keys(cm.binaryData ?? {}).sort()) w.write(0, `${k}: ${Buffer.from(String(cm.binaryData[k]), 'base64').length} bytes`);
+  w.write(0, '');
+}
+
+/** A Secret: its type and the size of each value (a service account token is shown whole), in key order. */
+export function describeSecret(secret: Obj, w: DescribeWriter): void {
+  w.field(0, 'Name', secret.metadata?.name);
+  w.field(0, 'Namespace', secret.metadata?.namespace);
+  w.map(0, 'Labels', secret.metadata?.labels);
+  annotations(w, 0, secret);
+  w.write(0, '');
+  w.field(0, 'Type', secret.type ?? '');
+  w.write(0, '');
+  w.write(0, 'Data');
+  w.write(0, '====');
+  for (const k of Object.keys(secret.data ?? {}).sort()) {
+    const v = Buffer.from(String(secret.data[k]), 'base64');
+    if (k === 'token' && secret.type === 'kubernetes.io/service-account-token') w.field(0, k, v.toString('utf8'));
+    else w.field(0, k, `${v.length} bytes`);
+  }
+}
+
 /** Every other kind: its fields, recursively, as kubectl's generic describer. */
 export function describeGeneric(o: Obj, w: DescribeWriter): void {
   const m = o.metadata ?? {};
