@@ -541,13 +541,18 @@ export function describePersistentVolume(pv: Obj, w: DescribeWriter, now: number
   }
 }
 
+/** Name, namespace, labels and annotations, then a blank line: how ConfigMaps and Secrets begin. */
+function dataObjectHeader(w: DescribeWriter, o: Obj): void {
+  w.field(0, 'Name', o.metadata?.name);
+  w.field(0, 'Namespace', o.metadata?.namespace);
+  w.map(0, 'Labels', o.metadata?.labels);
+  annotations(w, 0, o);
+  w.write(0, '');
+}
+
 /** A ConfigMap: every key's value in full, binary keys by size (in key order; kubectl's is Go's random map order). */
 export function describeConfigMap(cm: Obj, w: DescribeWriter): void {
-  w.field(0, 'Name', cm.metadata?.name);
-  w.field(0, 'Namespace', cm.metadata?.namespace);
-  w.map(0, 'Labels', cm.metadata?.labels);
-  annotations(w, 0, cm);
-  w.write(0, '');
+  dataObjectHeader(w, cm);
   w.write(0, 'Data');
   w.write(0, '====');
   for (const k of Object.keys(cm.data ?? {}).sort()) {
@@ -565,11 +570,7 @@ export function describeConfigMap(cm: Obj, w: DescribeWriter): void {
 
 /** A Secret: its type and the size of each value (a service account token is shown whole), in key order. */
 export function describeSecret(secret: Obj, w: DescribeWriter): void {
-  w.field(0, 'Name', secret.metadata?.name);
-  w.field(0, 'Namespace', secret.metadata?.namespace);
-  w.map(0, 'Labels', secret.metadata?.labels);
-  annotations(w, 0, secret);
-  w.write(0, '');
+  dataObjectHeader(w, secret);
   w.field(0, 'Type', secret.type ?? '');
   w.write(0, '');
   w.write(0, 'Data');
