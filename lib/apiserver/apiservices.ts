@@ -55,18 +55,22 @@ function apiService(gv: ServedGroupVersion, [groupPriorityMinimum, versionPriori
   };
 }
 
-/** Creates the missing APIServices of `served`, and deletes custom groups' ones no longer served. */
+/**
+ * Creates the missing APIServices of `served`, and deletes custom groups' ones no longer served.
+ * One list a round (the bootstrap loop calls this every few seconds); writes only for changes.
+ */
 export async function syncAPIServices(registry: Registry, served: ServedGroupVersion[], log: Logger): Promise<void> {
   const wanted = new Map<string, APIService>();
   for (const gv of served) {
     const p = gv.custom ? ([1000, 100] as [number, number]) : priorities[`${gv.group}/${gv.version}`];
     if (p) wanted.set(`${gv.version}.${gv.group}`, apiService(gv, p));
   }
-  for (const a of wanted.values()) await ensureObject(registry, 'apiregistration.k8s.io', 'apiservices', '', a, log);
   const store = registry.mustGet('apiregistration.k8s.io', 'apiservices');
   const ctx = newContext({ namespace: '', user: { username: 'system:apiserver', groups: ['system:masters'] }, fieldManager: 'kube-apiserver' });
-  for (const item of (await store.list(ctx, {})).items) {
-    const a = item.object as APIService;
+  const existing = (await store.list(ctx, {})).items.map((i) => i.object as APIService);
+  const present = new Set(existing.map((a) => a.metadata.name!));
+  for (const a of wanted.values()) if (!present.has(a.metadata.name!)) await ensureObject(registry, 'apiregistration.k8s.io', 'apiservices', '', a, log);
+  for (const a of existing) {
     if (a.metadata.labels?.[automanagedLabel] !== 'true' || wanted.has(a.metadata.name!)) continue;
     try {
       await store.delete(ctx, a.metadata.name!, {});

@@ -6,6 +6,7 @@ import { namespaceStrategy } from './namespace.js';
 import { jobStrategy } from './job.js';
 import { certificateSigningRequestStrategy } from './certificatesigningrequest.js';
 import { crdCleanupFinalizer, localAvailable } from '../../api/index.js';
+import { rfc3339 } from '../../base/index.js';
 
 /** A definition keeps a finalizer until the API server has deleted every object of it. */
 const crdStrategy: Strategy = {
@@ -54,7 +55,7 @@ export function strategyFor(rt: AnyResourceType, deps: StrategyDeps): Strategy {
     case 'apiregistration.k8s.io/apiservices':
       // This API server serves every APIService there is (tkube proxies to no other server),
       // so each is Available from the start, as upstream's availability controller marks Local ones.
-      return statusStrategy(rt, (o) => void (o.status = { conditions: [localAvailable(new Date().toISOString().replace(/\.\d+Z$/, 'Z'))] }));
+      return statusStrategy(rt, (o) => void (o.status = { conditions: [localAvailable(rfc3339())] }));
     case 'batch/jobs':
       return composeStrategies(statusStrategy(rt), jobStrategy);
     default:
