@@ -38,6 +38,8 @@ import { defaultCRD, validateCRD } from './apiextensions/crd.js';
 import { rbacResources } from './rbac/resources.js';
 import { APIServiceSchema } from './apiregistration/v1.js';
 import { validateAPIService } from './apiregistration/v1-behaviour.js';
+import { MutatingWebhookConfigurationSchema, ValidatingWebhookConfigurationSchema } from './admissionregistration/v1.js';
+import * as admissionregistration from './admissionregistration/v1-behaviour.js';
 
 const all = ['all'];
 
@@ -224,6 +226,14 @@ export const builtinResources: AnyResourceType[] = [
   defineResource({
     group: 'apiregistration.k8s.io', version: 'v1', kind: 'APIService', resource: 'apiservices', namespaced: false, categories: ['api-extensions'],
     schema: APIServiceSchema, subresources: ['status'], hasStatus: true, nameFormat: 'path-segment', validate: validateAPIService,
+  }),
+  defineResource({
+    group: 'admissionregistration.k8s.io', version: 'v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: ['api-extensions'],
+    schema: MutatingWebhookConfigurationSchema, defaults: admissionregistration.defaultMutatingWebhookConfiguration, validate: admissionregistration.validateWebhookConfiguration,
+  }),
+  defineResource({
+    group: 'admissionregistration.k8s.io', version: 'v1', kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: ['api-extensions'],
+    schema: ValidatingWebhookConfigurationSchema, defaults: admissionregistration.defaultValidatingWebhookConfiguration, validate: admissionregistration.validateWebhookConfiguration,
   }),
   defineResource({
     group: 'node.k8s.io', version: 'v1', kind: 'RuntimeClass', resource: 'runtimeclasses', namespaced: false,

@@ -35,3 +35,4 @@ export * from './rbac/v1-behaviour.js';
 export * from './authentication/v1.js';
 export * from './authorization/v1.js';
 export { reviewResources } from './authorization/resources.js';
+export * from './admissionregistration/v1.js';

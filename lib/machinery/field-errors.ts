@@ -39,8 +39,14 @@ export interface FieldError {
 /** Types whose message omits the value, as upstream does. */
 const omitValue = new Set<FieldErrorType>(['FieldValueRequired', 'FieldValueForbidden', 'FieldValueTooLong', 'FieldValueTooMany', 'InternalError']);
 
+/** A bad value printed as given, for values upstream prints with Go's %#v (`[]string{"a", "*"}`). */
+export class GoValue {
+  constructor(readonly text: string) {}
+}
+
 function formatValue(v: unknown): string {
   if (v === undefined) return '';
+  if (v instanceof GoValue) return v.text;
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
   try {

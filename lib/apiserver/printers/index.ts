@@ -13,3 +13,4 @@ export * from './node.js';
 export * from './storage.js';
 export * from './autoscaling.js';
 export * from './rbac.js';
+export * from './admissionregistration.js';
