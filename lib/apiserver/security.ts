@@ -37,6 +37,8 @@ export interface SecurityOptions {
   authorizationMode: string[];
   enableAdmissionPlugins: string[];
   disableAdmissionPlugins: string[];
+  /** Reach webhooks behind Services at an endpoint rather than the cluster IP (`--enable-aggregator-routing`). */
+  enableAggregatorRouting?: boolean;
   /** --client-ca-file: verify client certificates against this bundle. */
   clientCAFile?: string;
   /** --token-auth-file: static bearer tokens (CSV). */
@@ -72,7 +74,7 @@ export class Security {
     private readonly log: Logger,
   ) {
     this.authorization = buildAuthorization(o.authorizationMode, registry);
-    const plugins = selectPlugins(allAdmissionPlugins({ registry, log: log.child({ part: 'admission' }), quota: this.quota, authorizer: this.authorization.authorizer }), defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins);
+    const plugins = selectPlugins(allAdmissionPlugins({ registry, log: log.child({ part: 'admission' }), quota: this.quota, authorizer: this.authorization.authorizer, webhookRouting: o.enableAggregatorRouting ? 'endpoints' : 'clusterIP' }), defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins);
     // Escalation prevention is part of RBAC's storage upstream: always on, whatever the flags.
     this.admission = new AdmissionChain([...plugins, escalationGuard(this.authorization.rbac, this.authorization.authorizer)], {
       canonicalize: (a, paths) => {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { builtinResources, type AnyResourceType } from '../api/index.js';
 import { WatchCache, type Storage } from '../storage/index.js';
-import { noAdmission, type Admission } from './context.js';
+import { noAdmission, type Admission, type AdmissionAttributes } from './context.js';
 import { Store } from './store.js';
 import { strategyFor, ServiceAllocators } from './strategies/index.js';
 import type { Strategy } from './strategy.js';
@@ -51,6 +51,15 @@ export class Registry {
   /** Admission is wired after construction, since plugins read through the registry. */
   setAdmission(admission: Admission): void {
     this.admission = admission;
+  }
+
+  /**
+   * Admission of a CONNECT request (pods/exec, attach, portforward), which stores nothing: the
+   * plugins see the request's options object (PodExecOptions...) and may refuse it.
+   */
+  async admitConnect(a: AdmissionAttributes): Promise<void> {
+    await this.admission.mutate(a);
+    await this.admission.validate(a);
   }
 
   /** What every store calls: whatever admission is wired at the time of the request. */
@@ -100,6 +109,11 @@ export class Registry {
     const versions = this.stores.get(`${group}/${resource}`);
     if (!versions) return undefined;
     return version ? versions.get(version) : versions.values().next().value;
+  }
+
+  /** The versions a resource is served in, preferred first. */
+  versions(group: string, resource: string): string[] {
+    return [...(this.stores.get(`${group}/${resource}`)?.keys() ?? [])];
   }
 
   /** The store of a served resource; throws if it is not served. */

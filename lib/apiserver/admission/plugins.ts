@@ -19,8 +19,10 @@ import { serviceAccount } from './service-account.js';
 import { runtimeClass } from './runtime-class.js';
 import { defaultIngressClass, defaultStorageClass, persistentVolumeClaimResize, storageObjectInUseProtection } from './storage.js';
 import { taintNodesByCondition } from './taint-nodes-by-condition.js';
+import { mutatingAdmissionWebhook, validatingAdmissionWebhook } from './webhook.js';
+import type { WebhookRouting } from './webhook-client.js';
 
-export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'DefaultStorageClass', 'StorageObjectInUseProtection', 'PersistentVolumeClaimResize', 'RuntimeClass', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'DefaultIngressClass', 'ResourceQuota'];
+export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'DefaultStorageClass', 'StorageObjectInUseProtection', 'PersistentVolumeClaimResize', 'RuntimeClass', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'DefaultIngressClass', 'MutatingAdmissionWebhook', 'ValidatingAdmissionWebhook', 'ResourceQuota'];
 
 export interface PluginDeps {
   registry: Registry;
@@ -29,6 +31,8 @@ export interface PluginDeps {
   podSecurity?: PodSecurityDefaults;
   /** Certificate approval and signing check the signers verbs with it. */
   authorizer: Authorizer;
+  /** How webhooks behind Services are reached: their cluster IP (default) or an endpoint. */
+  webhookRouting?: WebhookRouting;
 }
 
 export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
@@ -49,6 +53,8 @@ export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
     certificateSigning(d.authorizer),
     certificateSubjectRestriction(),
     defaultIngressClass(d.registry),
+    mutatingAdmissionWebhook({ registry: d.registry, log: d.log.child({ plugin: 'MutatingAdmissionWebhook' }), routing: d.webhookRouting ?? 'clusterIP' }),
+    validatingAdmissionWebhook({ registry: d.registry, log: d.log.child({ plugin: 'ValidatingAdmissionWebhook' }), routing: d.webhookRouting ?? 'clusterIP' }),
     resourceQuota(d.registry, d.quota),
   ];
 }

@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Container, Node, Pod } from '../../api/index.js';
 import { fieldPath, newBadRequest, newInvalid, newMethodNotSupported, statusErrorFromBody, type FieldError } from '../../machinery/index.js';
-import { newContext, type Registry } from '../../registry/index.js';
+import { newContext, type Registry, type RequestContext } from '../../registry/index.js';
 import { isUpgradeRequest } from '../../streaming/index.js';
 import type { RequestInfo } from '../request-info.js';
 import type { SubresourceHandler } from '../server.js';
@@ -193,6 +193,15 @@ export function kubeletProxyHandlers(deps: KubeletProxyDeps): Record<string, Sub
     return reply.code(200).header('content-type', 'text/plain').header('cache-control', 'no-cache').send(res);
   };
 
+  /**
+   * Admission of the CONNECT, as upstream runs it before connecting: the plugins (and webhooks
+   * with CONNECT rules on pods/exec, pods/attach or pods/portforward) see the options object.
+   */
+  async function admitConnect(ctx: RequestContext, name: string, subresource: string, options: Record<string, unknown>): Promise<void> {
+    const kind = String(options.kind);
+    await registry.admitConnect({ operation: 'CONNECT', group: '', version: 'v1', resource: 'pods', kind, subresource, namespace: ctx.namespace, name, object: { apiVersion: 'v1', ...options } as never, user: ctx.user, dryRun: false, warnings: ctx.warnings });
+  }
+
   const stream =
     (kind: 'exec' | 'attach'): SubresourceHandler =>
     async (req, reply, info, ctx, store) => {
@@ -200,6 +209,15 @@ export function kubeletProxyHandlers(deps: KubeletProxyDeps): Record<string, Sub
       const kq = kubeletStreamQuery(q, kind === 'exec');
       const pod = (await store.get(ctx, info.name)) as Pod;
       const container = chooseContainer(pod, q.get('container'));
+      await admitConnect(ctx, info.name, kind, {
+        kind: kind === 'exec' ? 'PodExecOptions' : 'PodAttachOptions',
+        ...(isTrue(q, 'stdin') ? { stdin: true } : {}),
+        ...(isTrue(q, 'stdout') ? { stdout: true } : {}),
+        ...(isTrue(q, 'stderr') ? { stderr: true } : {}),
+        ...(isTrue(q, 'tty') ? { tty: true } : {}),
+        container,
+        ...(kind === 'exec' ? { command: q.getAll('command') } : {}),
+      });
       const loc = await kubeletOf(pod);
       if (!loc) throw newBadRequest(`pod ${info.name} does not have a host assigned`);
       const path = `/${kind}/${encodeURIComponent(ctx.namespace)}/${encodeURIComponent(info.name)}/${encodeURIComponent(container)}?${kq}`;
@@ -208,7 +226,10 @@ export function kubeletProxyHandlers(deps: KubeletProxyDeps): Record<string, Sub
 
   const portForward: SubresourceHandler = async (req, reply, info, ctx, store) => {
     const q = queryOf(req);
-    const loc = await kubeletOf((await store.get(ctx, info.name)) as Pod);
+    const pod = (await store.get(ctx, info.name)) as Pod;
+    const ports = q.getAll('ports').flatMap((v) => v.split(',')).filter((p) => p !== '').map(Number);
+    await admitConnect(ctx, info.name, 'portforward', { kind: 'PodPortForwardOptions', ...(ports.length ? { ports } : {}) });
+    const loc = await kubeletOf(pod);
     if (!loc) throw newBadRequest(`pod ${info.name} does not have a host assigned`);
     // WebSocket channel clients name their ports up front (kubelet: ?port=).
     const kq = new URLSearchParams();
