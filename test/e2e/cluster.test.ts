@@ -17,6 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deletedObject, loadClientConfig, Resources, RESTClient, SharedInformerFactory } from '../../lib/client/index.js';
 import { labHostServices, netnsName, netnsPids } from '../../lib/lab/index.js';
+import { generateKey, selfSignedCA, signedCertificate } from '../../lib/pki/openssl.js';
 import { kubectls } from '../support/kubectl.js';
 import { freeLabNetwork, labUnavailable, testLab } from '../support/lab.js';
 
@@ -380,6 +381,71 @@ subsets:
     await until('mirrored slices removed', () => (k('-n', ns, 'get', 'endpointslices', '-l', 'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io', '-o', 'name').trim() === '' ? true : undefined), 30_000);
     k('-n', ns, 'delete', 'endpoints', 'manual', 'manual-hl', '--ignore-not-found');
   }, 120_000);
+
+  test('an admission webhook served by a pod behind a ClusterIP Service: the API server reaches it through kube-proxy\'s rules, the certificate checked for denier.e2e.svc', async () => {
+    kubectl(['create', 'namespace', ns]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkc-webhook-'));
+    const caKey = generateKey('ecdsa');
+    const ca = selfSignedCA(caKey, { commonName: 'e2e-webhook-ca' }, 1);
+    const key = generateKey('ecdsa');
+    fs.writeFileSync(path.join(dir, 'tls.key'), key);
+    fs.writeFileSync(path.join(dir, 'tls.crt'), signedCertificate(key, { subject: { commonName: 'denier' }, dnsNames: [`denier.${ns}.svc`], usages: ['server'], days: 1 }, ca, caKey));
+    k('-n', ns, 'create', 'secret', 'tls', 'denier-tls', `--cert=${path.join(dir, 'tls.crt')}`, `--key=${path.join(dir, 'tls.key')}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    // The webhook server: refuses objects labelled deny=true, naming the pod that answered.
+    const server = `const https = require('https'), fs = require('fs'), os = require('os');
+https.createServer({ key: fs.readFileSync('/tls/tls.key'), cert: fs.readFileSync('/tls/tls.crt') }, (q, s) => {
+  let b = ''; q.on('data', (c) => (b += c)); q.on('end', () => {
+    const r = JSON.parse(b); const o = r.request.object || {};
+    const deny = ((o.metadata || {}).labels || {}).deny === 'true';
+    s.setHeader('content-type', 'application/json');
+    s.end(JSON.stringify({ apiVersion: r.apiVersion, kind: 'AdmissionReview', response: { uid: r.request.uid, allowed: !deny, status: deny ? { message: 'refused by ' + os.hostname() } : undefined } }));
+  });
+}).listen(8443);`;
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'denier', namespace: ns, labels: { app: 'denier' } }, spec: { containers: [{ name: 'hook', image: 'tkube/tkube:0.1.0', imagePullPolicy: 'Never', command: ['node', '-e', server], ports: [{ containerPort: 8443 }], readinessProbe: { tcpSocket: { port: 8443 }, periodSeconds: 1 }, volumeMounts: [{ name: 'tls', mountPath: '/tls', readOnly: true }] }], volumes: [{ name: 'tls', secret: { secretName: 'denier-tls' } }] } },
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'denier', namespace: ns }, spec: { selector: { app: 'denier' }, ports: [{ port: 443, targetPort: 8443 }] } },
+      ],
+    };
+    const applied = kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
+    expect(applied.ok, applied.err).toBe(true);
+    await until('the webhook pod Ready', () => (k('-n', ns, 'get', 'pod', 'denier', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') === 'True' ? true : undefined), 120_000);
+    // Only objects that ask for it (the object selector) are sent, so the rest of the cluster never waits on this pod.
+    const config = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'e2e-denier' },
+      webhooks: [{ name: 'denier.e2e.tkube.test', clientConfig: { service: { namespace: ns, name: 'denier', path: '/validate' }, caBundle: Buffer.from(ca).toString('base64') }, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }], objectSelector: { matchLabels: { 'webhook-e2e': 'yes' } }, sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 5 }],
+    };
+    expect(kubectl(['apply', '-f', '-'], JSON.stringify(config)).ok).toBe(true);
+    try {
+      const cm = (name: string, labels: Record<string, string>) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels: { 'webhook-e2e': 'yes', ...labels } } });
+      const refused = await until('the webhook answering a refusal', () => {
+        const r = kubectl(['create', '-f', '-'], cm('hooked-no', { deny: 'true' }));
+        return r.err.includes('denied the request') ? r : undefined;
+      }, 30_000);
+      expect(refused.ok).toBe(false);
+      expect(refused.err).toContain('admission webhook "denier.e2e.tkube.test" denied the request: refused by denier');
+      const allowed = kubectl(['create', '-f', '-'], cm('hooked-yes', {}));
+      expect(allowed.ok, allowed.err).toBe(true);
+      // The pod gone, the Service has nowhere to send the call: failurePolicy Fail refuses the request.
+      k('-n', ns, 'delete', 'pod', 'denier', '--grace-period=1', '--wait=true');
+      let attempt = 0;
+      const down = await until('the call failing', () => {
+        const r = kubectl(['create', '-f', '-'], cm(`hooked-down-${++attempt}`, {}));
+        return r.ok ? undefined : r;
+      }, 60_000);
+      expect(down.err).toContain(`Internal error occurred: failed calling webhook "denier.e2e.tkube.test": failed to call webhook: Post "https://denier.${ns}.svc:443/validate?timeout=5s"`);
+    } finally {
+      kubectl(['delete', 'validatingwebhookconfiguration', 'e2e-denier', '--ignore-not-found']);
+      kubectl(['-n', ns, 'delete', 'service', 'denier', '--ignore-not-found']);
+      kubectl(['-n', ns, 'delete', 'pod', 'denier', '--ignore-not-found', '--wait=false']);
+      kubectl(['-n', ns, 'delete', 'configmap', 'hooked-yes', '--ignore-not-found']);
+    }
+  }, 240_000);
 
   test('a hostPath PersistentVolume and a claim: bound, written by a pod, kept while in use, Released (Retain) once the claim goes', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-e2e-pv-'));
