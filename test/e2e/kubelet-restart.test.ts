@@ -24,11 +24,14 @@ const ids = (p: Pod) => (p.status?.containerStatuses ?? []).map((s) => s.contain
 describe('tkube-kubelet restarted', { timeout: 300_000 }, () => {
   it(`adopts ${count} running pods after a SIGKILL: same containers, zero restarts`, async () => {
     const names = Array.from({ length: count }, (_, i) => `keep-${i}`);
+    // The probes' generous timeout: 20 exec probes every 2 s, while the restarted kubelet syncs
+    // every pod, can take over the default 1 s on a slow machine, and three such failures in a
+    // row are a real (not an adoption) reason to turn a container unready.
     await Promise.all(
       names.map((n) =>
         c.createPod(n, {
           containers: [
-            { name: 'a', image: busyboxImage, command: ['sleep', '3600'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 2 } },
+            { name: 'a', image: busyboxImage, command: ['sleep', '3600'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 2, timeoutSeconds: 10 } },
             { name: 'b', image: busyboxImage, command: ['sleep', '3600'] },
           ],
         }),
