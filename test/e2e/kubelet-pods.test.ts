@@ -183,8 +183,10 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
     expect(sawBackOff).toBe(true);
     const ordered = [...runs.values()].sort((a, b) => a.startedAt - b.startedAt);
     const gaps = ordered.slice(1).map((r, i) => (r.startedAt - ordered[i]!.finishedAt) / 1000);
-    // Second precision: the first restart is at once, then 10s, then 20s.
-    expect(gaps[0]).toBeLessThanOrEqual(3);
+    // Second precision: the first restart is at once, then 10s, then 20s. "At once" is the time
+    // to notice the exit and create and start a new container: up to a few seconds on a slow
+    // machine under load (4 s was seen in CI), still well short of the 10 s a back-off would be.
+    expect(gaps[0]).toBeLessThanOrEqual(6);
     expect(gaps[1]).toBeGreaterThanOrEqual(9);
     expect(gaps[1]).toBeLessThanOrEqual(14);
     expect(gaps[2]).toBeGreaterThanOrEqual(19);

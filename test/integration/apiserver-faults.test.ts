@@ -65,7 +65,7 @@ describe('an API server restart', () => {
     }
     const list = await api(s.url, 'GET', '/api/v1/namespaces/default/services');
     const rv = list.body.metadata.resourceVersion;
-    await s.stopServer();
+    await s.stop();
 
     const s2 = await startAPIServer({ etcd, serviceClusterIPRange: '10.96.0.0/28' });
     cleanups.push(() => s2.stop());

@@ -43,7 +43,7 @@ describe('request log', () => {
       expect((await fetch(`${s.url}/api/v1/namespaces/default/pods/quiet`)).status).toBe(200);
       expect(lines.filter((l) => l['msg'] === 'request')).toEqual([]);
     } finally {
-      await s.stopServer();
+      await s.stop();
     }
   });
 
@@ -60,7 +60,7 @@ describe('request log', () => {
         expect.objectContaining({ verb: 'get', path: '/api/v1/namespaces/default/pods/nope', code: 404, user: 'system:admin', userAgent: 'kubectl/v1.32.0 (linux/amd64)', srcIP: expect.stringMatching(/^(::ffff:)?127\.0\.0\.1:\d+$/) }),
       );
     } finally {
-      await s.stopServer();
+      await s.stop();
     }
   });
 });

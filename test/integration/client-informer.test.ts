@@ -163,7 +163,7 @@ describe('informer against the real API server', () => {
     await cms.patch('r-0', 'merge', { data: { v: '2' } });
     await until(() => t.history.get('r-0')?.length === 2, 10_000, 'the first update');
 
-    await s.stopServer();
+    await s.stop();
     const listsBefore = inf.stats.lists;
     s = await startAPIServer({ etcd, insecurePort: port });
     // Changes made as soon as the new server answers, before the informer is back.
@@ -205,7 +205,7 @@ describe('informer against the real API server', () => {
     const seenRV = Number(inf.lastSyncResourceVersion);
 
     // The informer's API server goes away; the world moves on through the other one.
-    await a.stopServer();
+    await a.stop();
     await cmsB.patch('change', 'merge', { data: { v: '2' } });
     await cmsB.delete('gone-1');
     await cmsB.delete('gone-2');

@@ -47,6 +47,6 @@ test('etcd members are probed on their health endpoint', async () => {
     const r = await runKubectl(k, s2.kubeconfig, ['get', 'cs', 'etcd-0']);
     expect(r.stdout).toMatch(/etcd-0\s+Healthy\s+\{"health":"true"/);
   } finally {
-    await s2.stopServer();
+    await s2.stop();
   }
 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -62,6 +62,7 @@ describe('scripts', () => {
 describe.skipIf(!has('vagrant'))('Vagrantfile', () => {
   // vagrant keeps its state in .vagrant/ and ~/.vagrant.d: point both at a temporary folder.
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tkube-vagrant-'));
+  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
   const validate = (env: Record<string, string>) =>
     spawnSync('vagrant', ['validate'], { cwd: root, encoding: 'utf8', env: { ...process.env, VAGRANT_DOTFILE_PATH: path.join(home, 'dot'), VAGRANT_HOME: path.join(home, 'home'), VAGRANT_CHECKPOINT_DISABLE: '1', ...env }, timeout: 60_000 });
 

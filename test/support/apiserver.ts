@@ -100,9 +100,12 @@ users:
     kubeconfig,
     stopServer,
     async stop() {
-      await stopServer();
-      if (!opts.etcd) await etcd.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      try {
+        await stopServer();
+        if (!opts.etcd) await etcd.stop();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
