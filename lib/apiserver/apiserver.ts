@@ -159,7 +159,7 @@ export class APIServer implements Runnable {
       eventTTLSeconds: o.eventTTLSeconds,
       watchCacheCapacity: o.watchCacheCapacity,
     });
-    this.security = new Security(o, this.registry, o.log.child({ part: 'security' }));
+    this.security = new Security(o, this.registry, o.log.child({ part: 'security' }), this.metrics);
     this.registry.setAdmission(this.security.admission);
     const readIf = (f?: string) => (f ? fs.readFileSync(f) : undefined);
     const kubeletClient: KubeletClientConfig = o.kubeletClient ?? {

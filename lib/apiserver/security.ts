@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import type { MetricsRegistry } from '../base/metrics.js';
 import type { Registry, UserInfo } from '../registry/index.js';
 import { AdmissionChain, selectPlugins } from './admission/chain.js';
 import { allAdmissionPlugins, defaultAdmissionPlugins } from './admission/plugins.js';
@@ -72,9 +73,10 @@ export class Security {
     private readonly o: SecurityOptions,
     private readonly registry: Registry,
     private readonly log: Logger,
+    metrics?: MetricsRegistry,
   ) {
     this.authorization = buildAuthorization(o.authorizationMode, registry);
-    const plugins = selectPlugins(allAdmissionPlugins({ registry, log: log.child({ part: 'admission' }), quota: this.quota, authorizer: this.authorization.authorizer, webhookRouting: o.enableAggregatorRouting ? 'endpoints' : 'clusterIP' }), defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins);
+    const plugins = selectPlugins(allAdmissionPlugins({ registry, log: log.child({ part: 'admission' }), quota: this.quota, authorizer: this.authorization.authorizer, webhookRouting: o.enableAggregatorRouting ? 'endpoints' : 'clusterIP', metrics }), defaultAdmissionPlugins, o.enableAdmissionPlugins, o.disableAdmissionPlugins);
     // Escalation prevention is part of RBAC's storage upstream: always on, whatever the flags.
     this.admission = new AdmissionChain([...plugins, escalationGuard(this.authorization.rbac, this.authorization.authorizer)], {
       canonicalize: (a, paths) => {

@@ -227,6 +227,12 @@ describe('validating webhooks', () => {
       const updReview = received.find((x) => x.request.operation === 'UPDATE')!.request;
       expect(updReview.oldObject.metadata.name).toBe('yes');
       expect(updReview.options.kind).toBe('UpdateOptions');
+      // The calls are counted on /metrics under upstream's names.
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      expect(metrics).toMatch(/^apiserver_admission_webhook_request_total\{code="200",name="deny\.tkube\.test",operation="CREATE",rejected="true",type="validating"\} 1$/m);
+      expect(metrics).toMatch(/^apiserver_admission_webhook_request_total\{code="200",name="deny\.tkube\.test",operation="CREATE",rejected="false",type="validating"\} 1$/m);
+      expect(metrics).toMatch(/^apiserver_admission_webhook_rejection_count\{error_type="no_error",name="deny\.tkube\.test",operation="UPDATE",rejection_code="403",type="validating"\} 1$/m);
+      expect(metrics).toMatch(/^apiserver_admission_webhook_admission_duration_seconds_count\{name="deny\.tkube\.test",operation="CREATE",rejected="true",type="validating"\} 1$/m);
     });
   }, 60_000);
 
@@ -288,6 +294,9 @@ describe('validating webhooks', () => {
     await withConfiguration(configuration('Validating', 'down-ignored', [{ name: 'down.tkube.test', url: `https://127.0.0.1:${closed}/x`, failurePolicy: 'Ignore' }]), async () => {
       expect((await kubectl(['create', 'configmap', 'c', '-n', ns])).code).toBe(0);
     });
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/^apiserver_admission_webhook_rejection_count\{error_type="calling_webhook_error",name="down\.tkube\.test",operation="CREATE",rejection_code="500",type="validating"\} 1$/m);
+    expect(metrics).toMatch(/^apiserver_admission_webhook_fail_open_count\{name="down\.tkube\.test",type="validating"\} 1$/m);
     // Too slow: the timeout (1 s here) applies.
     await withConfiguration(configuration('Validating', 'slow', [{ name: 'slow.tkube.test', path: '/slow', timeoutSeconds: 1 }]), async () => {
       const r = await kubectl(['create', 'configmap', 'd', '-n', ns]);

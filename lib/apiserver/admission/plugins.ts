@@ -19,7 +19,8 @@ import { serviceAccount } from './service-account.js';
 import { runtimeClass } from './runtime-class.js';
 import { defaultIngressClass, defaultStorageClass, persistentVolumeClaimResize, storageObjectInUseProtection } from './storage.js';
 import { taintNodesByCondition } from './taint-nodes-by-condition.js';
-import { mutatingAdmissionWebhook, validatingAdmissionWebhook } from './webhook.js';
+import { mutatingAdmissionWebhook, validatingAdmissionWebhook, webhookMetrics } from './webhook.js';
+import type { MetricsRegistry } from '../../base/metrics.js';
 import type { WebhookRouting } from './webhook-client.js';
 
 export const defaultAdmissionPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'TaintNodesByCondition', 'PodSecurity', 'Priority', 'DefaultTolerationSeconds', 'DefaultStorageClass', 'StorageObjectInUseProtection', 'PersistentVolumeClaimResize', 'RuntimeClass', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'DefaultIngressClass', 'MutatingAdmissionWebhook', 'ValidatingAdmissionWebhook', 'ResourceQuota'];
@@ -33,9 +34,12 @@ export interface PluginDeps {
   authorizer: Authorizer;
   /** How webhooks behind Services are reached: their cluster IP (default) or an endpoint. */
   webhookRouting?: WebhookRouting;
+  /** Where the webhook plugins count their calls (the API server's /metrics). */
+  metrics?: MetricsRegistry;
 }
 
 export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
+  const hooks = { registry: d.registry, routing: d.webhookRouting ?? 'clusterIP', metrics: d.metrics && webhookMetrics(d.metrics) } as const;
   return [
     namespaceLifecycle(d.registry),
     limitRanger(d.registry),
@@ -53,8 +57,8 @@ export function allAdmissionPlugins(d: PluginDeps): AdmissionPlugin[] {
     certificateSigning(d.authorizer),
     certificateSubjectRestriction(),
     defaultIngressClass(d.registry),
-    mutatingAdmissionWebhook({ registry: d.registry, log: d.log.child({ plugin: 'MutatingAdmissionWebhook' }), routing: d.webhookRouting ?? 'clusterIP' }),
-    validatingAdmissionWebhook({ registry: d.registry, log: d.log.child({ plugin: 'ValidatingAdmissionWebhook' }), routing: d.webhookRouting ?? 'clusterIP' }),
+    mutatingAdmissionWebhook({ ...hooks, log: d.log.child({ plugin: 'MutatingAdmissionWebhook' }) }),
+    validatingAdmissionWebhook({ ...hooks, log: d.log.child({ plugin: 'ValidatingAdmissionWebhook' }) }),
     resourceQuota(d.registry, d.quota),
   ];
 }

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Counter, Histogram, MetricsRegistry } from '../../base/metrics.js';
 import { decodeObject, type KubeObject, type MutatingWebhookConfiguration, type ValidatingWebhookConfiguration, type Webhook } from '../../api/index.js';
 import { jsonEqual, newBadRequest, newInternalError, newNotFound, StatusError, applyJSONPatch, type Status } from '../../machinery/index.js';
 import type { AdmissionAttributes, Registry } from '../../registry/index.js';
@@ -18,9 +19,27 @@ import { lookup } from './lookup.js';
 import { postReview, resolveWebhook, WebhookCallError, type WebhookRouting } from './webhook-client.js';
 import { exemptFromWebhooks, namespaceSelectorSubject, webhookMatches } from './webhook-match.js';
 
+/** Upstream's webhook metrics, on the API server's /metrics; type is admit (mutating) or validating. */
+export interface WebhookMetrics {
+  requests: Counter;
+  duration: Histogram;
+  rejections: Counter;
+  failOpen: Counter;
+}
+
+export function webhookMetrics(r: MetricsRegistry): WebhookMetrics {
+  return {
+    requests: r.counter('apiserver_admission_webhook_request_total', 'Admission webhook calls by name, type (admit or validating), operation, HTTP code (0: no answer) and whether the request was rejected.'),
+    duration: r.histogram('apiserver_admission_webhook_admission_duration_seconds', 'Admission webhook call latency by name, type, operation and whether the request was rejected.', [0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 25]),
+    rejections: r.counter('apiserver_admission_webhook_rejection_count', 'Requests admission webhooks rejected, by name, type, operation, error_type (no_error: the webhook said no; calling_webhook_error: it could not be called) and rejection_code.'),
+    failOpen: r.counter('apiserver_admission_webhook_fail_open_count', 'Calls that failed and were let through by failurePolicy Ignore, by name and type.'),
+  };
+}
+
 export interface WebhookDeps {
   registry: Registry;
   log: Logger;
+  metrics?: WebhookMetrics;
   /** How a webhook behind a Service is reached (`--enable-aggregator-routing` picks endpoints). */
   routing: WebhookRouting;
 }
@@ -165,6 +184,14 @@ async function call(d: WebhookDeps, hook: Webhook, a: AdmissionAttributes, mutat
   if (a.dryRun && sideEffects !== 'None' && sideEffects !== 'NoneOnDryRun') throw newBadRequest(`admission webhook "${hook.name}" does not support dry run`);
   const timeoutSeconds = hook.timeoutSeconds ?? 10;
   const started = performance.now();
+  const labels = { name: hook.name, type: mutating ? 'admit' : 'validating', operation: a.operation };
+  const record = (code: number, rejected: boolean, errorType?: string, rejectionCode?: number) => {
+    const m = d.metrics;
+    if (!m) return;
+    m.requests.inc({ ...labels, code: String(code), rejected: String(rejected) });
+    m.duration.observe({ ...labels, rejected: String(rejected) }, (performance.now() - started) / 1000);
+    if (rejected) m.rejections.inc({ ...labels, error_type: errorType ?? 'no_error', rejection_code: String(rejectionCode ?? 0) });
+  };
   try {
     const version = (hook.admissionReviewVersions ?? []).find((v) => knownReviewVersions.includes(v));
     if (!version) throw new WebhookCallError(hook.name, 'could not create admission objects: webhook does not accept known AdmissionReview versions (v1, v1beta1)');
@@ -174,17 +201,23 @@ async function call(d: WebhookDeps, hook: Webhook, a: AdmissionAttributes, mutat
       const target = await resolveWebhook(d.registry, hook.clientConfig, timeoutSeconds, d.routing);
       got = await postReview(target, hook.clientConfig.caBundle, review, timeoutSeconds * 1000);
     } catch (err) {
-      throw new WebhookCallError(hook.name, (err as Error).message.startsWith('failed to call webhook') || (err as Error).message.startsWith('received invalid') ? (err as Error).message : `failed to call webhook: ${(err as Error).message}`);
+      const msg = (err as Error).message;
+      throw new WebhookCallError(hook.name, msg.startsWith('failed to call webhook') || msg.startsWith('received invalid') ? msg : `failed to call webhook: ${msg}`);
     }
     const response = checkResponse(hook, review, got, mutating);
+    const code = typeof response.status?.code === 'number' && response.status.code >= 400 ? response.status.code : 400;
+    record(200, !response.allowed, 'no_error', response.allowed ? undefined : code);
     d.log.debug({ webhook: hook.name, allowed: response.allowed, ms: Math.round(performance.now() - started) }, 'called admission webhook');
     return { response };
   } catch (err) {
     if (!(err instanceof WebhookCallError)) throw err;
     if (hook.failurePolicy === 'Ignore') {
+      record(0, false);
+      d.metrics?.failOpen.inc({ name: hook.name, type: labels.type });
       d.log.warn({ webhook: hook.name, err: err.message }, 'failed calling webhook, failing open');
       return { ignored: true };
     }
+    record(0, true, 'calling_webhook_error', 500);
     d.log.warn({ webhook: hook.name, err: err.message }, 'failed calling webhook, failing closed');
     throw newInternalError(err);
   }
