@@ -166,31 +166,41 @@ describe.concurrent('tkube-kubelet: pods on a real node', { timeout: 180_000 }, 
 
   it('backs off restarting a crashing container: 10s, then 20s (CrashLoopBackOff)', async () => {
     await c.createPod('crash', { containers: [{ name: 'app', image: busyboxImage, command: sh('exit 3') }] });
-    // Each instance's start and finish, as the status reports them over time.
-    const runs = new Map<string, { startedAt: number; finishedAt: number }>();
+    // Each instance's start and finish, as the status reports them over time, by its index
+    // (0 for the first, 1 for the first restart...), which restartCount gives: the current
+    // instance's index is restartCount, and lastState holds the one before it, or the current
+    // one itself while it waits out its back-off.
+    const runs = new Map<number, { startedAt: number; finishedAt: number }>();
     let sawBackOff = false;
     await c.waitForPod(
       'crash',
-      'four runs',
+      'instances 1 to 3',
       (p) => {
         const s = status(p, 'app');
-        for (const t of [s?.state?.terminated, s?.lastState?.terminated]) if (t?.startedAt && t.finishedAt) runs.set(t.containerID ?? t.startedAt, { startedAt: Date.parse(t.startedAt), finishedAt: Date.parse(t.finishedAt) });
-        if (s?.state?.waiting?.reason === 'CrashLoopBackOff') sawBackOff = true;
-        return runs.size >= 4;
+        if (!s) return false;
+        const n = s.restartCount ?? 0;
+        const note = (i: number, t: { startedAt?: string; finishedAt?: string } | undefined) => {
+          if (t?.startedAt && t.finishedAt && i >= 0) runs.set(i, { startedAt: Date.parse(t.startedAt), finishedAt: Date.parse(t.finishedAt) });
+        };
+        note(n, s.state?.terminated);
+        note(s.state?.waiting ? n : n - 1, s.lastState?.terminated);
+        if (s.state?.waiting?.reason === 'CrashLoopBackOff') sawBackOff = true;
+        return runs.has(1) && runs.has(2) && runs.has(3);
       },
-      90_000,
+      150_000,
     );
     expect(sawBackOff).toBe(true);
-    const ordered = [...runs.values()].sort((a, b) => a.startedAt - b.startedAt);
-    const gaps = ordered.slice(1).map((r, i) => (r.startedAt - ordered[i]!.finishedAt) / 1000);
+    const gap = (i: number) => (runs.get(i)!.startedAt - runs.get(i - 1)!.finishedAt) / 1000;
     // Second precision: the first restart is at once, then 10s, then 20s. "At once" is the time
     // to notice the exit and create and start a new container: up to a few seconds on a slow
     // machine under load (4 s was seen in CI), still well short of the 10 s a back-off would be.
-    expect(gaps[0]).toBeLessThanOrEqual(6);
-    expect(gaps[1]).toBeGreaterThanOrEqual(9);
-    expect(gaps[1]).toBeLessThanOrEqual(14);
-    expect(gaps[2]).toBeGreaterThanOrEqual(19);
-    expect(gaps[2]).toBeLessThanOrEqual(25);
+    // The first instance's end may never be written (status is a snapshot: under load the next
+    // instance can have ended before the kubelet writes), so that gap is checked when seen.
+    if (runs.has(0)) expect(gap(1)).toBeLessThanOrEqual(6);
+    expect(gap(2)).toBeGreaterThanOrEqual(9);
+    expect(gap(2)).toBeLessThanOrEqual(14);
+    expect(gap(3)).toBeGreaterThanOrEqual(19);
+    expect(gap(3)).toBeLessThanOrEqual(25);
     const backoff = await c.waitForEvent('crash', 'BackOff');
     expect(backoff.message).toMatch(/^Back-off restarting failed container app in pod crash_/);
     expect(backoff.type).toBe('Warning');

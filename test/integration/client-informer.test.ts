@@ -202,6 +202,9 @@ describe('informer against the real API server', () => {
     inf.addEventHandler(t.handler);
     f.running = f.factory.start(f.ctl.signal);
     await f.factory.waitForCacheSync(f.ctl.signal);
+    // A's watch cache may list a moment behind B's writes (the informer lists at
+    // resourceVersion 0, as client-go's do): first the informer has seen all four.
+    await until(async () => cacheView(inf) === (await listView(viaB, 'compact')), 30_000, 'the informer to see the four ConfigMaps');
     const seenRV = Number(inf.lastSyncResourceVersion);
 
     // The informer's API server goes away; the world moves on through the other one.
