@@ -7,6 +7,7 @@
  * refused`), since users search for those texts.
  */
 import https from 'node:https';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { EndpointSlice, Service } from '../../api/index.js';
 import type { Registry } from '../../registry/index.js';
@@ -43,7 +44,7 @@ export class WebhookCallError extends Error {
 }
 
 
-/** Where to send a call; throws a plain Error (the reason) when the service has nowhere to go. */
+/** Where to send a call; throws an Error whose message is the reason (`failed to call webhook: Post ...: ...`) when the service has nowhere to go. */
 export async function resolveWebhook(registry: Registry, cc: ClientConfig, timeoutSeconds: number, routing: WebhookRouting): Promise<WebhookTarget> {
   const timeout = `timeout=${timeoutSeconds}s`;
   if (cc.url) {
@@ -57,7 +58,7 @@ export async function resolveWebhook(registry: Registry, cc: ClientConfig, timeo
   const path = `${s.path || '/'}?${timeout}`;
   const href = `https://${servername}:${s.port ?? 443}${path}`;
   const fail = (why: string): never => {
-    throw new Error(`Post "${href}": ${why}`);
+    throw new Error(`failed to call webhook: Post "${href}": ${why}`);
   };
   const svc = await lookup<Service>(registry, '', 'services', s.namespace, s.name);
   if (!svc) return fail(`service "${s.name}" not found`);
@@ -127,7 +128,8 @@ export function postReview(t: WebhookTarget, caBundle: string | undefined, body:
         host: t.host,
         port: t.port,
         path: t.path,
-        servername: /^[\d.]+$|:/.test(t.servername) ? undefined : t.servername,
+        // SNI carries host names only.
+        servername: isIP(t.servername) ? undefined : t.servername,
         ca: caBundle ? Buffer.from(caBundle, 'base64') : undefined,
         // The certificate must be for the service's DNS name (or the URL's host), whatever address was dialed.
         checkServerIdentity: (_host, cert) => tls.checkServerIdentity(t.servername, cert),

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Counter, Histogram, MetricsRegistry } from '../../base/metrics.js';
 import { decodeObject, type KubeObject, type MutatingWebhookConfiguration, type ValidatingWebhookConfiguration, type Webhook } from '../../api/index.js';
-import { jsonEqual, newBadRequest, newInternalError, newNotFound, StatusError, applyJSONPatch, type Status } from '../../machinery/index.js';
+import { jsonEqual, labelSelectorFromObject, newBadRequest, newInternalError, newNotFound, StatusError, applyJSONPatch, type Status } from '../../machinery/index.js';
 import type { AdmissionAttributes, Registry } from '../../registry/index.js';
 import type { AdmissionPlugin } from './chain.js';
 import { markMutated } from './chain.js';
@@ -47,15 +47,17 @@ export interface WebhookDeps {
 const group = 'admissionregistration.k8s.io';
 const knownReviewVersions = ['v1', 'v1beta1'];
 
-/** The webhooks of every configuration of a kind, configurations in name order. */
+/**
+ * The webhooks of every configuration of a kind, configurations in name order (the order of
+ * their keys, in which both the watch cache and storage list them).
+ */
 async function webhooksOf(registry: Registry, resource: string): Promise<Webhook[]> {
   const store = registry.get(group, resource);
   if (!store) return [];
   let configs: Array<MutatingWebhookConfiguration | ValidatingWebhookConfiguration>;
   if (store.cache) configs = store.cache.list().items.map((c) => c.object as MutatingWebhookConfiguration);
   else configs = (await registry.storage.list(store.prefix)).items as unknown as MutatingWebhookConfiguration[];
-  if (configs.length === 0) return [];
-  return [...configs].sort((x, y) => (x.metadata.name! < y.metadata.name! ? -1 : 1)).flatMap((c) => (c.webhooks ?? []) as Webhook[]);
+  return configs.flatMap((c) => (c.webhooks ?? []) as Webhook[]);
 }
 
 /** Versions the request's resource is served in (for matchPolicy Equivalent). */
@@ -67,8 +69,7 @@ function servedVersions(registry: Registry, a: AdmissionAttributes): string[] {
 /** The labels of the request's namespace, when a webhook's namespace selector needs them; a namespace that is gone is NotFound, as upstream. */
 async function namespaceLabels(registry: Registry, a: AdmissionAttributes, hooks: Webhook[]): Promise<Record<string, string> | undefined> {
   if (namespaceSelectorSubject(a) !== 'namespace') return undefined;
-  const needed = hooks.some((h) => Object.keys(h.namespaceSelector?.matchLabels ?? {}).length > 0 || (h.namespaceSelector?.matchExpressions ?? []).length > 0);
-  if (!needed) return {};
+  if (hooks.every((h) => labelSelectorFromObject(h.namespaceSelector ?? {}).isEmpty())) return {};
   const ns = await lookup<KubeObject>(registry, '', 'namespaces', '', a.namespace);
   if (!ns) throw newNotFound({ group: '', resource: 'namespaces' }, a.namespace);
   return ns.metadata.labels ?? {};
@@ -92,13 +93,9 @@ function optionsOf(a: AdmissionAttributes): unknown {
   return { kind, apiVersion: 'meta.k8s.io/v1', ...rest, ...(a.dryRun ? { dryRun: ['All'] } : {}) };
 }
 
-function apiVersionOf(o: KubeObject | undefined): string | undefined {
-  return o?.apiVersion;
-}
-
 /** The AdmissionReview request of `a`, in the first AdmissionReview version the webhook accepts. */
 function reviewOf(a: AdmissionAttributes, reviewVersion: string) {
-  const objVersion = apiVersionOf(a.object ?? a.oldObject)?.split('/').pop() ?? a.version;
+  const objVersion = (a.object ?? a.oldObject)?.apiVersion?.split('/').pop() ?? a.version;
   const kind = { group: a.group, version: objVersion, kind: a.kind };
   const resource = { group: a.group, version: objVersion, resource: a.resource };
   const user = { username: a.user.username, ...(a.user.uid ? { uid: a.user.uid } : {}), groups: a.user.groups, ...(a.user.extra ? { extra: a.user.extra } : {}) };
@@ -173,9 +170,8 @@ export function denial(name: string, status: Partial<Status> | undefined): Statu
 }
 
 interface Outcome {
+  /** Absent when the call failed and the failure policy is Ignore. */
   response?: AdmissionResponse;
-  /** The call failed and the failure policy is Ignore. */
-  ignored?: boolean;
 }
 
 /** Sends the review to one webhook; refusals and failures (under Fail) throw a StatusError. */
@@ -201,8 +197,7 @@ async function call(d: WebhookDeps, hook: Webhook, a: AdmissionAttributes, mutat
       const target = await resolveWebhook(d.registry, hook.clientConfig, timeoutSeconds, d.routing);
       got = await postReview(target, hook.clientConfig.caBundle, review, timeoutSeconds * 1000);
     } catch (err) {
-      const msg = (err as Error).message;
-      throw new WebhookCallError(hook.name, msg.startsWith('failed to call webhook') || msg.startsWith('received invalid') ? msg : `failed to call webhook: ${msg}`);
+      throw new WebhookCallError(hook.name, (err as Error).message);
     }
     const response = checkResponse(hook, review, got, mutating);
     const code = typeof response.status?.code === 'number' && response.status.code >= 400 ? response.status.code : 400;
@@ -215,7 +210,7 @@ async function call(d: WebhookDeps, hook: Webhook, a: AdmissionAttributes, mutat
       record(0, false);
       d.metrics?.failOpen.inc({ name: hook.name, type: labels.type });
       d.log.warn({ webhook: hook.name, err: err.message }, 'failed calling webhook, failing open');
-      return { ignored: true };
+      return {};
     }
     record(0, true, 'calling_webhook_error', 500);
     d.log.warn({ webhook: hook.name, err: err.message }, 'failed calling webhook, failing closed');
